@@ -1,0 +1,5 @@
+"""Run ecoai as ``python -m ecoai``."""
+
+from ecoai.cli import main
+
+main()

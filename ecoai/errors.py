@@ -1,0 +1,69 @@
+"""The error hierarchy and the one table of exit codes."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """Every exit code ecoai itself chooses (``profile`` also passes the child's through)."""
+
+    OK = 0
+    GATE_FAILED = 1  # compare: a CI gate failed
+    USAGE = 2  # bad input: flags, files, presets, reports
+    INTERNAL = 3  # a bug in ecoai; please report it
+    NOT_EXECUTABLE = 126  # profile: the command exists but cannot be run
+    NOT_FOUND = 127  # profile: the command was not found
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+
+
+class EcoaiError(Exception):
+    """An error shown to the user as one line, with an optional hint and its own exit code."""
+
+    exit_status: ExitStatus = ExitStatus.USAGE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InputError(EcoaiError):
+    """A flag, scenario, profile or report the user gave is invalid."""
+
+
+class ProfileError(InputError):
+    """A built-in or user profile file is missing, malformed, or names an unknown id."""
+
+
+class SensorError(EcoaiError):
+    """A sensor the user explicitly asked for is unavailable."""
+
+
+class ReportWriteError(EcoaiError):
+    """A report could not be written (read-only directory, disk full, refused overwrite)."""
+
+
+def format_error(error: EcoaiError) -> str:
+    """Return the one or two lines ecoai prints on stderr for ``error``."""
+    text = f"ecoai: error: {error.message}"
+    if error.hint:
+        text += f"\nhint: {error.hint}"
+    return text
+
+
+def closest(name: str, choices: list[str], limit: int = 3) -> list[str]:
+    """Return up to ``limit`` of ``choices`` that look most like ``name`` (for 'did you mean')."""
+    import difflib
+
+    return difflib.get_close_matches(name, choices, n=limit, cutoff=0.5)
+
+
+def did_you_mean(kind: str, name: str, choices: list[str]) -> InputError:
+    """Build the error for an unknown ``kind`` id, listing the closest known ids."""
+    near = closest(name, choices)
+    if near:
+        hint = "did you mean " + ", ".join(repr(n) for n in near) + "?"
+    else:
+        hint = f"`ecoai profiles list {kind}` lists the known ids"
+    return ProfileError(f"unknown {kind} {name!r}", hint)

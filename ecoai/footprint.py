@@ -1,0 +1,163 @@
+"""Pure footprint formulas: energy -> facility energy, water, carbon (shared by estimate and profile).
+
+Source of every formula: Jegham et al. 2025, "How Hungry is AI?", arXiv:2505.09598 v6, Eq. 1-5;
+water accounting as Li et al., "Making AI Less Thirsty", arXiv:2304.03271 (FORMULAS.md §1, §8).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ecoai import units
+from ecoai.models import Footprint, Stat, WaterStat
+
+
+@dataclass(frozen=True)
+class Multipliers:
+    """The data-centre and grid factors that turn IT energy into facility energy, water, carbon."""
+
+    pue: float
+    """Power usage effectiveness, facility energy / IT energy (>= 1)."""
+    wue_site_l_per_kwh: float
+    """On-site water per kWh of IT energy. Units: L/kWh."""
+    wue_source_l_per_kwh: float
+    """Off-site water of electricity generation per kWh of facility energy. Units: L/kWh."""
+    cif_g_per_kwh: float
+    """Carbon intensity of the electricity. Units: gCO2e/kWh."""
+
+
+def query_duration_s(ttft_s: float, output_tokens: float, tps: float) -> float:
+    """Time to serve one query: first-token latency plus generation time. Units: s (Eq. 1)."""
+    return ttft_s + output_tokens / tps
+
+
+def utilisation(gpu_count: float, draw_fraction: float, gpus_per_node: float, batch: float) -> float:
+    """Per-request share of a node: U = G x D / (N x B), dimensionless (paper §3.3, Table 2)."""
+    return gpu_count * draw_fraction / (gpus_per_node * batch)
+
+
+def it_power_w(p_gpu_w: float, u_gpu: float, p_non_gpu_w: float, u_non_gpu: float) -> float:
+    """IT power attributed to one request: P_GPU x U_GPU + P_nonGPU x U_nonGPU. Units: W."""
+    return p_gpu_w * u_gpu + p_non_gpu_w * u_non_gpu
+
+
+def expected(low: float, high: float, w_max: float) -> float:
+    """Expected value between the bounds: w_max x high + (1 - w_max) x low (Eq. 3, w_max = 0.5)."""
+    return w_max * high + (1.0 - w_max) * low
+
+
+def facility_energy_j(it_energy_j: float, pue: float) -> float:
+    """Facility energy: IT energy x PUE. Units: J."""
+    return it_energy_j * pue
+
+
+def water_site_l(it_energy_j: float, wue_site_l_per_kwh: float) -> float:
+    """On-site (cooling) water: IT energy x WUE_site. Units: L (Eq. 4, first term)."""
+    return units.j_to_kwh(it_energy_j) * wue_site_l_per_kwh
+
+
+def water_source_l(facility_j: float, wue_source_l_per_kwh: float) -> float:
+    """Off-site water of electricity generation: facility energy x WUE_source. Units: L (Eq. 4)."""
+    return units.j_to_kwh(facility_j) * wue_source_l_per_kwh
+
+
+def carbon_g(facility_j: float, cif_g_per_kwh: float) -> float:
+    """Operational emissions: facility energy x CIF. Units: gCO2e (Eq. 5)."""
+    return units.j_to_kwh(facility_j) * cif_g_per_kwh
+
+
+def embodied_carbon_g(
+    duration_s: float,
+    lifetime_years: float,
+    gpu_count: float,
+    gpus_per_node: float,
+    embodied_gpu_kg: float,
+    embodied_server_kg: float,
+    batch_size: float,
+) -> float:
+    """Manufacturing emissions amortised by time and resource share. Units: gCO2e (FORMULAS.md §6).
+
+    1000 x (T / lifetime) x (G x gpu_kg + (G / N) x server_kg) / B, with T and lifetime in hours.
+    """
+    lifetime_h = lifetime_years * units.HOURS_PER_YEAR
+    share_kg = gpu_count * embodied_gpu_kg + (gpu_count / gpus_per_node) * embodied_server_kg
+    return units.kg_to_g((duration_s / units.S_PER_HOUR) / lifetime_h * share_kg / batch_size)
+
+
+def footprint_range(
+    it_min_j: float, it_max_j: float, w_max: float, factors: Multipliers
+) -> Footprint:
+    """Footprint of a range of IT energy: min, max and the w_max-weighted expected value."""
+    it_mean_j = expected(it_min_j, it_max_j, w_max)
+    return _footprint([it_mean_j], [it_min_j], [it_max_j], factors, with_spread=False)
+
+
+def footprint_point(it_energy_j: float, factors: Multipliers) -> Footprint:
+    """Footprint of an IT energy known exactly (measured or given)."""
+    return footprint_range(it_energy_j, it_energy_j, 0.5, factors)
+
+
+def footprint_samples(
+    it_exp_j: Sequence[float],
+    it_min_j: Sequence[float],
+    it_max_j: Sequence[float],
+    factors: Multipliers,
+) -> Footprint:
+    """Footprint over Monte Carlo draws: mean/std/p5/p95 of the expected value, means of bounds."""
+    return _footprint(it_exp_j, it_min_j, it_max_j, factors, with_spread=True)
+
+
+def _footprint(
+    it_exp_j: Sequence[float],
+    it_min_j: Sequence[float],
+    it_max_j: Sequence[float],
+    factors: Multipliers,
+    *,
+    with_spread: bool,
+) -> Footprint:
+    # Every output is linear in IT energy, so each is the IT-energy statistic times a constant.
+    wh_it = 1.0 / units.J_PER_WH
+    wh_fac = factors.pue / units.J_PER_WH
+    site_ml = units.l_to_ml(water_site_l(1.0, factors.wue_site_l_per_kwh))
+    source_ml = units.l_to_ml(water_source_l(factors.pue, factors.wue_source_l_per_kwh))
+    carbon = carbon_g(factors.pue, factors.cif_g_per_kwh)
+    base = summarise(it_exp_j, it_min_j, it_max_j, with_spread=with_spread)
+    site = base.scaled(site_ml)
+    source = base.scaled(source_ml)
+    water = base.scaled(site_ml + source_ml)
+    return Footprint(
+        energy_wh=base.scaled(wh_fac),
+        it_energy_wh=base.scaled(wh_it),
+        water_ml=WaterStat(**water.model_dump(), site=site, source=source),
+        carbon_g=base.scaled(carbon),
+    )
+
+
+def summarise(
+    exp: Sequence[float], low: Sequence[float], high: Sequence[float], *, with_spread: bool
+) -> Stat:
+    """Summarise draws: mean, sample std (ddof = 1), p5 and p95 of ``exp``; means of the bounds."""
+    n = len(exp)
+    mean = math.fsum(exp) / n
+    if not with_spread or n < 2:
+        return Stat(mean=mean, min=math.fsum(low) / n, max=math.fsum(high) / n)
+    var = math.fsum((x - mean) ** 2 for x in exp) / (n - 1)
+    ordered = sorted(exp)
+    return Stat(
+        mean=mean,
+        min=math.fsum(low) / n,
+        max=math.fsum(high) / n,
+        std=math.sqrt(var),
+        p5=percentile(ordered, 5.0),
+        p95=percentile(ordered, 95.0),
+    )
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile ``q`` (0-100) of already sorted values (NumPy's default)."""
+    pos = (len(ordered) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)

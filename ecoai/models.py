@@ -1,0 +1,166 @@
+"""The report model: the JSON contract that estimate and profile write and compare reads.
+
+Every numeric field carries its unit in its name. ``Report.schema_version`` is bumped on any
+incompatible change; ``ecoai schema`` prints the JSON Schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+ParamValue = float | int | str | bool | list[float]
+
+
+class Frozen(BaseModel):
+    """Base for ecoai's immutable models: unknown fields are an error, values never change."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(Frozen):
+    """Where a resolved input came from."""
+
+    kind: Literal["flag", "file", "profile", "default", "derived", "measured", "env"]
+    ref: str | None = None
+    """The file path, profile id (``hosts.azure``) or flag name that supplied the value."""
+    citation: str | None = None
+    """The publication or datasheet behind a profile value."""
+
+
+class Param(Frozen):
+    """One resolved input value with its provenance."""
+
+    value: ParamValue
+    source: Source
+
+
+class Stat(Frozen):
+    """A quantity known as a range: the expected value with its min and max (and spread).
+
+    For a point estimate ``mean`` is the expected value (w_max-weighted), ``min``/``max`` the
+    low/high utilisation bounds. For a Monte Carlo estimate ``mean``/``std`` are over the draws
+    of the expected value, ``min``/``max`` the means of the low/high bounds, ``p5``/``p95`` the
+    percentiles of the expected value.
+    """
+
+    mean: float
+    min: float
+    max: float
+    std: float | None = None
+    p5: float | None = None
+    p95: float | None = None
+
+    def scaled(self, factor: float) -> Stat:
+        """Return this range multiplied by ``factor`` (std too: the uncertainty is systematic)."""
+
+        def mul(value: float | None) -> float | None:
+            return None if value is None else value * factor
+
+        return Stat(
+            mean=self.mean * factor,
+            min=self.min * factor,
+            max=self.max * factor,
+            std=mul(self.std),
+            p5=mul(self.p5),
+            p95=mul(self.p95),
+        )
+
+    @classmethod
+    def point(cls, value: float) -> Stat:
+        """A value known exactly (a measurement): min = mean = max."""
+        return cls(mean=value, min=value, max=value)
+
+
+class WaterStat(Stat):
+    """Water consumption, with its on-site (cooling) and off-site (electricity) parts."""
+
+    site: Stat
+    source: Stat
+
+    def scaled(self, factor: float) -> WaterStat:
+        base = Stat.scaled(self, factor)
+        return WaterStat(
+            **base.model_dump(), site=self.site.scaled(factor), source=self.source.scaled(factor)
+        )
+
+
+class Footprint(Frozen):
+    """Energy, water and carbon of one unit of work (a query, a run, a day)."""
+
+    energy_wh: Stat
+    """Facility energy (IT energy x PUE). Units: Wh."""
+    it_energy_wh: Stat
+    """Energy drawn by the IT equipment (GPU, CPU, DRAM, rest of node). Units: Wh."""
+    water_ml: WaterStat
+    """Water consumed: on-site cooling + off-site electricity generation. Units: mL."""
+    carbon_g: Stat
+    """Operational emissions, location-based. Units: gCO2e."""
+    embodied_carbon_g: Stat | None = None
+    """Manufacturing emissions amortised over the hardware's life; never in carbon_g. Units: gCO2e."""
+
+    def scaled(self, factor: float) -> Footprint:
+        """Return this footprint multiplied by ``factor`` (e.g. the number of queries)."""
+        return Footprint(
+            energy_wh=self.energy_wh.scaled(factor),
+            it_energy_wh=self.it_energy_wh.scaled(factor),
+            water_ml=self.water_ml.scaled(factor),
+            carbon_g=self.carbon_g.scaled(factor),
+            embodied_carbon_g=(
+                None if self.embodied_carbon_g is None else self.embodied_carbon_g.scaled(factor)
+            ),
+        )
+
+
+class Method(Frozen):
+    """How the figures were obtained."""
+
+    statistic: Literal["point", "monte-carlo", "measured", "direct-energy", "task", "merged"]
+    samples: int | None = None
+    seed: int | None = None
+    rho: float | None = None
+    w_max: float | None = None
+    description: str = ""
+
+
+# --- Measurement section (filled by `ecoai profile`; owned by the profile code) ---
+
+
+class Measurement(BaseModel):
+    """What `ecoai profile` measured; see ecoai/profile.py. Extended by the profile issue."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+# --- end of the measurement section ---
+
+
+class Report(Frozen):
+    """The one result model: written by estimate and profile, read by compare and merge."""
+
+    schema_version: int = SCHEMA_VERSION
+    kind: Literal["estimate", "measured", "merged"]
+    ecoai_version: str
+    created_at: datetime
+    label: str | None = None
+    method: Method
+    inputs: dict[str, Param] = Field(default_factory=dict)
+    """Every resolved input with its provenance, keyed by scenario key."""
+    intermediate: dict[str, float] = Field(default_factory=dict)
+    """Intermediate values of the formula (duration_s, it_power_w_min, ...), units in the keys."""
+    queries: int | None = None
+    per_query: Footprint | None = None
+    total: Footprint | None = None
+    per_day: Footprint | None = None
+    per_year: Footprint | None = None
+    measurement: Measurement | None = None
+    runs: list[Footprint] | None = None
+    """Per-run totals when a measurement was repeated (``profile --repeat``)."""
+    notes: list[str] = Field(default_factory=list)
+    """Warnings and fallbacks the reader should know about."""
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """Room for additions that do not change the contract (equivalences, ...)."""
