@@ -1,0 +1,80 @@
+"""The typer app: flags -> request -> core/edges -> renderer -> exit code. No logic here.
+
+Each subcommand lives in ``ecoai/commands/<name>.py``; those modules import nothing heavy at
+module level, so ``ecoai --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ecoai import __version__
+from ecoai.errors import EcoaiError, ExitStatus, format_error
+
+app = typer.Typer(
+    name="ecoai",
+    help="Energy, water and carbon of AI workloads: estimate, measure, compare, gate in CI.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ecoai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Energy, water and carbon of AI workloads: estimate, measure, compare, gate in CI."""
+
+
+def _register() -> None:
+    # Registration block: one line per subcommand module.
+    from ecoai.commands import estimate
+
+    estimate.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the app, turning EcoaiError into one line and its exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app(args=argv, prog_name="ecoai", standalone_mode=False)
+    except EcoaiError as error:
+        if debug:
+            raise
+        print(format_error(error), file=sys.stderr)
+        sys.exit(int(error.exit_status))
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        print("ecoai: interrupted", file=sys.stderr)
+        sys.exit(int(ExitStatus.INTERRUPTED))
+    except KeyboardInterrupt:
+        print("ecoai: interrupted", file=sys.stderr)
+        sys.exit(int(ExitStatus.INTERRUPTED))
+    except Exception as error:  # click usage errors arrive here in non-standalone mode
+        _usage_or_raise(error, debug)
+
+
+def _usage_or_raise(error: Exception, debug: bool) -> None:
+    if isinstance(error, typer.TyperException) and not debug:
+        text = getattr(error, "format_message", lambda: str(error))()
+        message = text.splitlines()[0] if text else type(error).__name__
+        print(f"ecoai: error: {message}", file=sys.stderr)
+        print("hint: run with --help to see the options", file=sys.stderr)
+        sys.exit(int(getattr(error, "exit_code", ExitStatus.USAGE)))
+    raise error
