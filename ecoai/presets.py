@@ -103,7 +103,7 @@ def size_class_params(
     Published (paper v6 Table 2, Table 5) where the node and batch size match a variant; else
     derived as U = G x D / (N x B) from the class's draw range, with a "derived" source.
     """
-    node_id = hardware.id if hardware is not None and hardware.kind == "node" else None
+    node_id = hardware.id if hardware is not None and hardware.type == "node" else None
     variant = _variant(size, node_id, batch)
     source = profile_source("size_classes", size, "; ".join(variant.sources))
     out = _params(source, gpu_count=size.gpu_count, d_gpu_min=variant.d_gpu_min,
@@ -143,7 +143,7 @@ def hardware_params(
 ) -> dict[str, Param]:
     """Node power split (P_GPU, P_nonGPU kW), GPUs per node and embodied carbon of the hardware."""
     source = profile_source("hardware", hardware)
-    if hardware.kind == "gpu":  # G single GPUs: a "node" of G GPUs, nothing known about the rest
+    if hardware.type == "gpu":  # G single GPUs: a "node" of G GPUs, nothing known about the rest
         gpus = _int(so_far["gpu_count"].value) if "gpu_count" in so_far else 1
         out = _params(source, p_gpu_kw=gpus * (hardware.tdp_w or 0.0) / 1000.0,
                       gpus_per_node=gpus)  # fmt: skip

@@ -86,9 +86,9 @@ class SizeClassEntry(Entry):
 
 
 class HardwareEntry(Entry):
-    """A GPU (``kind = "gpu"``: its TDP) or a node (``kind = "node"``: its power split)."""
+    """A GPU (``type = "gpu"``: its TDP) or a node (``type = "node"``: its power split)."""
 
-    kind: Literal["gpu", "node"]
+    type: Literal["gpu", "node"]
     tdp_w: Positive | None = None
     idle_w: NonNeg | None = None
     embodied_kg: NonNeg | None = None
@@ -107,12 +107,12 @@ class HardwareEntry(Entry):
     def _fields_of_kind(self) -> HardwareEntry:
         needed = (
             ("tdp_w",)
-            if self.kind == "gpu"
+            if self.type == "gpu"
             else ("gpu", "gpus_per_node", "p_gpu_kw", "p_non_gpu_kw")
         )
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
-            raise ValueError(f"a {self.kind} needs {', '.join(missing)}")
+            raise ValueError(f"a {self.type} needs {', '.join(missing)}")
         return self
 
 

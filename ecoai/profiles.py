@@ -122,7 +122,7 @@ def _check_references(catalog: Catalog, files: Mapping[tuple[str, str], Path]) -
                     raise ProfileError(f"{where}: {name!r} is already taken by {other!r}")
             for field, target, wanted in _references(kind, entry):
                 found = catalog.find(target, wanted)
-                if found is None or (field == "gpu" and getattr(found, "kind", "") != "gpu"):
+                if found is None or (field == "gpu" and getattr(found, "type", "") != "gpu"):
                     where = f"{display_path(files[(kind, entry.id)])}: {kind}.{entry.id}.{field}"
                     error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target))
                     raise ProfileError(f"{where}: {error.message}", error.hint)
