@@ -201,10 +201,11 @@ def _describe(where: str, error: ValidationError) -> str:
 
 def _message(detail: Any) -> str:
     kind, ctx = detail["type"], detail.get("ctx", {})
-    bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}",
-              "less_than": "< {lt}", "less_than_equal": "<= {le}"}  # fmt: skip
+    bounds = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"),
+              "less_than": ("<", "lt"), "less_than_equal": ("<=", "le")}  # fmt: skip
     if kind in bounds:
-        return "must be " + bounds[kind].format(**ctx)
+        op, name = bounds[kind]
+        return f"must be {op} {ctx[name]:g}"
     if kind == "missing":
         return "missing (required)"
     if kind == "extra_forbidden":
