@@ -103,6 +103,9 @@ def load_catalog(user_dirs: Sequence[Path] = ()) -> Catalog:
         origin = BUILT_IN if directory == built_in_dir() else "user"
         for path in _toml_files(directory, built_in=origin == BUILT_IN):
             for kind, entry in _read_file(path, origin):
+                same = [i for i in entries[kind] if i.lower() == entry.id.lower()]
+                for old in same:  # ids match in any case: a user's [grids.fra] replaces FRA
+                    del entries[kind][old]
                 entries[kind][entry.id] = entry
                 files[(kind, entry.id)] = path
     catalog = Catalog(entries)

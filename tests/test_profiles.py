@@ -125,6 +125,15 @@ def test_user_overlay_wins_and_says_so() -> None:
     assert catalog.get("hosts", "my-dc").grid == "FRA"
 
 
+def test_overlay_matches_ids_in_any_case(tmp_path: Path) -> None:
+    (tmp_path / "grids.toml").write_text(
+        '[grids.fra]\ncif_g_per_kwh = 50\nyear = 2024\nsources = ["my utility, 2024"]\n'
+    )
+    catalog = load_catalog([tmp_path])
+    assert catalog.get("grids", "FRA").cif_g_per_kwh == 50
+    assert [i for i in catalog.ids("grids") if i.lower() == "fra"] == ["fra"]
+
+
 def test_overlay_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def host_dir(name: str, pue: float) -> Path:
         directory = tmp_path / name
