@@ -12,8 +12,8 @@ from ecoai.profiles import Catalog, kind_of
 def summary(kind: str, entry: Any) -> str:
     """One line with the entry's key figures, units included."""
     if kind == "models":
-        prompts = "/".join(entry.prompts) or "none"
-        return f"{entry.host}, {entry.hardware}, {entry.size_class}; prompts {prompts}"
+        prompts = "/".join(entry.prompts) or "no prompt classes"
+        return f"{entry.host}, {entry.hardware}, {entry.size_class}; {prompts}"
     if kind == "hardware" and entry.type == "gpu":
         return f"GPU, TDP {entry.tdp_w:g} W"
     if kind == "hardware":

@@ -20,7 +20,7 @@ def test_list_models(ecoai_cli: CliRunner) -> None:
         "kind": "models",
         "id": "gpt-4.1-nano",
         "name": "GPT-4.1 nano",
-        "summary": "azure, dgx-h100, small; prompts short/medium/long",
+        "summary": "azure, dgx-h100, small; short/medium/long",
         "origin": "built-in",
     }
 

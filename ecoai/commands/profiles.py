@@ -48,7 +48,7 @@ def list_command(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    columns = ("kind", "id", "name", "summary", "origin")
+    columns = ("id", "summary", "origin") if kind else ("kind", "id", "summary", "origin")
     _print_table(columns, [[str(row[c] or "") for c in columns] for row in rows])
 
 
