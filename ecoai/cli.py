@@ -79,4 +79,11 @@ def _usage_or_raise(error: Exception, debug: bool) -> None:
         print(f"ecoai: error: {message}", file=sys.stderr)
         print("hint: run with --help to see the options", file=sys.stderr)
         sys.exit(int(getattr(error, "exit_code", ExitStatus.USAGE)))
-    raise error
+    if debug:
+        raise error
+    print(f"ecoai: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+    print(
+        "hint: this is a bug in ecoai; re-run with --debug and report the traceback",
+        file=sys.stderr,
+    )
+    sys.exit(int(ExitStatus.INTERNAL))

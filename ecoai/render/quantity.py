@@ -45,6 +45,8 @@ def fmt(value: float, kind: str) -> str:
     """``value`` (in the JSON unit of ``kind``) with a readable unit, e.g. 0.0123 Wh -> 12.3 mWh."""
     scales = SCALES[kind]
     magnitude = abs(value)
+    if magnitude == 0:
+        return "0 " + next(unit for factor, unit in scales if factor == 1.0)
     for factor, unit in scales:
         if magnitude >= factor:
             return f"{_sig(value / factor)} {unit}"
