@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ecoai.comparison import Cell, Comparison, GateResult, ItemInfo, Row
+from ecoai.comparison import Cell, Comparison, ItemInfo, Row
 from ecoai.errors import InputError
 from ecoai.gates import Gate, Sample, TestName, judge
 from ecoai.metrics import BY_NAME, SCOPES, TABLE_METRICS, Metric, Scope
@@ -63,7 +63,7 @@ def _info(item: Item) -> ItemInfo:
     )
 
 
-def _rows(items: Sequence[Item], baseline: int, failed: set[tuple[str, str, str]]) -> list[Row]:
+def _rows(items: Sequence[Item], baseline: int, failed: set[tuple[str, str, Scope]]) -> list[Row]:
     rows = []
     for scope in SCOPES:
         footprints = [_footprint(item.report, scope) for item in items]
@@ -80,8 +80,9 @@ def _rows(items: Sequence[Item], baseline: int, failed: set[tuple[str, str, str]
                 None if stat is None else _cell(stat, base, (item.label, name, scope) in failed)
                 for item, stat in zip(items, stats, strict=True)
             ]
-            rows.append(Row(metric=name, label=metric.label, unit=metric.unit, scope=scope,
-                            cells=cells))
+            rows.append(
+                Row(metric=name, label=metric.label, unit=metric.unit, scope=scope, cells=cells)
+            )
     return rows
 
 
@@ -147,7 +148,7 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
 
 
 def pick_baseline(items: Sequence[Item], selector: str | None) -> int:
-    """Index of the baseline: the first item, or ``selector`` as a 1-based position, label or path."""
+    """Index of the baseline: the first, or ``selector`` as a 1-based position, label or path."""
     if selector is None:
         return 0
     for index, item in enumerate(items):

@@ -52,9 +52,7 @@ def parse_gates(kind: GateKind, text: str) -> list[Gate]:
             continue
         name, sep, value = part.partition("=")
         if not sep:
-            raise InputError(
-                f"{_FLAGS[kind]}: {part!r} is not METRIC=VALUE", _example(kind)
-            )
+            raise InputError(f"{_FLAGS[kind]}: {part!r} is not METRIC=VALUE", _example(kind))
         gates.append(make_gate(kind, name.strip(), value.strip(), part))
     return gates
 
@@ -117,7 +115,7 @@ def _threshold(kind: GateKind, value: str, spec: str, context: str) -> float:
 def _example(kind: GateKind) -> str:
     if kind == "max_increase":
         return "write a percentage, e.g. --max-increase energy=5%,carbon=10%"
-    return "write an absolute value in the metric's unit, e.g. --budget energy_wh=1.5,total.water_ml=10"
+    return "write a value in the metric's unit, e.g. --budget energy_wh=1.5,total.water_ml=10"
 
 
 def judge(

@@ -32,7 +32,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("water_ml", "water", "Water, total", "mL", lambda f: f.water_ml),
     Metric("carbon_g", "carbon", "Carbon", "gCO2e", lambda f: f.carbon_g),
     Metric(
-        "embodied_carbon_g", "embodied_carbon", "Embodied carbon", "gCO2e",
+        "embodied_carbon_g",
+        "embodied_carbon",
+        "Embodied carbon",
+        "gCO2e",
         lambda f: f.embodied_carbon_g,
     ),
 )
@@ -58,10 +61,10 @@ def find_metric(name: str, *, need_unit: bool, context: str) -> Metric:
             return BY_ALIAS[name]
         unit_name = BY_ALIAS[name].name
         raise InputError(
-            f"{context}: {name!r} needs its unit", f"write {unit_name} (absolute budgets carry units)"
+            f"{context}: {name!r} needs its unit",
+            f"write {unit_name} (absolute budgets carry units)",
         )
     choices = [m.name for m in METRICS] if need_unit else [m.alias for m in METRICS]
     near = closest(name, [m.name for m in METRICS] + [m.alias for m in METRICS])
     hint = ("did you mean " + ", ".join(repr(n) for n in near) + "? ") if near else ""
     raise InputError(f"{context}: unknown metric {name!r}", hint + "known: " + ", ".join(choices))
-

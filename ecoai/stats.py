@@ -94,9 +94,7 @@ def welch_t(reference: Sequence[float], candidate: Sequence[float]) -> TestResul
         return TestResult("welch-t", p_value=p, statistic=None, df=None)
     t = diff / math.sqrt(var_r + var_c)
     # Welch-Satterthwaite degrees of freedom.
-    df = (var_r + var_c) ** 2 / (
-        var_r**2 / (len(reference) - 1) + var_c**2 / (len(candidate) - 1)
-    )
+    df = (var_r + var_c) ** 2 / (var_r**2 / (len(reference) - 1) + var_c**2 / (len(candidate) - 1))
     return TestResult("welch-t", p_value=student_t_sf(t, df), statistic=t, df=df)
 
 
@@ -133,4 +131,3 @@ def bootstrap_ratio(
     low = percentile(ratios, (1.0 - confidence) * 100.0)
     high = percentile(ratios, confidence * 100.0)
     return TestResult("bootstrap-ratio", interval=(low, high))
-

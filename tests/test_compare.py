@@ -62,8 +62,11 @@ def test_gates_pass_and_fail() -> None:
     comparison = compare(_items(1.0, 1.1), version="t", gates=gates)
     verdicts = [(g.gate, g.item, g.verdict) for g in comparison.gates]
     # max_increase skips the baseline; budgets apply to every item (66 g > 65 g fails).
-    assert verdicts == [("max_increase", "r1", "fail"), ("budget", "r0", "pass"),
-                        ("budget", "r1", "fail")]
+    assert verdicts == [
+        ("max_increase", "r1", "fail"),
+        ("budget", "r0", "pass"),
+        ("budget", "r1", "fail"),
+    ]
     assert not comparison.passed
     assert _row(comparison, "energy_wh").cells[1].failed  # type: ignore[union-attr]
     assert not _row(comparison, "energy_wh", "total").cells[1].failed  # type: ignore[union-attr]
@@ -72,7 +75,9 @@ def test_gates_pass_and_fail() -> None:
 
 def test_measured_runs_make_the_gate_noise_aware() -> None:
     base = measured_report([100.0, 103.0, 97.0, 101.0], label="base")
-    same = measured_report([104.0, 99.0, 106.0, 98.0], label="same")  # 101.75 / 100.25: +1.496 %, noise
+    same = measured_report(
+        [104.0, 99.0, 106.0, 98.0], label="same"
+    )  # 101.75 / 100.25: +1.496 %, noise
     gates = parse_gates("max_increase", "energy=1%")
     items = [Item("base", "b", base), Item("same", "s", same)]
     (result,) = compare(items, version="t", gates=gates).gates

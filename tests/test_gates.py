@@ -53,8 +53,10 @@ def test_unknown_metric_suggests_the_closest() -> None:
 
 
 def test_gates_from_toml_table() -> None:
-    data = {"max_increase": {"energy": "5%", "carbon": 10}, "budget": {"energy_wh": 1.5,
-            "total": {"water_ml": 10}}}
+    data = {
+        "max_increase": {"energy": "5%", "carbon": 10},
+        "budget": {"energy_wh": 1.5, "total": {"water_ml": 10}},
+    }
     gates = gates_from_mapping(data, "gates.toml")
     assert [(g.kind, g.metric.name, g.scope, g.threshold) for g in gates] == [
         ("max_increase", "energy_wh", "per_query", 5.0),
@@ -65,7 +67,7 @@ def test_gates_from_toml_table() -> None:
 
 
 def test_gates_table_rejects_unknown_sections() -> None:
-    with pytest.raises(InputError, match="gates.toml: unknown table 'budgets'"):
+    with pytest.raises(InputError, match=r"gates\.toml: unknown table 'budgets'"):
         gates_from_mapping({"budgets": {}}, "gates.toml")
 
 

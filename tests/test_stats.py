@@ -1,4 +1,4 @@
-"""Statistics: Student-t tails against closed forms and tables; Welch and bootstrap on seeded data."""
+"""Student-t tails against closed forms and tables; Welch and bootstrap on seeded data."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from ecoai import stats
 def test_t_tail_matches_closed_forms_for_one_and_two_df(t: float) -> None:
     # df = 1 is the Cauchy distribution; df = 2 has a closed form too.
     assert stats.student_t_sf(t, 1) == pytest.approx(0.5 - math.atan(t) / math.pi, abs=1e-12)
-    assert stats.student_t_sf(t, 2) == pytest.approx(0.5 - t / (2 * math.sqrt(2 + t * t)), abs=1e-12)
+    assert stats.student_t_sf(t, 2) == pytest.approx(
+        0.5 - t / (2 * math.sqrt(2 + t * t)), abs=1e-12
+    )
 
 
 @pytest.mark.parametrize(
