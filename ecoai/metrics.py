@@ -27,9 +27,9 @@ class Metric:
 METRICS: tuple[Metric, ...] = (
     Metric("energy_wh", "energy", "Energy", "Wh", lambda f: f.energy_wh),
     Metric("it_energy_wh", "it_energy", "IT energy", "Wh", lambda f: f.it_energy_wh),
-    Metric("water_site_ml", "water_site", "Water, on-site", "mL", lambda f: f.water_ml.site),
-    Metric("water_source_ml", "water_source", "Water, off-site", "mL", lambda f: f.water_ml.source),
-    Metric("water_ml", "water", "Water, total", "mL", lambda f: f.water_ml),
+    Metric("water_site_ml", "water_site", "Water on-site", "mL", lambda f: f.water_ml.site),
+    Metric("water_source_ml", "water_source", "Water off-site", "mL", lambda f: f.water_ml.source),
+    Metric("water_ml", "water", "Water", "mL", lambda f: f.water_ml),
     Metric("carbon_g", "carbon", "Carbon", "gCO2e", lambda f: f.carbon_g),
     Metric(
         "embodied_carbon_g",
@@ -66,5 +66,8 @@ def find_metric(name: str, *, need_unit: bool, context: str) -> Metric:
         )
     choices = [m.name for m in METRICS] if need_unit else [m.alias for m in METRICS]
     near = closest(name, [m.name for m in METRICS] + [m.alias for m in METRICS])
-    hint = ("did you mean " + ", ".join(repr(n) for n in near) + "? ") if near else ""
-    raise InputError(f"{context}: unknown metric {name!r}", hint + "known: " + ", ".join(choices))
+    if near:
+        hint = "did you mean " + ", ".join(repr(n) for n in near) + "?"
+    else:
+        hint = "known: " + ", ".join(choices)
+    raise InputError(f"{context}: unknown metric {name!r}", hint)

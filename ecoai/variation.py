@@ -9,6 +9,9 @@ from ecoai.errors import InputError, closest
 from ecoai.keys import BY_NAME, Key
 from ecoai.models import ParamValue
 
+_BY_FLAG = {key.flag[2:].replace("-", "_"): key.name for key in BY_NAME.values()}
+"""Short flag spellings (``cif`` for ``cif_kg_per_kwh``), dashes as underscores."""
+
 Variation = tuple[str, dict[str, ParamValue]]
 """A label such as ``grid=FRA,batch_size=4`` and the flag overrides it stands for."""
 
@@ -22,7 +25,7 @@ def variations(specs: Sequence[str]) -> list[Variation]:
     product = []
     for combo in itertools.product(*(values for _, values in axes)):
         overrides = dict(zip(names, (value for value, _ in combo), strict=True))
-        label = ",".join(f"{name}={text}" for name, (_, text) in zip(names, combo, strict=True))
+        label = ",".join(text for _, text in combo)
         product.append((label, overrides))
     return product
 
@@ -33,8 +36,10 @@ def _axis(spec: str) -> tuple[str, list[tuple[ParamValue, str]]]:
     texts = [v.strip() for v in values.split(",") if v.strip()]
     if not sep or not texts:
         raise InputError(f"--vary {spec!r}: expected KEY=V1,V2,...", "e.g. --vary grid=FRA,USA,POL")
+    written = name
+    name = _BY_FLAG.get(name, name)
     if name not in BY_NAME:
-        near = closest(name, list(BY_NAME))
+        near = closest(name, list(dict.fromkeys([*BY_NAME, *_BY_FLAG])))
         hint = (
             ("did you mean " + ", ".join(repr(n) for n in near) + "?")
             if near
@@ -46,7 +51,7 @@ def _axis(spec: str) -> tuple[str, list[tuple[ParamValue, str]]]:
         raise InputError(
             f"--vary: {name} takes a list and cannot vary", "compare scenario files instead"
         )
-    return name, [(_value(key, text), text) for text in texts]
+    return name, [(_value(key, text), f"{written}={text}") for text in texts]
 
 
 def _value(key: Key, text: str) -> ParamValue:

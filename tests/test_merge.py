@@ -46,7 +46,7 @@ def test_sums_with_each_hosts_factors() -> None:
 def test_refuses_the_same_gpu_twice() -> None:
     rank0 = measured_report([10.0], host="node", gpus=["GPU-1", "GPU-2"])
     rank1 = measured_report([10.0], host="node", gpus=["GPU-2"])
-    with pytest.raises(InputError, match="GPU GPU-2 on node is in both r0.json and r1.json"):
+    with pytest.raises(InputError, match=r"GPU GPU-2 on node is in both r0\.json and r1\.json"):
         _merge(Part("r0.json", rank0), Part("r1.json", rank1))
 
 
@@ -54,7 +54,7 @@ def test_refuses_a_merged_report_merged_again_with_its_part() -> None:
     a = measured_report([1.0], host="a", gpus=["GPU-1"])
     b = measured_report([1.0], host="b", gpus=["GPU-1"])
     job = _merge(Part("a.json", a), Part("b.json", b))
-    with pytest.raises(InputError, match="GPU GPU-1 on a is in both job.json and a.json"):
+    with pytest.raises(InputError, match=r"GPU GPU-1 on a is in both job\.json and a\.json"):
         _merge(Part("job.json", job), Part("a.json", a))
 
 

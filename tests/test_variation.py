@@ -22,6 +22,13 @@ def test_cartesian_product_with_labels() -> None:
     assert isinstance(result[1][1]["batch_size"], int)
 
 
+def test_short_flag_names_work_and_label_as_written() -> None:
+    assert variations(["cif=0.05,0.4"]) == [
+        ("cif=0.05", {"cif_kg_per_kwh": 0.05}),
+        ("cif=0.4", {"cif_kg_per_kwh": 0.4}),
+    ]
+
+
 def test_numbers_and_bools_are_typed() -> None:
     assert variations(["pue=1.1,1.5"])[1][1] == {"pue": 1.5}
     assert variations(["embodied=true"])[0][1] == {"embodied": True}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 
 from ecoai.comparison import Cell, Comparison, GateResult, Row
 from ecoai.output import Format
+from ecoai.render.quantity import fmt
 
 _SCOPE_TEXT = {"per_query": "per query", "total": "total"}
+_KINDS = {"Wh": "energy", "mL": "water", "gCO2e": "carbon"}
 
 
 def render_comparison(
@@ -25,23 +26,14 @@ def render_comparison(
     return render_table(comparison, width=width, color=color)
 
 
-def number(value: float) -> str:
-    """A figure with 3 significant digits, no exponent below a million: 1.65, 0.000500, 1,234."""
-    if value == 0 or not math.isfinite(value):
-        return "0" if value == 0 else str(value)
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    digits = 2 - math.floor(math.log10(abs(value)))
-    return f"{value:.{digits}f}"
-
-
-def value_text(cell: Cell) -> str:
-    """The value with its spread (± std) or range [min–max] when it has one."""
-    text = number(cell.mean)
+def value_text(cell: Cell, unit: str, sep: str = " ") -> str:
+    """The value with a readable unit and its spread (± std) or range [min–max]."""
+    kind = _KINDS[unit]
+    text = fmt(cell.mean, kind)
     if cell.std:
-        text += f" ± {number(cell.std)}"
+        text += f" ± {fmt(cell.std, kind)}"
     elif cell.min != cell.max:
-        text += f" [{number(cell.min)}–{number(cell.max)}]"
+        text += f"{sep}[{fmt(cell.min, kind)} – {fmt(cell.max, kind)}]"
     return text
 
 
@@ -55,7 +47,7 @@ def ratio_text(cell: Cell, is_baseline: bool) -> str:
 
 
 def row_title(row: Row) -> str:
-    return f"{row.label}, {row.unit} {_SCOPE_TEXT[row.scope]}"
+    return f"{row.label} ({_SCOPE_TEXT[row.scope]})"
 
 
 def gate_text(gate: GateResult) -> str:
@@ -63,7 +55,8 @@ def gate_text(gate: GateResult) -> str:
     if gate.gate == "max_increase":
         seen = f"{gate.value:+.1f}% vs max {gate.threshold:+.1f}%"
     else:
-        seen = f"{number(gate.value)} {gate.unit} vs budget {number(gate.threshold)} {gate.unit}"
+        kind = _KINDS[gate.unit]
+        seen = f"{fmt(gate.value, kind)} vs budget {fmt(gate.threshold, kind)}"
     test = ""
     if gate.test is not None:
         t = gate.test
@@ -105,7 +98,8 @@ def render_table(comparison: Comparison, *, width: int = 100, color: bool = Fals
                 cells.append("—")
                 continue
             mark = "  ✗ FAIL" if cell.failed else ""
-            text = f"{value_text(cell)}\n{ratio_text(cell, index == base)}{mark}"
+            ratio = ratio_text(cell, index == base)
+            text = f"{value_text(cell, row.unit, sep=chr(10))}\n{ratio}{mark}"
             cells.append(f"[red]{text}[/red]" if cell.failed else text)
         table.add_row(row_title(row), *cells)
     console = Console(
@@ -140,7 +134,7 @@ def render_markdown(comparison: Comparison) -> str:
         "|---|" + "---:|" * len(labels),
     ]
     for row in comparison.rows:
-        cells = [_md_cell(cell, n == base) for n, cell in enumerate(row.cells)]
+        cells = [_md_cell(cell, row.unit, n == base) for n, cell in enumerate(row.cells)]
         lines.append(f"| {row_title(row)} | " + " | ".join(cells) + " |")
     if comparison.gates:
         lines += ["", "| Gate | Item | Seen | Test | Verdict |", "|---|---|---|---|---|"]
@@ -148,10 +142,10 @@ def render_markdown(comparison: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md_cell(cell: Cell | None, is_baseline: bool) -> str:
+def _md_cell(cell: Cell | None, unit: str, is_baseline: bool) -> str:
     if cell is None:
         return "—"
-    text = f"{value_text(cell)}<br>{ratio_text(cell, is_baseline)}"
+    text = f"{value_text(cell, unit)}<br>{ratio_text(cell, is_baseline)}"
     return text + " ❌" if cell.failed else text
 
 
@@ -159,7 +153,8 @@ def _md_gate(gate: GateResult) -> str:
     if gate.gate == "max_increase":
         seen = f"{gate.value:+.1f}% (max {gate.threshold:+.1f}%)"
     else:
-        seen = f"{number(gate.value)} {gate.unit} (budget {number(gate.threshold)})"
+        kind = _KINDS[gate.unit]
+        seen = f"{fmt(gate.value, kind)} (budget {fmt(gate.threshold, kind)})"
     test = "—"
     if gate.test is not None:
         t = gate.test
