@@ -62,14 +62,28 @@ def devices_of(report: Report) -> list[tuple[str, str]]:
     merged = report.extra.get("merged_from")
     if isinstance(merged, list):
         return [(str(m["host"]), str(u)) for m in merged for u in m.get("gpu_uuids", [])]
-    info: dict[str, Any] = report.measurement.model_dump() if report.measurement else {}
-    host = str(info.get("host") or info.get("hostname") or "?")
-    devices = info.get("devices") or info.get("sensors") or []
-    return [(host, str(d["uuid"])) for d in devices if isinstance(d, dict) and d.get("uuid")]
+    info = _measurement(report)
+    host = _hostname(info)
+    return [
+        (host, str(sensor["facts"]["uuid"]))
+        for sensor in info.get("sensors", [])
+        if sensor.get("component") == "gpu" and sensor.get("facts", {}).get("uuid")
+    ]
+
+
+def _measurement(report: Report) -> dict[str, Any]:
+    # Read as plain data: merge needs only the host, the GPU UUIDs and the energy scope.
+    return report.measurement.model_dump() if report.measurement else {}
+
+
+def _hostname(info: dict[str, Any]) -> str:
+    host = info.get("host") or {}
+    return str(host.get("hostname") or "unknown host")
 
 
 def _refuse_duplicates(parts: Sequence[Part]) -> None:
     seen: dict[tuple[str, str], str] = {}
+    machines: dict[str, str] = {}
     for part in parts:
         if part.report.kind == "estimate":
             raise InputError(
@@ -84,6 +98,21 @@ def _refuse_duplicates(parts: Sequence[Part]) -> None:
                     "from local rank 0 only",
                 )
             seen[device] = part.origin
+        _refuse_whole_machine_twice(part, machines)
+
+
+def _refuse_whole_machine_twice(part: Part, machines: dict[str, str]) -> None:
+    """Two ``--scope machine`` reports of one host would count all its energy twice."""
+    info = _measurement(part.report)
+    if info.get("scope") != "machine":
+        return
+    host = _hostname(info)
+    if host in machines:
+        raise InputError(
+            f"{machines[host]} and {part.origin} both measured the whole machine {host}",
+            "keep one whole-machine report per host, or profile with --scope process-tree",
+        )
+    machines[host] = part.origin
 
 
 def multipliers_of(part: Part) -> Multipliers:

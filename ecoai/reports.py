@@ -18,6 +18,13 @@ def read_report(path: str, stdin: TextIO | None = None) -> Report:
     name = "<stdin>" if path == "-" else path
     text = _read_text(path, stdin)
     try:
+        # Fast path (pydantic parses the JSON itself); on any problem, diagnose it below.
+        report = Report.model_validate_json(text)
+        if report.schema_version == SCHEMA_VERSION:
+            return report
+    except ValidationError:
+        pass
+    try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(

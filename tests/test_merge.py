@@ -76,3 +76,17 @@ def test_estimates_cannot_be_merged() -> None:
 def test_needs_two_reports() -> None:
     with pytest.raises(InputError, match="at least two"):
         _merge(Part("m.json", measured_report([1.0])))
+
+
+def test_refuses_two_whole_machine_reports_of_one_host() -> None:
+    a = measured_report([1.0], host="n", gpus=["GPU-1"], scope="machine")
+    b = measured_report([1.0], host="n", gpus=["GPU-2"], scope="machine")
+    with pytest.raises(InputError, match="both measured the whole machine n"):
+        _merge(Part("a.json", a), Part("b.json", b))
+
+
+def test_process_tree_ranks_on_one_host_with_their_own_gpus_add_up() -> None:
+    a = measured_report([1.0], host="n", gpus=["GPU-1"])
+    b = measured_report([2.0], host="n", gpus=["GPU-2"])
+    merged = _merge(Part("a.json", a), Part("b.json", b))
+    assert merged.total is not None and merged.total.it_energy_wh.mean == pytest.approx(3.0)

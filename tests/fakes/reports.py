@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from ecoai.footprint import Multipliers, footprint_point, footprint_range
 from ecoai.models import Method, Param, Report, Source
@@ -45,6 +46,7 @@ def measured_report(
     factors: Multipliers = EASY,
     host: str = "node-a",
     gpus: Sequence[str] = ("GPU-0000",),
+    scope: str = "process-tree",
 ) -> Report:
     """A measured report: each run's IT energy total in Wh; per_query/total hold their means."""
     runs = [footprint_point(wh * 3600.0, factors) for wh in runs_wh]
@@ -67,5 +69,37 @@ def measured_report(
         per_query=None if not queries else total.scaled(1.0 / queries),
         total=total,
         runs=runs if len(runs) > 1 else None,
-        measurement={"host": host, "devices": [{"uuid": g, "name": "fake"} for g in gpus]},  # type: ignore[arg-type]
+        measurement=fake_measurement(host, gpus, scope),  # type: ignore[arg-type]
     )
+
+
+def fake_measurement(host: str, gpus: Sequence[str], scope: str = "process-tree") -> dict[str, Any]:
+    """The measurement section as `ecoai profile` writes it, reduced to what merge reads."""
+    sensors = [
+        {
+            "name": f"nvml:{i}",
+            "component": "gpu",
+            "method": "counter",
+            "scope": "device",
+            "facts": {"uuid": uuid},
+        }
+        for i, uuid in enumerate(gpus)
+    ]
+    sensors.append(
+        {
+            "name": "rapl:package-0",
+            "component": "cpu",
+            "method": "counter",
+            "scope": "machine",
+            "facts": {},
+        }
+    )
+    return {
+        "command": ["python", "infer.py"],
+        "scope": scope,
+        "interval_s": 0.1,
+        "host": {"hostname": host, "platform": "linux"},
+        "sensors": sensors,
+        "runs": [],
+        "exit_status": 0,
+    }
