@@ -244,3 +244,29 @@ def test_merge_refuses_the_same_gpu(ecoai_cli: CliRunner, tmp_path: Path) -> Non
     assert run.returncode == 2
     assert run.stderr.startswith(f"ecoai: error: GPU GPU-a on n1 is in both {a} and {b}")
     assert not (tmp_path / "job.json").exists()
+
+
+def test_compare_json_imports_nothing_heavy(three: list[str]) -> None:
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT, cli_env
+
+    heavy = ("torch", "pynvml", "psutil", "numpy", "tomli_w", "rich.table", "rich.console")
+    probe = (
+        "import sys, io, contextlib\n"
+        f"sys.argv = ['ecoai', 'compare', *{three!r}, '--json', '--max-increase', 'energy=5%']\n"
+        "from ecoai.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        f"print(sorted(m for m in sys.modules if m in {heavy!r}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    assert run.stdout.strip() == "[]", run.stdout
