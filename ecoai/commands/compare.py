@@ -89,7 +89,7 @@ def compare_command(
     from ecoai.compare import compare, pick_baseline
     from ecoai.errors import ExitStatus
     from ecoai.items import load_items
-    from ecoai.output import check_writable, choose_format, write_text
+    from ecoai.output import Format, check_writable, choose_format, write_text
     from ecoai.render.comparison import render_comparison, summary
 
     fmt = choose_format(format_name, json_output, output)
@@ -116,7 +116,7 @@ def compare_command(
     write_text(
         destination, render_comparison(comparison, fmt, width=_width(destination), color=color)
     )
-    if comparison.gates or destination != "-":
+    if destination != "-" or fmt is not Format.TABLE:  # a table on stdout already lists gates
         print(summary(comparison), file=sys.stderr)
     if not comparison.passed:
         # sys.exit, not typer.Exit: click returns typer.Exit's code under standalone_mode=False.
