@@ -40,10 +40,11 @@ def _root(
 
 def _register() -> None:
     # Registration block: one line per subcommand module.
-    from ecoai.commands import estimate, schema
+    from ecoai.commands import estimate, profiles, schema
 
     estimate.register(app)
     schema.register(app)
+    profiles.register(app)
     from ecoai.commands import compare, merge
 
     compare.register(app)
