@@ -98,3 +98,17 @@ def rows(footprint: Footprint) -> list[tuple[str, str, Stat]]:
 
 
 Formatter = Callable[[float, str], str]
+
+
+def assumptions(report: Report) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(input, value, source [n]) rows and the numbered citations they refer to, each once."""
+    citations: list[str] = []
+    table = []
+    for name, param in report.inputs.items():
+        source = param.source.kind + (f" {param.source.ref}" if param.source.ref else "")
+        if param.source.citation:
+            if param.source.citation not in citations:
+                citations.append(param.source.citation)
+            source += f" [{citations.index(param.source.citation) + 1}]"
+        table.append((name, param_text(param.value), source))
+    return table, citations
