@@ -283,20 +283,20 @@ def test_compare_json_imports_nothing_heavy(three: list[str]) -> None:
 
 def test_presets_with_vary(ecoai_cli: CliRunner) -> None:
     run = ecoai_cli(
-        "compare", "gpt-4o:short", "--vary", "grid=FRA,POL", "--vary", "batch_size=4,8", "--json"
+        "compare", "gpt-4o:short", "--vary", "grid=FRA,POL", "--vary", "pue=1.1,2.2", "--json"
     )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert [i["label"] for i in data["items"]] == [
-        "grid=FRA,batch_size=4",
-        "grid=FRA,batch_size=8",
-        "grid=POL,batch_size=4",
-        "grid=POL,batch_size=8",
+        "grid=FRA,pue=1.1",
+        "grid=FRA,pue=2.2",
+        "grid=POL,pue=1.1",
+        "grid=POL,pue=2.2",
     ]
     energy = next(r for r in data["rows"] if r["metric"] == "energy_wh")
     carbon = next(r for r in data["rows"] if r["metric"] == "carbon_g")
-    # U = G x D / (N x B): twice the batch halves the energy; the grid changes only carbon.
-    assert [c["ratio"] for c in energy["cells"]] == pytest.approx([1.0, 0.5, 1.0, 0.5])
+    # Facility energy = IT energy x PUE (same seed, same draws); the grid changes only carbon.
+    assert [c["ratio"] for c in energy["cells"]] == pytest.approx([1.0, 2.0, 1.0, 2.0])
     assert carbon["cells"][2]["ratio"] > 5  # Poland's grid vs France's nuclear-heavy grid
 
 
