@@ -45,6 +45,10 @@ def _register() -> None:
     estimate.register(app)
     schema.register(app)
     profiles.register(app)
+    from ecoai.commands import compare, merge
+
+    compare.register(app)
+    merge.register(app)
 
 
 _register()
