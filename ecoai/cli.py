@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning EcoaiError into one line and its exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        app(args=argv, prog_name="ecoai", standalone_mode=False)
+        # Without standalone mode click returns typer.Exit's code instead of exiting with it.
+        code = app(args=argv, prog_name="ecoai", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except EcoaiError as error:
         if debug:
             raise
