@@ -46,10 +46,17 @@ class ReportWriteError(EcoaiError):
 
 def format_error(error: EcoaiError) -> str:
     """Return the one or two lines ecoai prints on stderr for ``error``."""
-    text = f"ecoai: error: {error.message}"
+    text = f"ecoai: error: {one_line(error.message)}"
     if error.hint:
-        text += f"\nhint: {error.hint}"
+        text += f"\nhint: {one_line(error.hint)}"
     return text
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped (a file name or label may hold a newline)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def closest(name: str, choices: list[str], limit: int = 3) -> list[str]:

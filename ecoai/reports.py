@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,7 +23,7 @@ def read_report(path: str, stdin: TextIO | None = None) -> Report:
         # Fast path (pydantic parses the JSON itself); on any problem, diagnose it below.
         report = Report.model_validate_json(text)
         if report.schema_version == SCHEMA_VERSION:
-            return report
+            return _finite(report, name)
     except ValidationError:
         pass
     try:
@@ -68,11 +70,44 @@ def parse_report(data: Any, name: str) -> Report:
             "regenerate the report with this version of ecoai",
         )
     try:
-        return Report.model_validate(data)
+        return _finite(Report.model_validate(data), name)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "report"
+        where = _dotted(first["loc"]) or "report"
         raise InputError(
             f"{name}: invalid report: {where}: {first['msg']}",
             f"{len(error.errors())} problem(s); regenerate it with this ecoai",
         ) from None
+
+
+def _finite(report: Report, name: str) -> Report:
+    """``report`` if every number in it is finite (NaN or 1e400 would poison every ratio)."""
+    where = _non_finite(report.model_dump(), ())
+    if where is not None:
+        raise InputError(
+            f"{name}: invalid report: {_dotted(where)}: not a finite number",
+            "regenerate it with this ecoai",
+        )
+    return report
+
+
+def _non_finite(node: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """The path of the first NaN or infinity under ``node``, else None."""
+    if isinstance(node, float):
+        return None if math.isfinite(node) else path
+    if isinstance(node, dict):
+        children: Iterable[tuple[str | int, Any]] = node.items()
+    elif isinstance(node, list):
+        children = enumerate(node)
+    else:
+        return None
+    for key, child in children:
+        found = _non_finite(child, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    """A validation location as ``total.energy_wh.mean``; odd keys quoted."""
+    return ".".join(str(p) if str(p).isidentifier() or isinstance(p, int) else repr(p) for p in loc)

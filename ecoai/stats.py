@@ -35,6 +35,15 @@ def mean(values: Sequence[float]) -> float:
     return math.fsum(values) / len(values)
 
 
+def _unit_scale(*groups: Sequence[float]) -> list[list[float]]:
+    """Each group divided by the largest magnitude of all: every test here is scale-invariant,
+    and figures near 1e308 (or 1e-320) would otherwise overflow (or underflow) when squared."""
+    scale = max((abs(x) for group in groups for x in group), default=0.0)
+    if scale == 0.0 or not math.isfinite(scale):
+        return [list(group) for group in groups]
+    return [[x / scale for x in group] for group in groups]
+
+
 def variance(values: Sequence[float]) -> float:
     """Sample variance (ddof = 1)."""
     centre = mean(values)
@@ -86,6 +95,7 @@ def student_t_sf(t: float, df: float) -> float:
 
 def welch_t(reference: Sequence[float], candidate: Sequence[float]) -> TestResult:
     """Welch's t-test, one-sided: is mean(candidate) > mean(reference)? Needs >= 2 values each."""
+    reference, candidate = _unit_scale(reference, candidate)
     var_r = variance(reference) / len(reference)
     var_c = variance(candidate) / len(candidate)
     diff = mean(candidate) - mean(reference)
@@ -100,6 +110,7 @@ def welch_t(reference: Sequence[float], candidate: Sequence[float]) -> TestResul
 
 def one_sample_t(values: Sequence[float], limit: float) -> TestResult:
     """One-sample t-test, one-sided: is the mean of ``values`` > ``limit``? Needs >= 2 values."""
+    values, (limit,) = _unit_scale(values, [limit])
     spread = math.sqrt(variance(values) / len(values))
     diff = mean(values) - limit
     if spread == 0.0:
@@ -122,6 +133,7 @@ def bootstrap_ratio(
     The interval is one-sided at ``confidence``: the low end is the (1 - confidence) quantile,
     the high end the confidence quantile, so ``low > 1 + threshold`` is a significant increase.
     """
+    reference, candidate = _unit_scale(reference, candidate)
     rng = random.Random(seed)
     ratios = sorted(
         mean(rng.choices(candidate, k=len(candidate)))

@@ -62,8 +62,8 @@ def fmt_range(stat: Stat, kind: str) -> str:
 
 
 def _sig(number: float) -> str:
-    if number == 0:
-        return "0"
+    if number == 0 or not math.isfinite(number):  # a ratio to a tiny baseline can overflow
+        return f"{number:g}"
     digits = max(0, 2 - math.floor(math.log10(abs(number))))
     return f"{number:.{digits}f}"
 
