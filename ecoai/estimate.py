@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from ecoai import __version__, footprint, units
 from ecoai.errors import InputError
 from ecoai.footprint import Multipliers
-from ecoai.models import Footprint, Method, Param, Report, Stat
+from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
 from ecoai.resolve import value
 
 
@@ -23,7 +23,20 @@ def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report
         per_query, method, intermediate = _point(params, factors)
     if params.get("embodied") and params["embodied"].value is True:
         per_query = _with_embodied(per_query, params, intermediate["duration_s"])
-    return _report(params, per_query, method, intermediate, now)
+    return _finite(_report(params, per_query, method, intermediate, now))
+
+
+def _finite(report: Report) -> Report:
+    """``report``, unless the inputs are so extreme that a figure overflowed (or is NaN)."""
+    where = non_finite_path(
+        report.model_dump(include={"per_query", "total", "per_day", "per_year"})
+    )
+    if where is not None:
+        raise InputError(
+            f"the inputs overflow: {'.'.join(map(str, where))} is not a finite number",
+            "check the magnitudes of the scenario values (tokens, tps, queries)",
+        )
+    return report
 
 
 def multipliers_from(params: Mapping[str, Param]) -> Multipliers:

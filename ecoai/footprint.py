@@ -136,19 +136,26 @@ def summarise(
 ) -> Stat:
     """Summarise draws: mean, sample std (ddof = 1), p5 and p95 of ``exp``; means of the bounds."""
     n = len(exp)
-    mean = math.fsum(exp) / n
+    mean = _mean(exp)
     if not with_spread or n < 2:
-        return Stat(mean=mean, min=math.fsum(low) / n, max=math.fsum(high) / n)
-    var = math.fsum((x - mean) ** 2 for x in exp) / (n - 1)
+        return Stat(mean=mean, min=_mean(low), max=_mean(high))
+    var = math.fsum((x - mean) * (x - mean) for x in exp) / (n - 1)  # inf, not OverflowError
     ordered = sorted(exp)
     return Stat(
         mean=mean,
-        min=math.fsum(low) / n,
-        max=math.fsum(high) / n,
+        min=_mean(low),
+        max=_mean(high),
         std=math.sqrt(var),
         p5=percentile(ordered, 5.0),
         p95=percentile(ordered, 95.0),
     )
+
+
+def _mean(values: Sequence[float]) -> float:
+    try:
+        return math.fsum(values) / len(values)
+    except OverflowError:  # the sum of values near 1e308 overflows; their mean need not
+        return math.fsum(v / len(values) for v in values)
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:

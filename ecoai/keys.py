@@ -120,7 +120,7 @@ KEYS: tuple[Key, ...] = (
         low_open=True,
     ),
     # Monte Carlo (presets with percentile data)
-    Key("samples", "int", "draws", "Monte Carlo draws", low=2),
+    Key("samples", "int", "draws", "Monte Carlo draws", low=2, high=1_000_000),
     Key("seed", "int", "", "Monte Carlo seed", low=0),
     Key("rho", "float", "", "TTFT-TPS correlation of the Gaussian copula", low=-1, high=1),
     # Embodied carbon (optional extra line)

@@ -6,6 +6,8 @@ incompatible change; ``ecoai schema`` prints the JSON Schema.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -164,3 +166,20 @@ class Report(Frozen):
     """Warnings and fallbacks the reader should know about."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Room for additions that do not change the contract (equivalences, ...)."""
+
+
+def non_finite_path(node: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path of the first NaN or infinity in ``node`` (a ``model_dump()``), else None."""
+    if isinstance(node, float):
+        return None if math.isfinite(node) else path
+    if isinstance(node, dict):
+        children: Iterable[tuple[str | int, Any]] = node.items()
+    elif isinstance(node, list):
+        children = enumerate(node)
+    else:
+        return None
+    for key, child in children:
+        found = non_finite_path(child, (*path, key))
+        if found is not None:
+            return found
+    return None

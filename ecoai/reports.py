@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
 
 from ecoai.errors import InputError
-from ecoai.models import SCHEMA_VERSION, Report
+from ecoai.models import SCHEMA_VERSION, Report, non_finite_path
 
 
 def read_report(path: str, stdin: TextIO | None = None) -> Report:
@@ -82,30 +81,13 @@ def parse_report(data: Any, name: str) -> Report:
 
 def _finite(report: Report, name: str) -> Report:
     """``report`` if every number in it is finite (NaN or 1e400 would poison every ratio)."""
-    where = _non_finite(report.model_dump(), ())
+    where = non_finite_path(report.model_dump())
     if where is not None:
         raise InputError(
             f"{name}: invalid report: {_dotted(where)}: not a finite number",
             "regenerate it with this ecoai",
         )
     return report
-
-
-def _non_finite(node: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
-    """The path of the first NaN or infinity under ``node``, else None."""
-    if isinstance(node, float):
-        return None if math.isfinite(node) else path
-    if isinstance(node, dict):
-        children: Iterable[tuple[str | int, Any]] = node.items()
-    elif isinstance(node, list):
-        children = enumerate(node)
-    else:
-        return None
-    for key, child in children:
-        found = _non_finite(child, (*path, key))
-        if found is not None:
-            return found
-    return None
 
 
 def _dotted(loc: Sequence[str | int]) -> str:
