@@ -144,7 +144,7 @@ class Measurement(BaseModel):
 class Report(Frozen):
     """The one result model: written by estimate and profile, read by compare and merge."""
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(default=SCHEMA_VERSION, strict=True)  # `true` is not 1
     kind: Literal["estimate", "measured", "merged"]
     ecoai_version: str
     created_at: datetime

@@ -60,3 +60,12 @@ def check_golden(name: str, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many bad-input cases the property tests generated, per input path."""
+    from casecount import CASES
+
+    if CASES:
+        paths = ", ".join(f"{name} {n}" for name, n in sorted(CASES.items()))
+        terminalreporter.write_line(f"bad-input cases: {sum(CASES.values())} ({paths})")

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from casecount import count
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,8 +88,6 @@ def test_water_and_carbon_linear_in_energy(it_j: float, k: float, f: Multipliers
 
 # --- every scenario input path: anything but a valid scenario ends in an EcoaiError ----------
 
-CASES = {"count": 0}
-
 toml_values = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63 - 1), st.floats(), st.booleans(),
     st.text(max_size=20), st.lists(st.floats(), max_size=7), st.dictionaries(st.text(max_size=5),
@@ -105,7 +104,7 @@ def test_any_value_for_any_key_is_accepted_or_one_error(
     import tomli_w
 
     path.write_text(tomli_w.dumps({key: value}), encoding="utf-8")
-    CASES["count"] += 1
+    count("scenario")
     try:
         read_scenario(path)
     except EcoaiError as error:
@@ -117,7 +116,7 @@ def test_any_value_for_any_key_is_accepted_or_one_error(
 def test_random_text_is_a_scenario_or_one_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "s.toml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
-    CASES["count"] += 1
+    count("scenario")
     try:
         read_scenario(path)
     except EcoaiError as error:
@@ -131,7 +130,7 @@ def test_truncated_scenario_is_a_scenario_or_one_error(tmp_path: Path, cut: int)
     tomllib.loads(full)  # the fixture itself is valid
     path = tmp_path / "s.toml"
     path.write_text(full[:cut], encoding="utf-8")
-    CASES["count"] += 1
+    count("scenario")
     try:
         read_scenario(path)
     except EcoaiError as error:
