@@ -20,7 +20,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from fakes.reports import estimate_report, measured_report  # noqa: E402
 
 from ecoai.compare import Item, compare  # noqa: E402
-from ecoai.gates import parse_gates  # noqa: E402
+from ecoai.gates import Gate, parse_gates  # noqa: E402
 from ecoai.output import Format  # noqa: E402
 from ecoai.render.comparison import render_comparison  # noqa: E402
 from ecoai.reports import read_report  # noqa: E402
@@ -50,21 +50,19 @@ def write_reports(directory: Path, count: int) -> list[str]:
     return paths
 
 
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    gates = parse_gates("max_increase", "energy=5%,carbon=10%") + parse_gates(
-        "budget", "total.energy_wh=100"
-    )
+def rows(count: int = 1000) -> list[tuple[str, float]]:
+    """(step, median seconds) for comparing ``count`` reports, in process and end to end."""
+    gates = make_gates()
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_reports(Path(tmp), count)
         items = [Item(Path(p).stem, p, read_report(p)) for p in paths]
         comparison = compare(items, version="bench", gates=gates)
-        rows: list[tuple[str, float]] = [
+        table: list[tuple[str, float]] = [
             ("read + validate reports", best_of(5, lambda: [read_report(p) for p in paths])),
             ("compare + 3 gates", best_of(5, lambda: compare(items, version="b", gates=gates))),
         ]
         for fmt in (Format.JSON, Format.CSV, Format.MARKDOWN):
-            rows.append(
+            table.append(
                 (f"render {fmt.value}", best_of(5, lambda f=fmt: render_comparison(comparison, f)))
             )
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -90,10 +88,22 @@ def main() -> None:
                 check=False,
             ),
         )
-        rows += [("CLI end to end (--json)", cli), ("  of which start-up (--version)", startup)]
-    print(f"ecoai compare, {count} reports (half measured with 5 runs), {len(gates)} gates")
+    return [*table, ("CLI end to end (--json)", cli), ("  of which start-up (--version)", startup)]
+
+
+def make_gates() -> list[Gate]:
+    """The three gates the benchmark judges."""
+    return parse_gates("max_increase", "energy=5%,carbon=10%") + parse_gates(
+        "budget", "total.energy_wh=100"
+    )
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    table = rows(count)
+    print(f"ecoai compare, {count} reports (half measured with 5 runs), {len(make_gates())} gates")
     print(f"{'step':<34}{'median s':>10}")
-    for name, seconds in rows:
+    for name, seconds in table:
         print(f"{name:<34}{seconds:>10.3f}")
 
 

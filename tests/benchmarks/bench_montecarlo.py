@@ -43,10 +43,11 @@ def draws_and_formula() -> None:
     footprint.footprint_samples(exps, lows, highs, footprint.Multipliers(1.12, 0.3, 4.35, 340.0))
 
 
-def main() -> None:
+def rows() -> list[tuple[str, float, float | None]]:
+    """(what, best ms, target ms or None)."""
     catalog = load_catalog()
     flags = {"model": "gpt-4.1-nano", "prompt": "long"}
-    rows = [
+    return [
         ("draw_pairs, 10,000 draws", best_ms(lambda: draw_pairs(TTFT_S, TPS, SAMPLES, 0)), 50.0),
         ("draws + per-draw formula + summary", best_ms(draws_and_formula), None),
         ("load_catalog (built-in profiles)", best_ms(load_catalog), None),
@@ -54,8 +55,11 @@ def main() -> None:
         ("resolve + estimate (preset, 10,000)", best_ms(lambda: estimate(resolve(None, flags))),
          None),
     ]  # fmt: skip
+
+
+def main() -> None:
     print(f"{'what':40} {'best ms':>9} {'target ms':>10}  ok")
-    for name, ms, target in rows:
+    for name, ms, target in rows():
         verdict = "" if target is None else ("yes" if ms < target else "NO")
         print(f"{name:40} {ms:9.1f} {'' if target is None else f'{target:.0f}':>10}  {verdict}")
 
