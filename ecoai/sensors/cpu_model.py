@@ -1,0 +1,180 @@
+"""A CPU and DRAM power model for machines without energy counters (VMs, RAPL unreadable).
+
+CPU: ``power_w = idle_w + utilisation x (max_w - idle_w)``, the Cloud Carbon Footprint compute
+model. Because it is linear in utilisation, its energy over any interval depends only on the busy
+CPU time: ``energy_j = idle_w x t + (max_w - idle_w) / n_cpus x busy_cpu_s``, so the model is
+read as a counter and nothing is lost between samples. ``max_w`` is the CPU's TDP (``--cpu-tdp-w``
+or profiles/cpus.toml, with idle_w = 0) or, for a CPU not in the profiles, Cloud Carbon
+Footprint's per-vCPU coefficients. DRAM: a constant power per GB installed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecoai.sensors import Discovery, Reading
+
+CCF_URL = "https://www.cloudcarbonfootprint.org/docs/methodology/"
+VCPU_MIN_W = 0.74
+"""Idle power per vCPU, Cloud Carbon Footprint's AWS average from SPECpower (methodology)."""
+VCPU_MAX_W = 3.5
+"""Full-load power per vCPU, Cloud Carbon Footprint's AWS average from SPECpower (methodology)."""
+DRAM_W_PER_GB = 0.392
+"""DRAM power per GB: Cloud Carbon Footprint, the mean of Crucial's 3 W per 8 GB (0.375 W/GB)
+and Micron's DDR4 power note TN-40-07 (0.4083 W/GB)."""
+
+
+@dataclass(frozen=True)
+class CpuFacts:
+    """What the model needs to know about the machine (read cheaply from /proc and psutil)."""
+
+    model_name: str
+    logical_cpus: int
+    sockets: int
+    memory_gb: float
+
+
+class CpuModelSensor:
+    """Modelled CPU energy from busy CPU time (a counter). Units: W, s, J."""
+
+    component = "cpu"
+    method = "model"
+    scope = "machine"
+
+    def __init__(
+        self, idle_w: float, max_w: float, logical_cpus: int, busy_cpu_s: Callable[[], float],
+        clock: Callable[[], float], facts: dict[str, str], assumptions: list[str],
+    ) -> None:
+        self.name = "cpu-model"
+        self.idle_w = idle_w
+        self.max_w = max_w
+        self.logical_cpus = logical_cpus
+        self.facts = facts
+        self.assumptions = assumptions
+        self._busy_cpu_s = busy_cpu_s
+        self._clock = clock
+        self._t0_s = clock()
+        self._busy0_s = busy_cpu_s()
+
+    def read(self) -> Reading:
+        t_s = self._clock()
+        busy_s = self._busy_cpu_s() - self._busy0_s
+        dynamic_w_per_cpu = (self.max_w - self.idle_w) / self.logical_cpus
+        return Reading(t_s, energy_j=self.idle_w * (t_s - self._t0_s) + dynamic_w_per_cpu * busy_s)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class DramModelSensor:
+    """Modelled DRAM energy: constant power per GB installed. Units: W, J."""
+
+    component = "dram"
+    method = "model"
+    scope = "machine"
+
+    def __init__(
+        self, power_w: float, clock: Callable[[], float], facts: dict[str, str],
+        assumptions: list[str],
+    ) -> None:
+        self.name = "dram-model"
+        self.power_w = power_w
+        self.facts = facts
+        self.assumptions = assumptions
+        self._clock = clock
+        self._t0_s = clock()
+
+    def read(self) -> Reading:
+        t_s = self._clock()
+        return Reading(t_s, energy_j=self.power_w * (t_s - self._t0_s))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def open_cpu_model(
+    cpu_tdp_w: float | None, dram_w_per_gb: float | None, skip_components: set[str],
+    clock: Callable[[], float] | None = None, facts: CpuFacts | None = None,
+    busy_cpu_s: Callable[[], float] | None = None,
+) -> Discovery:
+    """Build the model sensors for the components no counter covers."""
+    clock = clock or time.monotonic
+    facts = facts or read_cpu_facts()
+    found = Discovery()
+    if "cpu" not in skip_components:
+        found.sensors.append(cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or machine_busy_cpu_s, clock))
+    if "dram" not in skip_components:
+        per_gb = DRAM_W_PER_GB if dram_w_per_gb is None else dram_w_per_gb
+        source = "--dram-w-per-gb" if dram_w_per_gb is not None else (
+            f"Cloud Carbon Footprint memory coefficient ({CCF_URL})")
+        assumptions = [f"DRAM draws {per_gb} W per GB installed, constantly ({source})"]
+        found.sensors.append(DramModelSensor(
+            per_gb * facts.memory_gb, clock, {"memory_gb": f"{facts.memory_gb:.1f}"}, assumptions))
+    return found
+
+
+def cpu_sensor(
+    facts: CpuFacts, cpu_tdp_w: float | None, busy_cpu_s: Callable[[], float],
+    clock: Callable[[], float],
+) -> CpuModelSensor:
+    """The CPU model with its power bounds from the flag, the profiles, or per-vCPU figures."""
+    described = {"model_name": facts.model_name, "logical_cpus": str(facts.logical_cpus),
+                 "sockets": str(facts.sockets)}
+    linear = "power scales linearly with CPU utilisation"
+    if cpu_tdp_w is not None:
+        max_w, idle_w = cpu_tdp_w * facts.sockets, 0.0
+        notes = [f"{linear} from 0 W idle to the TDP {cpu_tdp_w} W x {facts.sockets} socket(s) "
+                 "(--cpu-tdp-w)"]
+    elif (profile := tdp_from_profiles(facts.model_name)) is not None:
+        tdp_w, profile_id = profile
+        max_w, idle_w = tdp_w * facts.sockets, 0.0
+        notes = [f"{linear} from 0 W idle to the TDP {tdp_w} W x {facts.sockets} socket(s) "
+                 f"(profiles: cpus.{profile_id})",
+                 "a VM that sees part of a package is over-estimated: set --cpu-tdp-w"]
+    else:
+        idle_w, max_w = VCPU_MIN_W * facts.logical_cpus, VCPU_MAX_W * facts.logical_cpus
+        notes = [f"CPU {facts.model_name!r} has no TDP in the profiles: {linear} from "
+                 f"{VCPU_MIN_W} to {VCPU_MAX_W} W per logical CPU (Cloud Carbon Footprint, "
+                 f"SPECpower-derived averages, {CCF_URL}); set --cpu-tdp-w to override"]
+    return CpuModelSensor(idle_w, max_w, facts.logical_cpus, busy_cpu_s, clock, described, notes)
+
+
+def tdp_from_profiles(model_name: str) -> tuple[float, str] | None:
+    """TDP (W) and profile id of the CPU whose ``match`` substrings appear in ``model_name``."""
+    try:
+        from ecoai.profiles import cpu_tdp_w  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    found: tuple[float, str] | None = cpu_tdp_w(model_name)
+    return found
+
+
+def machine_busy_cpu_s() -> float:
+    """Busy CPU time of the whole machine, summed over CPUs (all but idle and iowait). Units: s."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0)
+                 - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0))
+
+
+def read_cpu_facts(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuFacts:
+    """Model name, logical CPUs, sockets and memory: one read of cpuinfo and one of meminfo."""
+    import psutil
+
+    model_name, sockets = "unknown CPU", set()
+    try:
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "model name" and model_name == "unknown CPU":
+                model_name = value.strip()
+            elif key == "physical id":
+                sockets.add(value.strip())
+    except OSError:
+        pass  # not Linux: the name stays unknown and the per-vCPU figures apply
+    memory_gb = psutil.virtual_memory().total / 1e9
+    return CpuFacts(model_name, psutil.cpu_count() or 1, max(1, len(sockets)), memory_gb)
