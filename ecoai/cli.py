@@ -40,9 +40,10 @@ def _root(
 
 def _register() -> None:
     # Registration block: one line per subcommand module.
-    from ecoai.commands import estimate
+    from ecoai.commands import estimate, schema
 
     estimate.register(app)
+    schema.register(app)
 
 
 _register()

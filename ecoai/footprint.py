@@ -1,4 +1,4 @@
-"""Pure footprint formulas: energy -> facility energy, water, carbon (shared by estimate and profile).
+"""Pure footprint formulas: energy -> facility energy, water, carbon (for estimate and profile).
 
 Source of every formula: Jegham et al. 2025, "How Hungry is AI?", arXiv:2505.09598 v6, Eq. 1-5;
 water accounting as Li et al., "Making AI Less Thirsty", arXiv:2304.03271 (FORMULAS.md §1, §8).
@@ -33,7 +33,9 @@ def query_duration_s(ttft_s: float, output_tokens: float, tps: float) -> float:
     return ttft_s + output_tokens / tps
 
 
-def utilisation(gpu_count: float, draw_fraction: float, gpus_per_node: float, batch: float) -> float:
+def utilisation(
+    gpu_count: float, draw_fraction: float, gpus_per_node: float, batch: float
+) -> float:
     """Per-request share of a node: U = G x D / (N x B), dimensionless (paper §3.3, Table 2)."""
     return gpu_count * draw_fraction / (gpus_per_node * batch)
 
@@ -91,7 +93,7 @@ def footprint_range(
 ) -> Footprint:
     """Footprint of a range of IT energy: min, max and the w_max-weighted expected value."""
     it_mean_j = expected(it_min_j, it_max_j, w_max)
-    return _footprint([it_mean_j], [it_min_j], [it_max_j], factors, with_spread=False)
+    return footprint_from_it(Stat(mean=it_mean_j, min=it_min_j, max=it_max_j), factors)
 
 
 def footprint_point(it_energy_j: float, factors: Multipliers) -> Footprint:
@@ -106,24 +108,18 @@ def footprint_samples(
     factors: Multipliers,
 ) -> Footprint:
     """Footprint over Monte Carlo draws: mean/std/p5/p95 of the expected value, means of bounds."""
-    return _footprint(it_exp_j, it_min_j, it_max_j, factors, with_spread=True)
+    return footprint_from_it(summarise(it_exp_j, it_min_j, it_max_j, with_spread=True), factors)
 
 
-def _footprint(
-    it_exp_j: Sequence[float],
-    it_min_j: Sequence[float],
-    it_max_j: Sequence[float],
-    factors: Multipliers,
-    *,
-    with_spread: bool,
-) -> Footprint:
+def footprint_from_it(it_j: Stat, factors: Multipliers) -> Footprint:
+    """Footprint of an IT-energy range (units: J): facility energy, water, carbon."""
     # Every output is linear in IT energy, so each is the IT-energy statistic times a constant.
     wh_it = 1.0 / units.J_PER_WH
     wh_fac = factors.pue / units.J_PER_WH
     site_ml = units.l_to_ml(water_site_l(1.0, factors.wue_site_l_per_kwh))
     source_ml = units.l_to_ml(water_source_l(factors.pue, factors.wue_source_l_per_kwh))
     carbon = carbon_g(factors.pue, factors.cif_g_per_kwh)
-    base = summarise(it_exp_j, it_min_j, it_max_j, with_spread=with_spread)
+    base = it_j
     site = base.scaled(site_ml)
     source = base.scaled(source_ml)
     water = base.scaled(site_ml + source_ml)

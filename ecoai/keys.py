@@ -23,6 +23,21 @@ class Key:
     low_open: bool = False
     high: float | None = None
 
+    @property
+    def flag(self) -> str:
+        """The command-line flag for this key."""
+        return FLAGS.get(self.name, "--" + self.name.replace("_", "-"))
+
+
+# Flags whose name is shorter than the key (the unit is in the help text instead).
+FLAGS = {
+    "ttft_s": "--ttft",
+    "duration_s": "--duration",
+    "wue_site_l_per_kwh": "--wue-site",
+    "wue_source_l_per_kwh": "--wue-source",
+    "cif_kg_per_kwh": "--cif",
+    "ttft_quantiles_s": "--ttft-quantiles",
+}
 
 KEYS: tuple[Key, ...] = (
     # What is being estimated
@@ -39,28 +54,52 @@ KEYS: tuple[Key, ...] = (
     Key("output_tokens", "float", "tokens", "output tokens per query", low=0, low_open=True),
     Key("tps", "float", "tokens/s", "output tokens per second", low=0, low_open=True),
     Key("ttft_s", "float", "s", "time to first token", low=0),
-    Key("duration_s", "float", "s", "time per query, instead of TTFT + tokens / TPS", low=0,
-        low_open=True),
+    Key(
+        "duration_s",
+        "float",
+        "s",
+        "time per query, instead of TTFT + tokens / TPS",
+        low=0,
+        low_open=True,
+    ),
     Key("ttft_quantiles_s", "quantiles", "s", "TTFT at P5, P25, P50, P75, P95", low=0),
-    Key("tps_quantiles", "quantiles", "tokens/s", "TPS at P5, P25, P50, P75, P95", low=0,
-        low_open=True),
+    Key(
+        "tps_quantiles",
+        "quantiles",
+        "tokens/s",
+        "TPS at P5, P25, P50, P75, P95",
+        low=0,
+        low_open=True,
+    ),
     # Node power and utilisation
     Key("p_gpu_kw", "float", "kW", "rated power of the node's GPUs (P_GPU)", low=0),
     Key("p_non_gpu_kw", "float", "kW", "rated power of the rest of the node (P_nonGPU)", low=0),
     Key("gpu_count", "int", "GPUs", "GPUs serving the model (G)", low=1),
     Key("gpus_per_node", "int", "GPUs", "GPUs per node (N)", low=1),
     Key("batch_size", "int", "requests", "concurrent requests per batch (B)", low=1),
-    Key("d_gpu_min", "float", "fraction", "GPU draw as a fraction of peak, low bound", low=0,
-        high=1),
-    Key("d_gpu_max", "float", "fraction", "GPU draw as a fraction of peak, high bound", low=0,
-        high=1),
+    Key(
+        "d_gpu_min", "float", "fraction", "GPU draw as a fraction of peak, low bound", low=0, high=1
+    ),
+    Key(
+        "d_gpu_max",
+        "float",
+        "fraction",
+        "GPU draw as a fraction of peak, high bound",
+        low=0,
+        high=1,
+    ),
     Key("d_non_gpu", "float", "fraction", "non-GPU draw as a fraction of peak", low=0, high=1),
     Key("u_gpu_min", "float", "fraction", "per-request GPU utilisation, low bound", low=0, high=1),
-    Key("u_gpu_max", "float", "fraction", "per-request GPU utilisation, high bound", low=0,
-        high=1),
+    Key("u_gpu_max", "float", "fraction", "per-request GPU utilisation, high bound", low=0, high=1),
     Key("u_non_gpu", "float", "fraction", "per-request non-GPU utilisation", low=0, high=1),
-    Key("w_max", "float", "fraction", "weight of the high bound in the expected value", low=0,
-        high=1),
+    Key(
+        "w_max",
+        "float",
+        "fraction",
+        "weight of the high bound in the expected value",
+        low=0,
+        high=1,
+    ),
     # Energy given directly
     Key("it_energy_wh", "float", "Wh", "IT energy per query, measured or published", low=0),
     Key("it_energy_std_wh", "float", "Wh", "standard deviation of it_energy_wh", low=0),
@@ -72,8 +111,14 @@ KEYS: tuple[Key, ...] = (
     Key("cif_kg_per_kwh", "float", "kgCO2e/kWh", "carbon intensity of the electricity", low=0),
     # Volume
     Key("queries", "int", "queries", "number of queries in the total", low=1),
-    Key("queries_per_day", "float", "queries/day", "query rate for per-day and per-year totals",
-        low=0, low_open=True),
+    Key(
+        "queries_per_day",
+        "float",
+        "queries/day",
+        "query rate for per-day and per-year totals",
+        low=0,
+        low_open=True,
+    ),
     # Monte Carlo (presets with percentile data)
     Key("samples", "int", "draws", "Monte Carlo draws", low=2),
     Key("seed", "int", "", "Monte Carlo seed", low=0),
@@ -81,10 +126,14 @@ KEYS: tuple[Key, ...] = (
     # Embodied carbon (optional extra line)
     Key("embodied", "bool", "", "add the embodied (manufacturing) carbon line"),
     Key("embodied_gpu_kg", "float", "kgCO2e", "manufacturing emissions of one GPU", low=0),
-    Key("embodied_server_kg", "float", "kgCO2e", "manufacturing emissions of the server, no GPUs",
-        low=0),
-    Key("lifetime_years", "float", "years", "hardware life for amortisation", low=0,
-        low_open=True),
+    Key(
+        "embodied_server_kg",
+        "float",
+        "kgCO2e",
+        "manufacturing emissions of the server, no GPUs",
+        low=0,
+    ),
+    Key("lifetime_years", "float", "years", "hardware life for amortisation", low=0, low_open=True),
 )
 
 BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}

@@ -101,7 +101,7 @@ class Footprint(Frozen):
     carbon_g: Stat
     """Operational emissions, location-based. Units: gCO2e."""
     embodied_carbon_g: Stat | None = None
-    """Manufacturing emissions amortised over the hardware's life; never in carbon_g. Units: gCO2e."""
+    """Manufacturing emissions amortised over the hardware's life, never in carbon_g. Units: g."""
 
     def scaled(self, factor: float) -> Footprint:
         """Return this footprint multiplied by ``factor`` (e.g. the number of queries)."""

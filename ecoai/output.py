@@ -20,8 +20,12 @@ class Format(StrEnum):
     CSV = "csv"
 
 
-_EXTENSIONS = {".json": Format.JSON, ".md": Format.MARKDOWN, ".csv": Format.CSV,
-               ".txt": Format.TABLE}
+_EXTENSIONS = {
+    ".json": Format.JSON,
+    ".md": Format.MARKDOWN,
+    ".csv": Format.CSV,
+    ".txt": Format.TABLE,
+}
 
 
 def choose_format(requested: str | None, json_flag: bool, output: str | None) -> Format:
@@ -40,7 +44,7 @@ def choose_format(requested: str | None, json_flag: bool, output: str | None) ->
 
 
 def check_writable(output: str, force: bool) -> None:
-    """Fail before any work if ``output`` cannot be written (a directory, or exists without --force)."""
+    """Fail before any work if ``output`` is a directory, or exists and --force is not given."""
     if output == "-":
         return
     path = Path(output)

@@ -1,0 +1,81 @@
+"""`ecoai estimate`: formula-based footprint from flags, a TOML scenario and built-in presets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ecoai.commands.options import flag_values, key_parameters, with_parameters
+from ecoai.keys import KEYS
+
+HELP = """Estimate the energy, water and carbon of AI queries or jobs.
+
+Inputs resolve in this order, highest last: presets (--model, --host, --grid ...) < the
+SCENARIO file < flags. Every figure is a range: utilisation min and max, and the expected value.
+"""
+
+
+def estimate_command(
+    scenario: Path | None = typer.Argument(
+        None, help="TOML scenario file (keys as the flags).", show_default=False
+    ),
+    *,
+    json_output: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
+    format_name: str | None = typer.Option(
+        None, "--format", "-f", show_default=False, help="table, json, markdown or csv."
+    ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", show_default=False, help="Write the report to FILE ('-' = stdout)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    explain: bool = typer.Option(False, "--explain", help="Show every intermediate value."),
+    save_scenario: Path | None = typer.Option(
+        None,
+        "--save-scenario",
+        show_default=False,
+        help="Write the fully resolved scenario as TOML.",
+    ),
+    profiles_dir: list[Path] | None = typer.Option(
+        None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
+    ),
+    debug: bool = typer.Option(False, "--debug", hidden=True),
+    **scenario_values: Any,
+) -> None:
+    from ecoai.estimate import estimate
+    from ecoai.output import check_writable, choose_format, write_text
+    from ecoai.render import render
+    from ecoai.resolve import resolve
+
+    fmt = choose_format(format_name, json_output, output)
+    destination = output or "-"
+    check_writable(destination, force)
+    if save_scenario is not None:
+        check_writable(str(save_scenario), force)
+    params = resolve(
+        scenario,
+        flag_values(scenario_values, [k.name for k in KEYS]),
+        profile_dirs=tuple(profiles_dir or ()),
+    )
+    report = estimate(params)
+    if save_scenario is not None:
+        from ecoai.scenario import scenario_toml
+
+        write_text(str(save_scenario), scenario_toml(params))
+    color = destination == "-" and sys.stdout.isatty()
+    width = _terminal_width() if destination == "-" else 100
+    write_text(destination, render(report, fmt, width=width, color=color, explain=explain))
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `ecoai estimate` to ``app``."""
+    command = with_parameters(estimate_command, key_parameters([k.name for k in KEYS]))
+    app.command("estimate", help=HELP)(command)

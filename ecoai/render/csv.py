@@ -1,0 +1,36 @@
+"""CSV renderer: one row per scope and metric, the canonical JSON units, for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ecoai.models import Report
+from ecoai.render.quantity import METRICS, pick, scopes_present
+
+_UNITS = {"energy": "Wh", "water": "mL", "carbon": "gCO2e"}
+COLUMNS = ("label", "kind", "scope", "metric", "unit", "mean", "min", "max", "std", "p5", "p95")
+
+
+def render_csv(report: Report) -> str:
+    """The report's figures as CSV with a header row; empty cells where a value is undefined."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for scope, _heading, footprint in scopes_present(report):
+        for _label, path, kind in METRICS:
+            stat = pick(footprint, path)
+            if stat is None:
+                continue
+            numbers = (stat.mean, stat.min, stat.max, stat.std, stat.p5, stat.p95)
+            writer.writerow(
+                [
+                    report.label or "",
+                    report.kind,
+                    scope,
+                    path,
+                    _UNITS[kind],
+                    *("" if n is None else repr(n) for n in numbers),
+                ]
+            )
+    return buffer.getvalue()

@@ -1,0 +1,35 @@
+"""Markdown renderer: a report ready to paste into a pull-request comment."""
+
+from __future__ import annotations
+
+from ecoai.models import Report
+from ecoai.render.quantity import fmt, fmt_range, param_text, rows, scopes_present
+
+
+def render_markdown(report: Report, *, explain: bool = False) -> str:
+    """The report's figures and assumptions as GitHub-flavoured markdown tables."""
+    scopes = scopes_present(report)
+    lines = [f"### ecoai {report.kind}" + (f": {report.label}" if report.label else ""), ""]
+    if scopes:
+        head = ["metric", scopes[0][1], "range (min – max)"] + [h for _k, h, _f in scopes[1:]]
+        lines += [_row(head), _row(["---"] + ["---:"] * (len(head) - 1))]
+        others = [rows(fp) for _k, _h, fp in scopes[1:]]
+        for index, (label, kind, stat) in enumerate(rows(scopes[0][2])):
+            cells = [label.strip(), fmt(stat.mean, kind), fmt_range(stat, kind) or "—"]
+            cells += [fmt(o[index][2].mean, kind) for o in others if index < len(o)]
+            lines.append(_row(cells))
+    lines += ["", "| input | value | source |", "| --- | --- | --- |"]
+    for name, param in report.inputs.items():
+        source = param.source.kind + (f" {param.source.ref}" if param.source.ref else "")
+        if param.source.citation:
+            source += f" — {param.source.citation}"
+        lines.append(_row([f"`{name}`", param_text(param.value), source]))
+    if explain and report.intermediate:
+        lines += ["", "| quantity | value |", "| --- | ---: |"]
+        lines += [_row([f"`{k}`", f"{v:.6g}"]) for k, v in report.intermediate.items()]
+    lines += [""] + [f"> note: {note}" for note in report.notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"

@@ -1,0 +1,100 @@
+"""Human formatting of quantities: a readable unit and three significant figures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from ecoai.models import Footprint, Report, Stat
+
+# (scale from the canonical JSON unit, unit label), largest first.
+_ENERGY_WH = ((1e6, "MWh"), (1e3, "kWh"), (1.0, "Wh"), (1e-3, "mWh"))
+_WATER_ML = ((1e6, "m³"), (1e3, "L"), (1.0, "mL"), (1e-3, "µL"))
+_CARBON_G = ((1e6, "t"), (1e3, "kg"), (1.0, "g"), (1e-3, "mg"))
+SCALES = {"energy": _ENERGY_WH, "water": _WATER_ML, "carbon": _CARBON_G}
+
+# (label, path in Footprint, quantity kind); the order of every human-facing table.
+METRICS: tuple[tuple[str, str, str], ...] = (
+    ("Energy (facility)", "energy_wh", "energy"),
+    ("  IT energy", "it_energy_wh", "energy"),
+    ("Water", "water_ml", "water"),
+    ("  on-site", "water_ml.site", "water"),
+    ("  off-site", "water_ml.source", "water"),
+    ("Carbon", "carbon_g", "carbon"),
+    ("Embodied carbon", "embodied_carbon_g", "carbon"),
+)
+SCOPES: tuple[tuple[str, str], ...] = (
+    ("per_query", "per query"),
+    ("total", "total"),
+    ("per_day", "per day"),
+    ("per_year", "per year"),
+)
+
+
+def pick(footprint: Footprint, path: str) -> Stat | None:
+    """The Stat at a dotted ``path`` of ``footprint`` (``water_ml.site``), or None."""
+    node: object = footprint
+    for part in path.split("."):
+        node = getattr(node, part, None)
+        if node is None:
+            return None
+    return node if isinstance(node, Stat) else None
+
+
+def fmt(value: float, kind: str) -> str:
+    """``value`` (in the JSON unit of ``kind``) with a readable unit, e.g. 0.0123 Wh -> 12.3 mWh."""
+    scales = SCALES[kind]
+    magnitude = abs(value)
+    for factor, unit in scales:
+        if magnitude >= factor:
+            return f"{_sig(value / factor)} {unit}"
+    factor, unit = scales[-1]
+    return f"{_sig(value / factor)} {unit}"
+
+
+def fmt_range(stat: Stat, kind: str) -> str:
+    """'min – max' of a Stat, or '' when it is a point."""
+    if math.isclose(stat.min, stat.max, rel_tol=1e-12, abs_tol=0.0):
+        return ""
+    return f"{fmt(stat.min, kind)} – {fmt(stat.max, kind)}"
+
+
+def _sig(number: float) -> str:
+    if number == 0:
+        return "0"
+    digits = max(0, 2 - math.floor(math.log10(abs(number))))
+    return f"{number:.{digits}f}"
+
+
+def scopes_present(report: Report) -> list[tuple[str, str, Footprint]]:
+    """(key, heading, footprint) for each scope the report has, with 'total' naming its count."""
+    found = []
+    for key, heading in SCOPES:
+        footprint = getattr(report, key)
+        if footprint is not None:
+            if key == "total" and report.queries:
+                heading = f"total ({report.queries:,} queries)"
+            found.append((key, heading, footprint))
+    return found
+
+
+def param_text(value: object) -> str:
+    """A scenario value as text for a table cell."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(f"{v:.6g}" for v in value) + "]"
+    return str(value)
+
+
+def rows(footprint: Footprint) -> list[tuple[str, str, Stat]]:
+    """(label, kind, stat) for each metric this footprint has."""
+    out = []
+    for label, path, kind in METRICS:
+        stat = pick(footprint, path)
+        if stat is not None:
+            out.append((label, kind, stat))
+    return out
+
+
+Formatter = Callable[[float, str], str]

@@ -1,0 +1,115 @@
+"""Table renderer: the human summary, through rich (the only module that imports rich.table)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ecoai.equivalence import equivalences
+from ecoai.models import Report
+from ecoai.render.quantity import fmt, fmt_range, param_text, rows, scopes_present
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+def render_table(
+    report: Report, *, width: int = 100, color: bool = False, explain: bool = False
+) -> str:
+    """The report as rich tables, returned as a string (ANSI styles only when ``color``)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(
+        width=width,
+        record=True,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        file=io.StringIO(),
+        highlight=False,
+    )
+    console.print(_title(report))
+    console.print(_figures(report))
+    for line in _largest_equivalences(report):
+        console.print(f"≈ {line}", style="dim")
+    console.print(_assumptions(report))
+    if explain and report.intermediate:
+        console.print(_intermediate(report))
+    if report.kind == "measured":
+        from ecoai.render.measured import measured_section
+
+        console.print(measured_section(report), markup=False)
+    for note in report.notes:
+        console.print(f"note: {note}", style="yellow", markup=False)
+    return console.export_text(styles=color)
+
+
+def _title(report: Report) -> str:
+    what = report.label or ", ".join(
+        str(report.inputs[k].value)
+        for k in ("model", "prompt", "task", "host", "grid")
+        if k in report.inputs
+    )
+    method: str = report.method.statistic
+    if report.method.samples:
+        method += f", {report.method.samples:,} draws, seed {report.method.seed}"
+    return f"[bold]ecoai {report.kind}[/bold]{': ' + what if what else ''} ({method})"
+
+
+def _figures(report: Report) -> Table:
+    from rich.table import Table
+
+    scopes = scopes_present(report)
+    table = Table(show_edge=False, header_style="bold")
+    table.add_column("")
+    first = scopes[0][2] if scopes else None
+    for _key, heading, _fp in scopes:
+        table.add_column(heading, justify="right")
+        if _key == scopes[0][0]:
+            table.add_column("range (min – max)", justify="right", style="dim")
+            if first is not None and first.energy_wh.std is not None:
+                table.add_column("std", justify="right", style="dim")
+    if first is None:
+        return table
+    has_std = first.energy_wh.std is not None
+    for index, (label, kind, stat) in enumerate(rows(first)):
+        cells = [label, fmt(stat.mean, kind), fmt_range(stat, kind)]
+        if has_std:
+            cells.append(fmt(stat.std, kind) if stat.std is not None else "")
+        for _key, _heading, fp in scopes[1:]:
+            other = rows(fp)
+            cells.append(fmt(other[index][2].mean, kind) if index < len(other) else "")
+        table.add_row(*cells)
+    return table
+
+
+def _largest_equivalences(report: Report) -> list[str]:
+    for footprint in (report.per_year, report.total, report.per_day):
+        if footprint is not None:
+            return equivalences(footprint)
+    return []
+
+
+def _assumptions(report: Report) -> Table:
+    from rich.table import Table
+
+    table = Table(title="assumptions", title_justify="left", show_edge=False, header_style="bold")
+    for heading in ("input", "value", "source"):
+        table.add_column(heading, overflow="fold")
+    for name, param in report.inputs.items():
+        source = param.source.kind + (f" {param.source.ref}" if param.source.ref else "")
+        if param.source.citation:
+            source += f" — {param.source.citation}"
+        table.add_row(name, param_text(param.value), source)
+    return table
+
+
+def _intermediate(report: Report) -> Table:
+    from rich.table import Table
+
+    table = Table(title="intermediate values", title_justify="left", show_edge=False)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for name, number in report.intermediate.items():
+        table.add_row(name, f"{number:.6g}")
+    return table

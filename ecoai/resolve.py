@@ -1,0 +1,151 @@
+"""Resolve the inputs of an estimate: presets < scenario file < flags, each with provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ecoai.errors import InputError
+from ecoai.keys import BY_NAME
+from ecoai.models import Param, ParamValue, Source
+from ecoai.scenario import coerce, read_scenario
+
+if TYPE_CHECKING:
+    from ecoai.profiles import Catalog
+
+PRESET_KEYS = ("model", "prompt", "task", "host", "grid", "hardware", "size_class")
+_RANK = {"default": 0, "profile": 1, "derived": 1, "file": 2, "flag": 3}
+
+# Defaults of the method itself (Jegham et al. v6 Eq. 3 and §4.2; FORMULAS.md §2, §6).
+_PAPER = "Jegham et al. 2025, arXiv:2505.09598 v6"
+DEFAULTS: dict[str, tuple[ParamValue, str]] = {
+    "w_max": (0.5, f"{_PAPER}, Eq. 3"),
+    "samples": (10_000, f"{_PAPER}, Sec. 4.2"),
+    "seed": (0, "ecoai default"),
+    "rho": (-0.3, f"{_PAPER}, Sec. 4.2"),
+    "lifetime_years": (5.0, "EcoLogits methodology (from Boavizta): 5-year hardware life"),
+}
+# What fills in when nothing names a data centre or a grid; reported as a fallback.
+DEFAULT_HOST = "us-average"
+DEFAULT_GRID = "world"
+
+_U_DETERMINANTS = {
+    "u_gpu_min": ("gpu_count", "d_gpu_min"),
+    "u_gpu_max": ("gpu_count", "d_gpu_max"),
+    "u_non_gpu": ("gpu_count", "d_non_gpu"),
+}
+
+
+def resolve(
+    scenario_file: Path | None,
+    flags: Mapping[str, ParamValue | None],
+    catalog: Catalog | None = None,
+    profile_dirs: tuple[Path, ...] = (),
+) -> dict[str, Param]:
+    """Merge presets, a scenario file and flags (highest wins) into validated, sourced inputs."""
+    layered: dict[str, Param] = {}
+    if scenario_file is not None:
+        for name, value in read_scenario(scenario_file).items():
+            layered[name] = Param(value=value, source=Source(kind="file", ref=str(scenario_file)))
+    for name, given in flags.items():
+        if given is None:
+            continue
+        if name not in BY_NAME:
+            raise InputError(f"unknown parameter {name!r}", "see `ecoai estimate --help`")
+        flag = BY_NAME[name].flag
+        checked = coerce(BY_NAME[name], given, where=flag)
+        layered[name] = Param(value=checked, source=Source(kind="flag", ref=flag))
+    presets = _presets(layered, catalog, profile_dirs)
+    merged = {**presets, **layered}
+    _derive_utilisation(merged)
+    for name in _relevant_defaults(merged):
+        default, why = DEFAULTS[name]
+        merged.setdefault(name, Param(value=default, source=Source(kind="default", citation=why)))
+    return merged
+
+
+def _relevant_defaults(merged: Mapping[str, Param]) -> list[str]:
+    """The method defaults that this scenario uses (Monte Carlo ones only with percentile data)."""
+    names = ["w_max"]
+    if "ttft_quantiles_s" in merged or "tps_quantiles" in merged:
+        names += ["samples", "seed", "rho"]
+    if "embodied" in merged and merged["embodied"].value is True:
+        names.append("lifetime_years")
+    return names
+
+
+def _presets(
+    layered: Mapping[str, Param], catalog: Catalog | None, profile_dirs: tuple[Path, ...]
+) -> dict[str, Param]:
+    """Values that the named presets supply, plus the host and grid fallbacks."""
+    wanted: dict[str, ParamValue] = {
+        name: layered[name].value for name in PRESET_KEYS if name in layered
+    }
+    if wanted and "batch_size" in layered:
+        wanted["batch_size"] = layered["batch_size"].value  # selects a published batch variant
+    if not wanted and _has_site_factors({}, layered) and "cif_kg_per_kwh" in layered:
+        return {}  # everything given explicitly: no need to read the profiles
+    if catalog is None:
+        from ecoai.profiles import load_catalog
+
+        catalog = load_catalog(profile_dirs)
+    from ecoai.profiles import preset_layer
+
+    found = preset_layer(catalog, wanted)
+    if not _has_site_factors(found, layered) and "host" not in wanted:
+        found = {**_fallback(catalog, {**wanted, "host": DEFAULT_HOST}, "host"), **found}
+    if "cif_kg_per_kwh" not in found and "cif_kg_per_kwh" not in layered:
+        found = {**_fallback(catalog, {"grid": DEFAULT_GRID}, "grid"), **found}
+    return found
+
+
+def _has_site_factors(found: Mapping[str, Param], layered: Mapping[str, Param]) -> bool:
+    names = ("pue", "wue_site_l_per_kwh", "wue_source_l_per_kwh")
+    return all(name in found or name in layered for name in names)
+
+
+def _fallback(catalog: Catalog, wanted: dict[str, ParamValue], what: str) -> dict[str, Param]:
+    from ecoai.profiles import preset_layer
+
+    fallback = preset_layer(catalog, {what: wanted[what]})
+    return {
+        name: param.model_copy(
+            update={"source": param.source.model_copy(update={"kind": "default"})}
+        )
+        for name, param in fallback.items()
+        if name != what
+    }
+
+
+def _derive_utilisation(merged: dict[str, Param]) -> None:
+    """Recompute U = G x D / (N x B) where a determinant was set above the U value's layer."""
+    for u_name, (count, draw) in _U_DETERMINANTS.items():
+        names = (count, draw, "gpus_per_node", "batch_size")
+        if not all(name in merged for name in names):
+            continue
+        newest = max(_RANK[merged[name].source.kind] for name in names)
+        if u_name in merged and _RANK[merged[u_name].source.kind] >= newest:
+            continue
+        g, d, n, b = (float(merged[name].value) for name in names)  # type: ignore[arg-type]
+        merged[u_name] = Param(
+            value=g * d / (n * b),
+            source=Source(
+                kind="derived",
+                ref=f"{count} x {draw} / (gpus_per_node x batch_size)",
+                citation=f"{_PAPER}, Sec. 3.3 (U = G x D / (N x B))",
+            ),
+        )
+
+
+def value(params: Mapping[str, Param], name: str) -> float:
+    """The numeric value of a required parameter, or an error naming how to supply it."""
+    if name not in params:
+        flag = BY_NAME[name].flag
+        raise InputError(
+            f"missing {name} ({BY_NAME[name].help})",
+            f"pass {flag}, set it in the scenario file, or choose a preset",
+        )
+    raw = params[name].value
+    assert isinstance(raw, int | float) and not isinstance(raw, bool)
+    return float(raw)

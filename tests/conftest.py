@@ -1,0 +1,62 @@
+"""Shared fixtures: run the real CLI in a subprocess, locate the repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE_GOLDEN = os.environ.get("ECOAI_UPDATE_GOLDEN") == "1"
+
+CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a CLI subprocess: this checkout first on the path, no user profiles."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOAI_")}
+    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["XDG_CONFIG_HOME"] = str(REPO_ROOT / "tests" / "data" / "no-config")
+    env["COLUMNS"] = "100"
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def ecoai_cli(tmp_path: Path) -> CliRunner:
+    """Run ``python -m ecoai ARGS`` in ``tmp_path``; returns the completed process (text mode)."""
+
+    def run(
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ecoai", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            cwd=cwd or tmp_path,
+            env=cli_env(**(env or {})),
+            timeout=timeout,
+        )
+
+    return run
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare ``text`` with tests/golden/NAME; ECOAI_UPDATE_GOLDEN=1 rewrites the file."""
+    path = GOLDEN / name
+    if UPDATE_GOLDEN or not path.exists():
+        if not UPDATE_GOLDEN:
+            pytest.fail(f"missing golden file {path}; run with ECOAI_UPDATE_GOLDEN=1 to create it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")

@@ -1,0 +1,81 @@
+"""The CLI shell: version, help, start-up imports, completions that cannot drift."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO_ROOT, CliRunner, cli_env
+from test_estimate import PAPER_FLAGS
+
+from ecoai import __version__
+from ecoai.completion import scripts
+
+
+def test_version(ecoai_cli: CliRunner) -> None:
+    run = ecoai_cli("--version")
+    assert run.returncode == 0 and run.stdout.strip() == f"ecoai {__version__}"
+
+
+def test_help_lists_subcommands(ecoai_cli: CliRunner) -> None:
+    run = ecoai_cli("--help")
+    assert run.returncode == 0
+    assert "estimate" in run.stdout
+
+
+def test_no_arguments_shows_help(ecoai_cli: CliRunner) -> None:
+    run = ecoai_cli()
+    assert "Usage" in run.stdout + run.stderr
+
+
+HEAVY = ("torch", "pynvml", "psutil", "numpy", "tomli_w", "rich.table", "rich.console")
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [
+        (["--help"], {"rich.table", "rich.console"}),  # typer renders its help with rich
+        (["estimate", *PAPER_FLAGS, "--json"], set()),
+    ],
+)
+def test_startup_imports_nothing_heavy(argv: list[str], allowed: set[str]) -> None:
+    probe = (
+        "import sys, io, contextlib\n"
+        f"sys.argv = ['ecoai', *{argv!r}]\n"
+        "from ecoai.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        f"print(sorted(m for m in sys.modules if m in {HEAVY!r} and m not in {allowed!r}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    assert run.stdout.strip() == "[]", run.stdout
+
+
+def test_completions_are_fresh() -> None:
+    for name, text in scripts().items():
+        committed = (REPO_ROOT / "completions" / name).read_text(encoding="utf-8")
+        assert committed == text, (
+            f"completions/{name} is stale: run python -m ecoai.completion completions"
+        )
+
+
+def test_bash_completion_completes_subcommands_and_flags() -> None:
+    script = REPO_ROOT / "completions" / "ecoai.bash"
+    probe = (
+        f"source {script}; COMP_WORDS=(ecoai est); COMP_CWORD=1; _ecoai; echo ${{COMPREPLY[@]}};"
+        " COMP_WORDS=(ecoai estimate --wue-si); COMP_CWORD=2; _ecoai; echo ${COMPREPLY[@]}"
+    )
+    run = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["estimate", "--wue-site"]
+
+
+def test_python_dash_m_runs(ecoai_cli: CliRunner) -> None:
+    assert ecoai_cli("estimate", *PAPER_FLAGS, "--json").returncode == 0

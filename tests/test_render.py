@@ -1,0 +1,72 @@
+"""Renderers: golden files for every format, and every Format member has a renderer."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+from conftest import check_golden
+from test_estimate import FLAG_VALUES
+
+from ecoai.estimate import estimate
+from ecoai.models import Report
+from ecoai.output import Format
+from ecoai.render import render
+from ecoai.resolve import resolve
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def sample_report() -> Report:
+    params = resolve(None, {**FLAG_VALUES, "queries": 1_000_000, "label": "gpt-4.1 short"})
+    return estimate(params, now=NOW).model_copy(update={"ecoai_version": "0.0.0-golden"})
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_golden(fmt: Format) -> None:
+    text = render(sample_report(), fmt, width=100, explain=True)
+    check_golden(f"estimate.{fmt.value}", text)
+
+
+def test_json_round_trips_to_the_same_report() -> None:
+    report = sample_report()
+    assert Report.model_validate_json(render(report, Format.JSON)) == report
+
+
+def test_csv_has_one_row_per_scope_and_metric() -> None:
+    rows = list(csv.DictReader(io.StringIO(render(sample_report(), Format.CSV))))
+    assert {(r["scope"], r["metric"]) for r in rows} >= {
+        ("per_query", "energy_wh"),
+        ("total", "water_ml.site"),
+    }
+    energy = next(r for r in rows if r["scope"] == "total" and r["metric"] == "energy_wh")
+    assert energy["unit"] == "Wh"
+    assert float(energy["mean"]) == pytest.approx(sample_report().total.energy_wh.mean)  # type: ignore[union-attr]
+
+
+def test_table_shows_equivalences_only_when_large() -> None:
+    big = render(sample_report(), Format.TABLE)
+    assert "smartphone charges" in big
+    small = estimate(resolve(None, dict(FLAG_VALUES)), now=NOW)
+    assert "smartphone" not in render(small, Format.TABLE)
+
+
+def test_color_only_when_asked() -> None:
+    assert "\x1b[" not in render(sample_report(), Format.TABLE)
+    assert "\x1b[" in render(sample_report(), Format.TABLE, color=True)
+
+
+def test_json_contract_paths() -> None:
+    data = json.loads(render(sample_report(), Format.JSON))
+    for scope in ("per_query", "total"):
+        for metric in ("energy_wh", "water_ml", "carbon_g"):
+            assert {"mean", "min", "max", "std"} <= set(data[scope][metric])
+        assert {"mean", "min", "max"} <= set(data[scope]["water_ml"]["site"])
+        assert {"mean", "min", "max"} <= set(data[scope]["water_ml"]["source"])
+    assert data["inputs"]["pue"] == {
+        "value": 1.12,
+        "source": {"kind": "flag", "ref": "--pue", "citation": None},
+    }
