@@ -40,9 +40,10 @@ def _root(
 
 def _register() -> None:
     # Registration block: one line per subcommand module.
-    from ecoai.commands import estimate, schema
+    from ecoai.commands import estimate, profile, schema
 
     estimate.register(app)
+    profile.register(app)
     schema.register(app)
 
 
@@ -53,7 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning EcoaiError into one line and its exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        app(args=argv, prog_name="ecoai", standalone_mode=False)
+        status = app(args=argv, prog_name="ecoai", standalone_mode=False)
+        if isinstance(status, int) and status:  # typer.Exit(code) is returned, not raised
+            sys.exit(status)
     except EcoaiError as error:
         if debug:
             raise

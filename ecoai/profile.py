@@ -78,7 +78,8 @@ class Measured:
 
 
 def measure(
-    request: ProfileRequest, found: Discovery,
+    request: ProfileRequest,
+    found: Discovery,
     busy_cpu_s: Callable[[], float] | None = None,
     runner: Callable[..., RunResult] = run,
 ) -> Measured:
@@ -103,7 +104,9 @@ def measure(
 
 
 def _one_run(
-    request: ProfileRequest, sampler: Sampler, busy: Callable[[], float],
+    request: ProfileRequest,
+    sampler: Sampler,
+    busy: Callable[[], float],
     runner: Callable[..., RunResult],
 ) -> RunRecord:
     timeline = Timeline()
@@ -127,15 +130,18 @@ def _one_run(
     sampler.remove_listener(tracker)
     after = _Counts.of(sampler)
     return RunRecord(
-        result=result, energy_j=start.until(end),
+        result=result,
+        energy_j=start.until(end),
         samples={n: after.samples[n] - before.samples[n] for n in after.samples},
         errors={n: after.errors[n] - before.errors[n] for n in after.errors},
         last_errors={n: t.last_error for n, t in sampler.tallies.items()},
         peak_power_w={n: t.peak_power_w for n, t in sampler.tallies.items()},
         machine_busy_cpu_s=None if busy0_s is None or busy1_s is None else busy1_s - busy0_s,
-        gpu_shared=sorted(tracker.shared), gpu_share=tracker.shares(),
-        gap_count=after.gap_count - before.gap_count, gap_s=after.gap_s - before.gap_s,
-        gaps=[(g.start_s, g.duration_s) for g in sampler.gaps[before.gaps:]],
+        gpu_shared=sorted(tracker.shared),
+        gpu_share=tracker.shares(),
+        gap_count=after.gap_count - before.gap_count,
+        gap_s=after.gap_s - before.gap_s,
+        gaps=[(g.start_s, g.duration_s) for g in sampler.gaps[before.gaps :]],
         overhead_cpu_s=after.overhead_cpu_s - before.overhead_cpu_s,
         timeline=[(t - start.t_s, p) for t, p in timeline.points],
     )
@@ -155,7 +161,10 @@ class _Counts:
         return cls(
             {n: t.samples for n, t in sampler.tallies.items()},
             {n: t.errors for n, t in sampler.tallies.items()},
-            sampler.gap_count, sampler.gap_s, len(sampler.gaps), sampler.thread_cpu_s(),
+            sampler.gap_count,
+            sampler.gap_s,
+            len(sampler.gaps),
+            sampler.thread_cpu_s(),
         )
 
 
@@ -182,7 +191,10 @@ def cpu_share(child_cpu_s: float, machine_busy_cpu_s: float | None) -> float | N
 
 
 def attributed_j(
-    component: str, name: str, energy_j: float, share_cpu: float | None,
+    component: str,
+    name: str,
+    energy_j: float,
+    share_cpu: float | None,
     gpu_share: Mapping[str, float],
 ) -> float:
     """Energy attributed to the process tree: CPU/DRAM by CPU-time share, GPUs by SM share.
@@ -200,8 +212,12 @@ def first_failure(statuses: Sequence[int]) -> int:
 
 
 def build_report(
-    request: ProfileRequest, measured: Measured, skipped: Sequence[tuple[str, str]],
-    host: HostInfo, inputs: Mapping[str, Param], notes: Sequence[str] = (),
+    request: ProfileRequest,
+    measured: Measured,
+    skipped: Sequence[tuple[str, str]],
+    host: HostInfo,
+    inputs: Mapping[str, Param],
+    notes: Sequence[str] = (),
 ) -> Report:
     """Turn what was measured into the shared report (pure)."""
     from datetime import UTC, datetime
@@ -211,24 +227,36 @@ def build_report(
     runs = [run_measurement(request, measured, record) for record in measured.runs]
     it_j = [r.energy_j if request.scope == "machine" else r.attributed_energy_j for r in runs]
     footprints = [footprint_point(energy_j, request.factors) for energy_j in it_j]
-    total = footprints[0] if len(footprints) == 1 else footprint_samples(
-        it_j, [min(it_j)] * len(it_j), [max(it_j)] * len(it_j), request.factors)
+    total = (
+        footprints[0]
+        if len(footprints) == 1
+        else footprint_samples(
+            it_j, [min(it_j)] * len(it_j), [max(it_j)] * len(it_j), request.factors
+        )
+    )
     queries = request.queries
     return Report(
-        kind="measured", ecoai_version=__version__, created_at=datetime.now(UTC),
+        kind="measured",
+        ecoai_version=__version__,
+        created_at=datetime.now(UTC),
         label=request.label,
-        method=Method(statistic="measured", samples=sum(r.samples for r in runs),
-                      description=_describe(request, len(runs))),
-        inputs=dict(inputs), queries=queries, total=total,
+        method=Method(statistic="measured", description=_describe(request, len(runs))),
+        inputs=dict(inputs),
+        queries=queries,
+        total=total,
         per_query=None if not queries else total.scaled(1.0 / queries),
         runs=footprints if len(footprints) > 1 else None,
         intermediate=_intermediate(runs, it_j),
         measurement=Measurement(
-            command=list(request.command), scope=request.scope, interval_s=request.interval_s,
-            baseline_s=request.baseline_s, host=host,
+            command=list(request.command),
+            scope=request.scope,
+            interval_s=request.interval_s,
+            baseline_s=request.baseline_s,
+            host=host,
             sensors=[SensorInfo(**sensor_facts(s)) for s in measured.sensors],
             skipped=[SensorSkip(name=name, reason=reason) for name, reason in skipped],
-            runs=runs, exit_status=first_failure([r.exit_status for r in runs]),
+            runs=runs,
+            exit_status=first_failure([r.exit_status for r in runs]),
         ),
         notes=[*notes, *_notes(runs, measured)],
     )
@@ -242,36 +270,56 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
     for sensor in measured.sensors:
         whole_j = rec.energy_j.get(sensor.name, 0.0)
         idle_w = measured.baseline_power_w.get(sensor.name)
-        sensors.append(SensorEnergy(
-            name=sensor.name, component=sensor.component, energy_j=whole_j,
-            attributed_energy_j=attributed_j(sensor.component, sensor.name, whole_j, share,
-                                             rec.gpu_share),
-            baseline_power_w=idle_w,
-            above_idle_energy_j=None if idle_w is None else whole_j - idle_w * duration_s,
-            peak_power_w=rec.peak_power_w.get(sensor.name),
-            samples=rec.samples.get(sensor.name, 0), read_errors=rec.errors.get(sensor.name, 0),
-            last_error=rec.last_errors.get(sensor.name),
-        ))
+        sensors.append(
+            SensorEnergy(
+                name=sensor.name,
+                component=sensor.component,
+                energy_j=whole_j,
+                attributed_energy_j=attributed_j(
+                    sensor.component, sensor.name, whole_j, share, rec.gpu_share
+                ),
+                baseline_power_w=idle_w,
+                above_idle_energy_j=None if idle_w is None else whole_j - idle_w * duration_s,
+                peak_power_w=rec.peak_power_w.get(sensor.name),
+                samples=rec.samples.get(sensor.name, 0),
+                read_errors=rec.errors.get(sensor.name, 0),
+                last_error=rec.last_errors.get(sensor.name),
+            )
+        )
     above = [s.above_idle_energy_j for s in sensors]
     return RunMeasurement(
-        exit_status=rec.result.exit_status, returncode=rec.result.returncode,
-        signal=rec.result.signal, interrupted=rec.result.interrupted, error=rec.result.error,
-        duration_s=duration_s, energy_j=sum(s.energy_j for s in sensors),
+        exit_status=rec.result.exit_status,
+        returncode=rec.result.returncode,
+        signal=rec.result.signal,
+        interrupted=rec.result.interrupted,
+        error=rec.result.error,
+        duration_s=duration_s,
+        energy_j=sum(s.energy_j for s in sensors),
         attributed_energy_j=sum(s.attributed_energy_j for s in sensors),
         above_idle_energy_j=None if not above or None in above else sum(a or 0.0 for a in above),
-        child_cpu_s=rec.result.child_cpu_s, machine_busy_cpu_s=rec.machine_busy_cpu_s,
-        cpu_share=share, gpu_share=rec.gpu_share, gpu_shared=rec.gpu_shared, sensors=sensors,
-        samples=max(rec.samples.values(), default=0), read_errors=sum(rec.errors.values()),
-        gap_count=rec.gap_count, gap_s=rec.gap_s,
+        child_cpu_s=rec.result.child_cpu_s,
+        machine_busy_cpu_s=rec.machine_busy_cpu_s,
+        cpu_share=share,
+        gpu_share=rec.gpu_share,
+        gpu_shared=rec.gpu_shared,
+        sensors=sensors,
+        samples=max(rec.samples.values(), default=0),
+        read_errors=sum(rec.errors.values()),
+        gap_count=rec.gap_count,
+        gap_s=rec.gap_s,
         gaps=[GapInfo(start_s=a, duration_s=b) for a, b in rec.gaps],
-        overhead_cpu_s=rec.overhead_cpu_s, timeline=rec.timeline,
+        overhead_cpu_s=rec.overhead_cpu_s,
+        timeline=rec.timeline,
     )
 
 
 def _describe(request: ProfileRequest, runs: int) -> str:
-    scope = ("attributed to the command's process tree (CPU and DRAM by CPU-time share, shared "
-             "GPUs by SM-utilisation share)" if request.scope == "process-tree"
-             else "of the whole machine and every GPU sampled")
+    scope = (
+        "attributed to the command's process tree (CPU and DRAM by CPU-time share, shared "
+        "GPUs by SM-utilisation share)"
+        if request.scope == "process-tree"
+        else "of the whole machine and every GPU sampled"
+    )
     repeat = f", mean of {runs} runs" if runs > 1 else ""
     return f"IT energy measured every {request.interval_s:g} s, {scope}{repeat}"
 
@@ -298,8 +346,10 @@ def _notes(runs: Sequence[RunMeasurement], measured: Measured) -> list[str]:
         notes.append("no sensor was available: the energy is zero because nothing was measured")
     for run_ in runs:
         if run_.gpu_shared:
-            notes.append(f"shared GPU(s) {', '.join(run_.gpu_shared)}: other processes used them; "
-                         "attributed energy uses the command's share of SM utilisation")
+            notes.append(
+                f"shared GPU(s) {', '.join(run_.gpu_shared)}: other processes used them; "
+                "attributed energy uses the command's share of SM utilisation"
+            )
         if run_.read_errors:
             notes.append(f"{run_.read_errors} sensor read(s) failed and were skipped")
         if run_.gap_count:

@@ -10,6 +10,7 @@ child outlives ``grace_s`` it is sent SIGTERM, then SIGKILL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -70,10 +71,9 @@ class _Forwarder:
 
     def _send(self, signum: int) -> None:
         if self.child.poll() is None:
-            try:
+            # it may exit between poll and kill: then there is nothing left to signal
+            with contextlib.suppress(ProcessLookupError):
                 self.child.send_signal(signum)
-            except ProcessLookupError:
-                pass  # it exited between poll and kill: nothing left to signal
 
     def cancel(self) -> None:
         if self._timer is not None:
@@ -89,7 +89,9 @@ def _terminal_foreground() -> bool:
 
 
 def run(
-    argv: Sequence[str], grace_s: float = 10.0, on_start: Callable[[int], None] | None = None,
+    argv: Sequence[str],
+    grace_s: float = 10.0,
+    on_start: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> RunResult:
     """Run ``argv`` to completion and return how it ended (see the module docstring)."""
@@ -117,8 +119,11 @@ def run(
     killed_by = -returncode if returncode < 0 else None
     return RunResult(
         exit_status=exit_status(returncode, forwarder.received),
-        returncode=returncode, signal=killed_by, interrupted=forwarder.received is not None,
-        duration_s=duration_s, child_cpu_s=cpu_s,
+        returncode=returncode,
+        signal=killed_by,
+        interrupted=forwarder.received is not None,
+        duration_s=duration_s,
+        child_cpu_s=cpu_s,
     )
 
 
@@ -131,5 +136,7 @@ def exit_status(returncode: int, received: int | None) -> int:
     return returncode
 
 
-def _failed(status: ExitStatus, message: str, start_s: float, clock: Callable[[], float]) -> RunResult:
+def _failed(
+    status: ExitStatus, message: str, start_s: float, clock: Callable[[], float]
+) -> RunResult:
     return RunResult(int(status), None, None, False, clock() - start_s, 0.0, message)

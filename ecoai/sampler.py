@@ -81,8 +81,9 @@ class Mark:
 
     def until(self, later: Mark) -> dict[str, float]:
         """Energy per sensor between this mark and ``later``. Units: J."""
-        return {name: later.energy_j[name] - self.energy_j.get(name, 0.0)
-                for name in later.energy_j}
+        return {
+            name: later.energy_j[name] - self.energy_j.get(name, 0.0) for name in later.energy_j
+        }
 
 
 Listener = Callable[[Sample], None]
@@ -218,7 +219,7 @@ class Timeline:
         self.points.append((sample.t_s, sum(sample.power_w.values())))
         if len(self.points) >= self.max_points:
             self.points = [
-                (a[0], (a[1] + b[1]) / 2) for a, b in zip(self.points[::2], self.points[1::2],
-                                                          strict=False)
+                (a[0], (a[1] + b[1]) / 2)
+                for a, b in zip(self.points[::2], self.points[1::2], strict=False)
             ]
             self.stride *= 2

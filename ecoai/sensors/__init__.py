@@ -83,6 +83,8 @@ class SensorRequest:
     powercap_root: Path = Path("/sys/class/powercap")
     cpu_tdp_w: float | None = None
     dram_w_per_gb: float | None = None
+    cpu_tdp_lookup: Callable[[str], tuple[float, str] | None] | None = None
+    """CPU model name -> (TDP W, profile id) from profiles/cpus.toml, read only if needed."""
     clock: Callable[[], float] | None = None
 
     @property
@@ -115,7 +117,7 @@ def discover(request: SensorRequest, env: dict[str, str] | None = None) -> Disco
         _merge(found, _try("nvml", request, _open_nvml))
     if "rapl" in wanted:
         _merge(found, _try("rapl", request, _open_rapl))
-    have = {s.component for s in found.sensors}
+    have: set[str] = {s.component for s in found.sensors}
     if "cpu-model" in wanted:
         if {"cpu", "dram"} - have:
             _merge(found, _try("cpu-model", request, lambda r: _open_model(r, have)))
@@ -124,7 +126,9 @@ def discover(request: SensorRequest, env: dict[str, str] | None = None) -> Disco
     return found
 
 
-def _try(name: str, request: SensorRequest, opener: Callable[[SensorRequest], Discovery]) -> Discovery:
+def _try(
+    name: str, request: SensorRequest, opener: Callable[[SensorRequest], Discovery]
+) -> Discovery:
     found = opener(request)
     if not found.sensors and name in request.explicit:
         found.close()
@@ -168,7 +172,11 @@ def _open_model(request: SensorRequest, have: set[str]) -> Discovery:
     from ecoai.sensors.cpu_model import open_cpu_model
 
     return open_cpu_model(
-        request.cpu_tdp_w, request.dram_w_per_gb, skip_components=have, clock=request.clock
+        request.cpu_tdp_w,
+        request.dram_w_per_gb,
+        skip_components=have,
+        clock=request.clock,
+        lookup=request.cpu_tdp_lookup,
     )
 
 

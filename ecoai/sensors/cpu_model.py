@@ -11,11 +11,12 @@ Footprint's per-vCPU coefficients. DRAM: a constant power per GB installed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from ecoai.sensors import Discovery, Reading
+from ecoai.sensors import Component, Discovery, Reading, SensorMethod, SensorScope
 
 CCF_URL = "https://www.cloudcarbonfootprint.org/docs/methodology/"
 VCPU_MIN_W = 0.74
@@ -40,13 +41,19 @@ class CpuFacts:
 class CpuModelSensor:
     """Modelled CPU energy from busy CPU time (a counter). Units: W, s, J."""
 
-    component = "cpu"
-    method = "model"
-    scope = "machine"
+    component: Component = "cpu"
+    method: SensorMethod = "model"
+    scope: SensorScope = "machine"
 
     def __init__(
-        self, idle_w: float, max_w: float, logical_cpus: int, busy_cpu_s: Callable[[], float],
-        clock: Callable[[], float], facts: dict[str, str], assumptions: list[str],
+        self,
+        idle_w: float,
+        max_w: float,
+        logical_cpus: int,
+        busy_cpu_s: Callable[[], float],
+        clock: Callable[[], float],
+        facts: dict[str, str],
+        assumptions: list[str],
     ) -> None:
         self.name = "cpu-model"
         self.idle_w = idle_w
@@ -72,12 +79,15 @@ class CpuModelSensor:
 class DramModelSensor:
     """Modelled DRAM energy: constant power per GB installed. Units: W, J."""
 
-    component = "dram"
-    method = "model"
-    scope = "machine"
+    component: Component = "dram"
+    method: SensorMethod = "model"
+    scope: SensorScope = "machine"
 
     def __init__(
-        self, power_w: float, clock: Callable[[], float], facts: dict[str, str],
+        self,
+        power_w: float,
+        clock: Callable[[], float],
+        facts: dict[str, str],
         assumptions: list[str],
     ) -> None:
         self.name = "dram-model"
@@ -96,60 +106,97 @@ class DramModelSensor:
 
 
 def open_cpu_model(
-    cpu_tdp_w: float | None, dram_w_per_gb: float | None, skip_components: set[str],
-    clock: Callable[[], float] | None = None, facts: CpuFacts | None = None,
+    cpu_tdp_w: float | None,
+    dram_w_per_gb: float | None,
+    skip_components: set[str],
+    clock: Callable[[], float] | None = None,
+    facts: CpuFacts | None = None,
     busy_cpu_s: Callable[[], float] | None = None,
+    lookup: TdpLookup | None = None,
 ) -> Discovery:
     """Build the model sensors for the components no counter covers."""
     clock = clock or time.monotonic
     facts = facts or read_cpu_facts()
     found = Discovery()
     if "cpu" not in skip_components:
-        found.sensors.append(cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or machine_busy_cpu_s, clock))
+        found.sensors.append(
+            cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or machine_busy_cpu_s, clock, lookup)
+        )
     if "dram" not in skip_components:
         per_gb = DRAM_W_PER_GB if dram_w_per_gb is None else dram_w_per_gb
-        source = "--dram-w-per-gb" if dram_w_per_gb is not None else (
-            f"Cloud Carbon Footprint memory coefficient ({CCF_URL})")
+        source = (
+            "--dram-w-per-gb"
+            if dram_w_per_gb is not None
+            else (f"Cloud Carbon Footprint memory coefficient ({CCF_URL})")
+        )
         assumptions = [f"DRAM draws {per_gb} W per GB installed, constantly ({source})"]
-        found.sensors.append(DramModelSensor(
-            per_gb * facts.memory_gb, clock, {"memory_gb": f"{facts.memory_gb:.1f}"}, assumptions))
+        found.sensors.append(
+            DramModelSensor(
+                per_gb * facts.memory_gb,
+                clock,
+                {"memory_gb": f"{facts.memory_gb:.1f}"},
+                assumptions,
+            )
+        )
     return found
 
 
 def cpu_sensor(
-    facts: CpuFacts, cpu_tdp_w: float | None, busy_cpu_s: Callable[[], float],
+    facts: CpuFacts,
+    cpu_tdp_w: float | None,
+    busy_cpu_s: Callable[[], float],
     clock: Callable[[], float],
+    lookup: TdpLookup | None = None,
 ) -> CpuModelSensor:
     """The CPU model with its power bounds from the flag, the profiles, or per-vCPU figures."""
-    described = {"model_name": facts.model_name, "logical_cpus": str(facts.logical_cpus),
-                 "sockets": str(facts.sockets)}
+    described = {
+        "model_name": facts.model_name,
+        "logical_cpus": str(facts.logical_cpus),
+        "sockets": str(facts.sockets),
+    }
     linear = "power scales linearly with CPU utilisation"
     if cpu_tdp_w is not None:
         max_w, idle_w = cpu_tdp_w * facts.sockets, 0.0
-        notes = [f"{linear} from 0 W idle to the TDP {cpu_tdp_w} W x {facts.sockets} socket(s) "
-                 "(--cpu-tdp-w)"]
-    elif (profile := tdp_from_profiles(facts.model_name)) is not None:
+        notes = [
+            f"{linear} from 0 W idle to the TDP {cpu_tdp_w} W x {facts.sockets} socket(s) "
+            "(--cpu-tdp-w)"
+        ]
+    elif lookup is not None and (profile := lookup(facts.model_name)) is not None:
         tdp_w, profile_id = profile
         max_w, idle_w = tdp_w * facts.sockets, 0.0
-        notes = [f"{linear} from 0 W idle to the TDP {tdp_w} W x {facts.sockets} socket(s) "
-                 f"(profiles: cpus.{profile_id})",
-                 "a VM that sees part of a package is over-estimated: set --cpu-tdp-w"]
+        notes = [
+            f"{linear} from 0 W idle to the TDP {tdp_w} W x {facts.sockets} socket(s) "
+            f"(profiles: cpus.{profile_id})",
+            "a VM that sees part of a package is over-estimated: set --cpu-tdp-w",
+        ]
     else:
         idle_w, max_w = VCPU_MIN_W * facts.logical_cpus, VCPU_MAX_W * facts.logical_cpus
-        notes = [f"CPU {facts.model_name!r} has no TDP in the profiles: {linear} from "
-                 f"{VCPU_MIN_W} to {VCPU_MAX_W} W per logical CPU (Cloud Carbon Footprint, "
-                 f"SPECpower-derived averages, {CCF_URL}); set --cpu-tdp-w to override"]
+        notes = [
+            f"CPU {facts.model_name!r} has no TDP in the profiles: {linear} from "
+            f"{VCPU_MIN_W} to {VCPU_MAX_W} W per logical CPU (Cloud Carbon Footprint, "
+            f"SPECpower-derived averages, {CCF_URL}); set --cpu-tdp-w to override"
+        ]
     return CpuModelSensor(idle_w, max_w, facts.logical_cpus, busy_cpu_s, clock, described, notes)
 
 
-def tdp_from_profiles(model_name: str) -> tuple[float, str] | None:
-    """TDP (W) and profile id of the CPU whose ``match`` substrings appear in ``model_name``."""
-    try:
-        from ecoai.profiles import cpu_tdp_w  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    found: tuple[float, str] | None = cpu_tdp_w(model_name)
-    return found
+class CpuProfile(Protocol):
+    """A profiles/cpus.toml entry, as the model reads it."""
+
+    id: str
+    match: list[str]
+    tdp_w: float
+
+
+TdpLookup = Callable[[str], "tuple[float, str] | None"]
+"""CPU model name -> (TDP in W, profile id), or None when the profiles do not know it."""
+
+
+def match_cpu(model_name: str, entries: Iterable[CpuProfile]) -> tuple[float, str] | None:
+    """TDP (W) and id of the first profile whose ``match`` substrings occur in ``model_name``."""
+    for entry in entries:
+        if any(pattern in model_name for pattern in entry.match):
+            return float(entry.tdp_w), entry.id
+    return None
 
 
 def machine_busy_cpu_s() -> float:
@@ -157,8 +204,13 @@ def machine_busy_cpu_s() -> float:
     import psutil
 
     times = psutil.cpu_times()
-    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0)
-                 - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0))
+    return float(
+        sum(times)
+        - times.idle
+        - getattr(times, "iowait", 0.0)
+        - getattr(times, "guest", 0.0)
+        - getattr(times, "guest_nice", 0.0)
+    )
 
 
 def read_cpu_facts(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuFacts:

@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from ecoai.errors import InputError
-from ecoai.sensors import Discovery, Reading, Skip
+from ecoai.sensors import Component, Discovery, Reading, Sensor, SensorMethod, SensorScope, Skip
 
 
 class ScriptedSensor:
     """A sensor with a constant, known power. Units: W, J."""
 
-    scope = "device"
+    component: Component
+    method: SensorMethod
+    scope: SensorScope
 
     def __init__(self, spec: dict[str, Any], clock: Callable[[], float]) -> None:
         self.name = str(spec["name"])
@@ -57,6 +59,10 @@ def load_script(path: Path, clock: Callable[[], float] | None = None) -> Discove
         raise InputError(f"cannot read the fake sensor script {path}: {error}") from None
     clock = clock or time.monotonic
     return Discovery(
-        sensors=[ScriptedSensor(spec, clock) for spec in script.get("sensors", [])],
+        sensors=[_sensor(spec, clock) for spec in script.get("sensors", [])],
         skipped=[Skip(s["name"], s["reason"]) for s in script.get("skipped", [])],
     )
+
+
+def _sensor(spec: dict[str, Any], clock: Callable[[], float]) -> Sensor:
+    return ScriptedSensor(spec, clock)

@@ -75,15 +75,19 @@ class GpuShareTracker:
         if sensor.process_ids() - mine:
             self.shared.add(sensor.name)
         util, self._since_us[sensor.name] = sensor.sm_utilisation(
-            self._since_us.get(sensor.name, 0))
+            self._since_us.get(sensor.name, 0)
+        )
         self.all_util[sensor.name] = self.all_util.get(sensor.name, 0.0) + sum(util.values())
         tree_util = sum(value for pid, value in util.items() if pid in mine)
         self.tree_util[sensor.name] = self.tree_util.get(sensor.name, 0.0) + tree_util
 
     def shares(self) -> dict[str, float]:
         """Per shared GPU with utilisation samples: the tree's share of them (0 to 1)."""
-        return {name: self.tree_util.get(name, 0.0) / self.all_util[name]
-                for name in sorted(self.shared) if self.all_util.get(name, 0.0) > 0}
+        return {
+            name: self.tree_util.get(name, 0.0) / self.all_util[name]
+            for name in sorted(self.shared)
+            if self.all_util.get(name, 0.0) > 0
+        }
 
 
 def process_aware(sensors: Sequence[Any]) -> list[ProcessAwareSensor]:

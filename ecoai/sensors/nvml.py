@@ -8,12 +8,13 @@ The NVML module is passed in, so tests use a fake with the same names.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ecoai import units
-from ecoai.sensors import Discovery, Reading, Skip
+from ecoai.sensors import Component, Discovery, Reading, SensorMethod, SensorScope, Skip
 
 
 class NvmlSession:
@@ -26,21 +27,26 @@ class NvmlSession:
     def release(self) -> None:
         self.users -= 1
         if self.users == 0:
-            try:
+            # shutting down a library that is going away: nothing to report
+            with contextlib.suppress(self.nvml.NVMLError):
                 self.nvml.nvmlShutdown()
-            except self.nvml.NVMLError:
-                pass  # shutting down a library that is going away: nothing to report
 
 
 class NvmlSensor:
     """One GPU. Units: the counter is mJ, power mW; readings are J and W."""
 
-    component = "gpu"
-    scope = "device"
+    component: Component = "gpu"
+    scope: SensorScope = "device"
+    method: SensorMethod
 
     def __init__(
-        self, session: NvmlSession, handle: Any, index: int, use_counter: bool,
-        facts: dict[str, str], clock: Callable[[], float],
+        self,
+        session: NvmlSession,
+        handle: Any,
+        index: int,
+        use_counter: bool,
+        facts: dict[str, str],
+        clock: Callable[[], float],
     ) -> None:
         self.session = session
         self.nvml = session.nvml
@@ -68,8 +74,10 @@ class NvmlSensor:
     def process_ids(self) -> set[int]:
         """PIDs with a compute or graphics context on this GPU (as NVML sees them)."""
         pids: set[int] = set()
-        for getter in ("nvmlDeviceGetComputeRunningProcesses",
-                       "nvmlDeviceGetGraphicsRunningProcesses"):
+        for getter in (
+            "nvmlDeviceGetComputeRunningProcesses",
+            "nvmlDeviceGetGraphicsRunningProcesses",
+        ):
             pids.update(int(p.pid) for p in getattr(self.nvml, getter)(self.handle))
         return pids
 
@@ -166,14 +174,21 @@ def select_devices(nvml: Any, count: int, visible: str | None) -> tuple[list[int
             index = int(token)
         else:
             if uuids is None:
-                uuids = [str(nvml.nvmlDeviceGetUUID(nvml.nvmlDeviceGetHandleByIndex(i)))
-                         for i in range(count)]
+                uuids = [
+                    str(nvml.nvmlDeviceGetUUID(nvml.nvmlDeviceGetHandleByIndex(i)))
+                    for i in range(count)
+                ]
             matches = [i for i, uuid in enumerate(uuids) if uuid.startswith(token)]
             index = matches[0] if len(matches) == 1 else -1
         if not 0 <= index < count:
-            return chosen, [Skip("nvml", f"CUDA_VISIBLE_DEVICES entry {token!r} names no "
-                                 "usable GPU (MIG instances are not measured); later entries "
-                                 "ignored, as CUDA does")]
+            return chosen, [
+                Skip(
+                    "nvml",
+                    f"CUDA_VISIBLE_DEVICES entry {token!r} names no "
+                    "usable GPU (MIG instances are not measured); later entries "
+                    "ignored, as CUDA does",
+                )
+            ]
         if index not in chosen:
             chosen.append(index)
     return chosen, []

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ecoai import units
-from ecoai.sensors import Discovery, Reading, Skip
+from ecoai.sensors import Component, Discovery, Reading, SensorMethod, SensorScope, Skip
 
 Reader = Callable[[Path], str]
 
@@ -37,7 +37,9 @@ def read_text(path: Path) -> str:
 class RaplSensor:
     """One RAPL zone (a package or its DRAM). Units: counter uJ; readings J."""
 
-    scope = "machine"
+    scope: SensorScope = "machine"
+    method: SensorMethod = "counter"
+    component: Component
 
     def __init__(
         self, zone: Path, label: str, max_range_uj: int, reader: Reader, clock: Callable[[], float]
@@ -45,7 +47,6 @@ class RaplSensor:
         self.zone = zone
         self.name = f"rapl:{label}"
         self.component = "dram" if label.endswith("dram") else "cpu"
-        self.method = "counter"
         self.facts = {"zone": zone.name, "max_energy_range_uj": str(max_range_uj)}
         self.assumptions: list[str] = []
         self.max_range_uj = max_range_uj
@@ -96,7 +97,10 @@ def open_rapl(
 
 
 def _open_zone(
-    zone: Path, reader: Reader, clock: Callable[[], float], found: Discovery,
+    zone: Path,
+    reader: Reader,
+    clock: Callable[[], float],
+    found: Discovery,
     parent: str | None = None,
 ) -> str:
     """Open one zone if it counts; return its label (``package-0``) for its subzones' names."""
