@@ -143,7 +143,7 @@ def _one_run(
         gap_s=after.gap_s - before.gap_s,
         gaps=[(g.start_s, g.duration_s) for g in sampler.gaps[before.gaps :]],
         overhead_cpu_s=after.overhead_cpu_s - before.overhead_cpu_s,
-        timeline=[(t - start.t_s, p) for t, p in timeline.points],
+        timeline=[(t - start.t_s, p) for t, p in timeline.snapshot()],
     )
 
 

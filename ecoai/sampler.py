@@ -205,21 +205,35 @@ class Sampler:
 
 @dataclass
 class Timeline:
-    """A listener keeping at most ``max_points`` (t_s, total power W) points by halving."""
+    """A listener keeping at most ``max_points`` (t_s, mean total power W) points.
+
+    Each point averages ``stride`` rounds; when full, neighbours merge and the stride doubles,
+    so memory stays bounded however long the run and no interval is left out.
+    """
 
     max_points: int = 256
     points: list[tuple[float, float]] = field(default_factory=list)
     stride: int = 1
-    _seen: int = 0
+    _start_s: float = 0.0
+    _sum_w: float = 0.0
+    _count: int = 0
 
     def __call__(self, sample: Sample) -> None:
-        self._seen += 1
-        if (self._seen - 1) % self.stride:
+        if self._count == 0:
+            self._start_s = sample.t_s
+        self._sum_w += sum(sample.power_w.values())
+        self._count += 1
+        if self._count < self.stride:
             return
-        self.points.append((sample.t_s, sum(sample.power_w.values())))
+        self.points.append((self._start_s, self._sum_w / self._count))
+        self._sum_w, self._count = 0.0, 0
         if len(self.points) >= self.max_points:
-            self.points = [
-                (a[0], (a[1] + b[1]) / 2)
-                for a, b in zip(self.points[::2], self.points[1::2], strict=False)
-            ]
+            pairs = zip(self.points[::2], self.points[1::2], strict=False)
+            self.points = [(a[0], (a[1] + b[1]) / 2) for a, b in pairs]
             self.stride *= 2
+
+    def snapshot(self) -> list[tuple[float, float]]:
+        """The points so far, with the partly filled last one."""
+        if self._count == 0:
+            return list(self.points)
+        return [*self.points, (self._start_s, self._sum_w / self._count)]
