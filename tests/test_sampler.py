@@ -118,9 +118,10 @@ def test_a_tally_without_a_usable_pair_adds_nothing() -> None:
 
 
 class Wall:
-    name, component, method, scope = "wall", "cpu", "counter", "machine"
-    facts: dict[str, str] = {}
-    assumptions: list[str] = []
+    def __init__(self) -> None:
+        self.name, self.component, self.method, self.scope = "wall", "cpu", "counter", "machine"
+        self.facts: dict[str, str] = {}
+        self.assumptions: list[str] = []
 
     def read(self) -> Reading:
         now = time.monotonic()

@@ -1,4 +1,4 @@
-"""The CPU and DRAM model: energy from busy CPU time, TDP from flag, profiles or per-vCPU figures."""
+"""The CPU and DRAM model: energy from busy CPU time; TDP from a flag, profiles or vCPU figures."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from ecoai.sensors.cpu_model import (
 )
 from tests.fakes.clock import FakeClock
 
-FACTS = CpuFacts("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", logical_cpus=4, sockets=1,
-                 memory_gb=16.0)  # fmt: skip
+FACTS = CpuFacts(
+    "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", logical_cpus=4, sockets=1, memory_gb=16.0
+)
 
 
 class Busy:
@@ -79,17 +80,21 @@ def test_dram_model_is_constant_power_per_gb() -> None:
 
 
 def test_match_cpu_takes_the_first_matching_entry() -> None:
-    entries = [SimpleNamespace(id="a", match=["EPYC 7742 "], tdp_w=225),
-               SimpleNamespace(id="b", match=["EPYC"], tdp_w=1)]  # fmt: skip
+    entries = [
+        SimpleNamespace(id="a", match=["EPYC 7742 "], tdp_w=225),
+        SimpleNamespace(id="b", match=["EPYC"], tdp_w=1),
+    ]
     assert match_cpu("AMD EPYC 7742 64-Core Processor", entries) == (225.0, "a")  # type: ignore[arg-type]
     assert match_cpu("Intel Core", entries) is None  # type: ignore[arg-type]
 
 
 def test_cpu_facts_from_cpuinfo(tmp_path: Path) -> None:
     cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7742 64-Core Processor\n"
-                       "physical id\t: 0\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7742 "
-                       "64-Core Processor\nphysical id\t: 1\n")  # fmt: skip
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: AMD EPYC 7742 64-Core Processor\n"
+        "physical id\t: 0\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7742 "
+        "64-Core Processor\nphysical id\t: 1\n"
+    )
     facts = read_cpu_facts(cpuinfo)
     assert facts.model_name == "AMD EPYC 7742 64-Core Processor" and facts.sockets == 2
     assert facts.memory_gb > 0 and facts.logical_cpus >= 1

@@ -52,10 +52,14 @@ def test_unknown_backend_name_suggests_the_closest() -> None:
 
 def test_fake_switch_swaps_in_scripted_sensors(tmp_path: Path) -> None:
     script = tmp_path / "sensors.json"
-    script.write_text(json.dumps({
-        "sensors": [{"name": "fake-gpu", "component": "gpu", "power_w": 100.0}],
-        "skipped": [{"name": "rapl", "reason": "scripted"}],
-    }))  # fmt: skip
+    script.write_text(
+        json.dumps(
+            {
+                "sensors": [{"name": "fake-gpu", "component": "gpu", "power_w": 100.0}],
+                "skipped": [{"name": "rapl", "reason": "scripted"}],
+            }
+        )
+    )
     found = discover(SensorRequest(), env={FAKE_ENV: str(script)})
     assert [s.name for s in found.sensors] == ["fake-gpu"]
     assert found.skipped[0].reason == "scripted"

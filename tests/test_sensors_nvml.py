@@ -44,9 +44,17 @@ def test_counter_is_read_in_joules_with_device_facts() -> None:
     found = open_nvml(fake, None, clock=clock)
     (sensor,) = found.sensors
     assert (sensor.name, sensor.method, sensor.scope, sensor.component) == (
-        "nvml:0", "counter", "device", "gpu")  # fmt: skip
-    assert sensor.facts == {"index": "0", "device_name": "NVIDIA H100 80GB HBM3",
-                            "uuid": "GPU-0aaa-0", "driver": "550.54.15"}  # fmt: skip
+        "nvml:0",
+        "counter",
+        "device",
+        "gpu",
+    )
+    assert sensor.facts == {
+        "index": "0",
+        "device_name": "NVIDIA H100 80GB HBM3",
+        "uuid": "GPU-0aaa-0",
+        "driver": "550.54.15",
+    }
     fake.gpus[0].energy_mj += 2_500
     reading = sensor.read()
     assert reading.energy_j == pytest.approx(12.5) and reading.power_w is None
@@ -77,10 +85,11 @@ def test_init_failure_is_a_skip_not_a_crash() -> None:
 
 @pytest.mark.parametrize(
     ("visible", "indexes"),
-    [(None, [0, 1, 2]), ("1", [1]), ("2,0", [2, 0]), ("GPU-1aaa", [1]), ("0,7,1", [0]),
-     ("", [])],
-)  # fmt: skip
-def test_cuda_visible_devices_by_index_or_uuid_prefix(visible: str | None, indexes: list[int]) -> None:
+    [(None, [0, 1, 2]), ("1", [1]), ("2,0", [2, 0]), ("GPU-1aaa", [1]), ("0,7,1", [0]), ("", [])],
+)
+def test_cuda_visible_devices_by_index_or_uuid_prefix(
+    visible: str | None, indexes: list[int]
+) -> None:
     chosen, skipped = select_devices(FakeNvml(gpus(3)), 3, visible)
     assert chosen == indexes
     assert bool(skipped) == (visible in ("0,7,1", ""))
@@ -96,8 +105,9 @@ def test_only_visible_gpus_are_opened_and_nvml_shut_down_once() -> None:
 
 
 def test_shared_gpu_is_detected_and_attributed_by_sm_share() -> None:
-    gpu = FakeGpu(compute_pids=[111, 999], util_samples=[(111, 10, 60), (999, 11, 20),
-                                                         (111, 12, 60)])  # fmt: skip
+    gpu = FakeGpu(
+        compute_pids=[111, 999], util_samples=[(111, 10, 60), (999, 11, 20), (111, 12, 60)]
+    )
     (sensor,) = open_nvml(FakeNvml([gpu]), None, clock=FakeClock()).sensors
     tracker = GpuShareTracker([sensor], tree=lambda pid: {pid, 112}, root_pid=111)
     tracker.poll()

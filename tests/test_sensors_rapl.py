@@ -16,7 +16,10 @@ def test_packages_and_dram_only_no_nesting_no_duplicates(tmp_path: Path) -> None
     typical_tree(tmp_path)
     found = open_rapl(tmp_path, clock=FakeClock())
     assert [(s.name, s.component) for s in found.sensors] == [
-        ("rapl:package-0", "cpu"), ("rapl:package-0/dram", "dram"), ("rapl:package-1", "cpu")]  # fmt: skip
+        ("rapl:package-0", "cpu"),
+        ("rapl:package-0/dram", "dram"),
+        ("rapl:package-1", "cpu"),
+    ]
     reasons = {skip.name: skip.reason for skip in found.skipped}
     assert "inside its package" in reasons["rapl:intel-rapl:0:0"]  # core
     assert "inside its package" in reasons["rapl:intel-rapl:0:1"]  # uncore
@@ -66,8 +69,11 @@ def test_permission_error_is_explained_with_its_fix(tmp_path: Path) -> None:
     found = open_rapl(tmp_path, reader=root_only)
     assert found.sensors == []
     denied = [s for s in found.skipped if "permission denied" in s.reason]
-    assert [s.name for s in denied] == ["rapl:intel-rapl:0", "rapl:intel-rapl:0:2",
-                                        "rapl:intel-rapl:1"]  # fmt: skip
+    assert [s.name for s in denied] == [
+        "rapl:intel-rapl:0",
+        "rapl:intel-rapl:0:2",
+        "rapl:intel-rapl:1",
+    ]
     reason = denied[0].reason
     assert "sudo chmod -R a+r /sys/class/powercap/intel-rapl" in reason
     assert "5.10" in reason and "root" in reason

@@ -23,8 +23,14 @@ ecoai profile [OPTIONS] -- COMMAND [ARGS]...  (options after COMMAND belong to C
 command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and ecoai exits with
 the command's exit status. GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
 """
-FOOTPRINT_KEYS = ["host", "grid", "pue", "wue_site_l_per_kwh", "wue_source_l_per_kwh",
-                  "cif_kg_per_kwh"]  # fmt: skip
+FOOTPRINT_KEYS = [
+    "host",
+    "grid",
+    "pue",
+    "wue_site_l_per_kwh",
+    "wue_source_l_per_kwh",
+    "cif_kg_per_kwh",
+]
 _PANEL = "Measurement"
 
 

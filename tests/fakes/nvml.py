@@ -97,8 +97,10 @@ class FakeNvml:
         fresh = [s for s in handle.util_samples if s[1] > since_us]
         if not fresh:
             raise NVMLError(NVML_ERROR_NOT_FOUND)
-        return [SimpleNamespace(pid=p, timeStamp=t, smUtil=u, memUtil=0, encUtil=0, decUtil=0)
-                for p, t, u in fresh]
+        return [
+            SimpleNamespace(pid=p, timeStamp=t, smUtil=u, memUtil=0, encUtil=0, decUtil=0)
+            for p, t, u in fresh
+        ]
 
 
 FAKED_NAMES = [name for name in vars(FakeNvml) if name.startswith(("nvml", "NVML"))]
