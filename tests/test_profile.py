@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from ecoai import units
@@ -157,3 +159,34 @@ def test_no_sensor_says_so_instead_of_a_silent_zero() -> None:
     )
     report = build_report(request, measured, [], HOST, {})
     assert any("no sensor was available" in note for note in report.notes)
+
+
+@pytest.mark.usefixtures("no_thread_leak")
+def test_a_shared_gpu_is_attributed_by_the_tree_share_of_sm_utilisation() -> None:
+    from ecoai.sensors.nvml import open_nvml
+    from tests.fakes.nvml import FakeGpu, FakeNvml
+
+    gpu = FakeGpu(compute_pids=[4242, 999])
+    fake = FakeNvml([gpu])
+    found = open_nvml(fake, None)
+
+    def runner(argv: list[str], grace_s: float, on_start: Callable[[int], None]) -> RunResult:
+        on_start(4242)
+        gpu.energy_mj += 400_000  # 400 J on the whole device
+        gpu.util_samples += [(4242, 10, 75), (999, 11, 25)]
+        return RunResult(0, 0, None, False, 1.0, 0.5)
+
+    request = ProfileRequest(["serve"], FACTORS, interval_s=0.05)
+    measured = measure(
+        request, found, busy_cpu_s=lambda: 0.0, runner=runner, tree=lambda pid: {pid}
+    )
+    found.close()
+    report = build_report(request, measured, [], HOST, {})
+    run = report.measurement.runs[0]  # type: ignore[union-attr]
+    assert run.gpu_shared == ["nvml:0"] and run.gpu_share == {"nvml:0": pytest.approx(0.75)}
+    (sensor,) = run.sensors
+    assert sensor.energy_j == pytest.approx(400.0)
+    assert sensor.attributed_energy_j == pytest.approx(300.0)
+    assert report.total.it_energy_wh.mean * 3600 == pytest.approx(300.0)  # type: ignore[union-attr]
+    assert any("nvml:0 is shared" in note for note in report.notes)
+    assert fake.shutdowns == 1

@@ -10,6 +10,7 @@ Footprint's per-vCPU coefficients. DRAM: a constant power per GB installed.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -73,7 +74,10 @@ class CpuModelSensor:
         return Reading(t_s, energy_j=self.idle_w * (t_s - self._t0_s) + dynamic_w_per_cpu * busy_s)
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Close the /proc/stat reader, if it is one."""
+        close = getattr(self._busy_cpu_s, "close", None)
+        if close is not None:
+            close()
 
 
 class DramModelSensor:
@@ -120,7 +124,7 @@ def open_cpu_model(
     found = Discovery()
     if "cpu" not in skip_components:
         found.sensors.append(
-            cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or machine_busy_cpu_s, clock, lookup)
+            cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or _busy_reader(), clock, lookup)
         )
     if "dram" not in skip_components:
         per_gb = DRAM_W_PER_GB if dram_w_per_gb is None else dram_w_per_gb
@@ -199,18 +203,53 @@ def match_cpu(model_name: str, entries: Iterable[CpuProfile]) -> tuple[float, st
     return None
 
 
-def machine_busy_cpu_s() -> float:
-    """Busy CPU time of the whole machine, summed over CPUs (all but idle and iowait). Units: s."""
-    import psutil
+class ProcStat:
+    """Busy CPU time of the machine from /proc/stat's first line, kept open (one pread a call).
 
-    times = psutil.cpu_times()
-    return float(
-        sum(times)
-        - times.idle
-        - getattr(times, "iowait", 0.0)
-        - getattr(times, "guest", 0.0)
-        - getattr(times, "guest_nice", 0.0)
-    )
+    Busy = user + nice + system + irq + softirq; idle, iowait and steal (time the hypervisor
+    gave to other guests) are not this machine's work, and guest time is already in user.
+    Units: s (from clock ticks). Cold, this costs a third of psutil.cpu_times (measured).
+    """
+
+    def __init__(self, path: Path = Path("/proc/stat")) -> None:
+        self._fd: int | None = os.open(path, os.O_RDONLY)
+        self._tick_s = 1.0 / os.sysconf("SC_CLK_TCK")
+
+    def __call__(self) -> float:
+        if self._fd is None:
+            raise OSError("ProcStat is closed")
+        first = os.pread(self._fd, 512, 0).split(b"\n", 1)[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq = (
+            int(v) for v in (first + [b"0"] * 7)[:7]
+        )
+        return (user + nice + system + irq + softirq) * self._tick_s
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def machine_busy_cpu_s() -> float:
+    """Busy CPU time of the whole machine, summed over CPUs (see ProcStat). Units: s."""
+    try:
+        reader = ProcStat()
+    except OSError:  # not Linux: psutil knows the platform's counters
+        import psutil
+
+        times = psutil.cpu_times()
+        return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+    try:
+        return reader()
+    finally:
+        reader.close()
+
+
+def _busy_reader() -> Callable[[], float]:
+    try:
+        return ProcStat()
+    except OSError:
+        return machine_busy_cpu_s
 
 
 def read_cpu_facts(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuFacts:
