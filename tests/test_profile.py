@@ -1,4 +1,4 @@
-"""measure() with fake sensors and a fake runner; build_report() against hand calculations."""
+"""profile.measure() with fake sensors and runner; measurement.build_report() by hand."""
 
 from __future__ import annotations
 
@@ -8,16 +8,9 @@ import pytest
 
 from ecoai import units
 from ecoai.footprint import Multipliers, footprint_point
+from ecoai.measurement import attributed_j, build_report, cpu_share, first_failure
 from ecoai.models import HostInfo
-from ecoai.profile import (
-    Measured,
-    ProfileRequest,
-    attributed_j,
-    build_report,
-    cpu_share,
-    first_failure,
-    measure,
-)
+from ecoai.profile import Measured, ProfileRequest, measure
 from ecoai.runner import RunResult
 from ecoai.sensors import Discovery, Reading
 from tests.fakes.threads import no_thread_leak  # noqa: F401  (fixture)

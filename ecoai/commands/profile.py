@@ -67,14 +67,18 @@ def profile_command(
     ),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Run the command N times."),
     interval_s: float = typer.Option(
-        0.1, "--interval-s", min=0.001, rich_help_panel=_PANEL, help="Sampling interval [s]."
+        0.1,
+        "--interval-s",
+        min=0.001,
+        rich_help_panel=_PANEL,
+        help="Sampling interval, in seconds.",
     ),
     baseline_s: float = typer.Option(
         0.0,
         "--baseline-s",
         min=0.0,
         rich_help_panel=_PANEL,
-        help="Sample the idle machine this long first [s].",
+        help="Sample the idle machine this many seconds first.",
     ),
     scope: str = typer.Option(
         "process-tree",
@@ -185,7 +189,8 @@ def _measure_and_report(
     rank: int | None,
     local_rank: int | None,
 ) -> Any:
-    from ecoai.profile import build_report, measure
+    from ecoai.measurement import build_report
+    from ecoai.profile import measure
 
     try:
         measured = measure(request, found)
