@@ -6,13 +6,18 @@ _ecoai() {
     [[ "$word" == -- ]] && return 0
     [[ "$word" == -* ]] && continue
     if [[ -z "$path" ]]; then path="$word"
-    elif [[ "  " == *" $path "* ]]; then path="$path $word"
+    elif [[ " profiles " == *" $path "* ]]; then path="$path $word"
     else break; fi
   done
   local words=""
   case "$path" in
-    "") words="estimate schema --version --help" ;;
+    "") words="compare estimate merge profiles schema --version --help" ;;
+    "compare") words="--baseline -b --vary --max-increase --budget --gates --confidence --test --json --format -f --output -o --force --profiles --label --model --prompt --task --host --grid --hardware --size-class --input-tokens --output-tokens --tps --ttft --duration --ttft-quantiles --tps-quantiles --p-gpu-kw --p-non-gpu-kw --gpu-count --gpus-per-node --batch-size --d-gpu-min --d-gpu-max --d-non-gpu --u-gpu-min --u-gpu-max --u-non-gpu --w-max --it-energy-wh --it-energy-std-wh --facility-energy-wh --pue --wue-site --wue-source --cif --queries --queries-per-day --samples --seed --rho --embodied --no-embodied --embodied-gpu-kg --embodied-server-kg --lifetime-years --help" ;;
     "estimate") words="--json --format -f --output -o --force --explain --save-scenario --profiles --label --model --prompt --task --host --grid --hardware --size-class --input-tokens --output-tokens --tps --ttft --duration --ttft-quantiles --tps-quantiles --p-gpu-kw --p-non-gpu-kw --gpu-count --gpus-per-node --batch-size --d-gpu-min --d-gpu-max --d-non-gpu --u-gpu-min --u-gpu-max --u-non-gpu --w-max --it-energy-wh --it-energy-std-wh --facility-energy-wh --pue --wue-site --wue-source --cif --queries --queries-per-day --samples --seed --rho --embodied --no-embodied --embodied-gpu-kg --embodied-server-kg --lifetime-years --help" ;;
+    "merge") words="--queries --label --json --format -f --output -o --force --help" ;;
+    "profiles") words="list show --help" ;;
+    "profiles list") words="--profiles --json --help" ;;
+    "profiles show") words="--kind --profiles --json --help" ;;
     "schema") words="--help" ;;
   esac
   if [[ "$cur" == -* || -z "$path" ]]; then

@@ -40,11 +40,16 @@ def _root(
 
 def _register() -> None:
     # Registration block: one line per subcommand module.
-    from ecoai.commands import estimate, profile, schema
+    from ecoai.commands import estimate, profile, profiles, schema
 
     estimate.register(app)
     profile.register(app)
     schema.register(app)
+    profiles.register(app)
+    from ecoai.commands import compare, merge
+
+    compare.register(app)
+    merge.register(app)
 
 
 _register()
@@ -54,9 +59,10 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning EcoaiError into one line and its exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        status = app(args=argv, prog_name="ecoai", standalone_mode=False)
-        if isinstance(status, int) and status:  # typer.Exit(code) is returned, not raised
-            sys.exit(status)
+        # Without standalone mode click returns typer.Exit's code instead of exiting with it.
+        code = app(args=argv, prog_name="ecoai", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except EcoaiError as error:
         if debug:
             raise
@@ -81,4 +87,11 @@ def _usage_or_raise(error: Exception, debug: bool) -> None:
         print(f"ecoai: error: {message}", file=sys.stderr)
         print("hint: run with --help to see the options", file=sys.stderr)
         sys.exit(int(getattr(error, "exit_code", ExitStatus.USAGE)))
-    raise error
+    if debug:
+        raise error
+    print(f"ecoai: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+    print(
+        "hint: this is a bug in ecoai; re-run with --debug and report the traceback",
+        file=sys.stderr,
+    )
+    sys.exit(int(ExitStatus.INTERNAL))

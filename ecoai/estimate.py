@@ -214,9 +214,9 @@ def _report(
         per_year = per_query.scaled(rate * units.DAYS_PER_YEAR)
     label = params["label"].value if "label" in params else None
     notes = [
-        f"{name}: {p.source.citation}"
-        for name, p in params.items()
-        if p.source.kind == "default" and name in ("pue", "cif_kg_per_kwh")
+        f"no {what} given: assumed {params[name].source.ref} ({params[name].source.citation})"
+        for name, what in (("pue", "data centre"), ("cif_kg_per_kwh", "grid"))
+        if name in params and params[name].source.kind == "default" and params[name].source.ref
     ]
     return Report(
         kind="estimate",

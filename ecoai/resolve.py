@@ -58,7 +58,9 @@ def resolve(
         layered[name] = Param(value=checked, source=Source(kind="flag", ref=flag))
     presets = _presets(layered, catalog, profile_dirs)
     merged = {**presets, **layered}
-    _derive_utilisation(merged)
+    # A preset asked with the user's batch size already gives U for that batch (Table 5 or derived).
+    batch_honoured = "batch_size" in layered and any(name in layered for name in PRESET_KEYS)
+    _derive_utilisation(merged, batch_honoured)
     for name in _relevant_defaults(merged):
         default, why = DEFAULTS[name]
         merged.setdefault(name, Param(value=default, source=Source(kind="default", citation=why)))
@@ -118,13 +120,16 @@ def _fallback(catalog: Catalog, wanted: dict[str, ParamValue], what: str) -> dic
     }
 
 
-def _derive_utilisation(merged: dict[str, Param]) -> None:
+def _derive_utilisation(merged: dict[str, Param], batch_honoured: bool) -> None:
     """Recompute U = G x D / (N x B) where a determinant was set above the U value's layer."""
     for u_name, (count, draw) in _U_DETERMINANTS.items():
         names = (count, draw, "gpus_per_node", "batch_size")
         if not all(name in merged for name in names):
             continue
-        newest = max(_RANK[merged[name].source.kind] for name in names)
+        ranks = [_RANK[merged[name].source.kind] for name in names]
+        if batch_honoured:
+            ranks[-1] = _RANK["profile"]
+        newest = max(ranks)
         if u_name in merged and _RANK[merged[u_name].source.kind] >= newest:
             continue
         g, d, n, b = (float(merged[name].value) for name in names)  # type: ignore[arg-type]

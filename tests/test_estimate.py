@@ -239,3 +239,67 @@ def test_output_file_and_format_from_extension(ecoai_cli: CliRunner, tmp_path: P
     forced = ecoai_cli("estimate", *PAPER_FLAGS, "-o", "r.md", "--format", "csv", "--force")
     assert forced.returncode == 0
     assert (tmp_path / "r.md").read_text().startswith("label,kind,scope")
+
+
+def test_batch_size_flag_takes_the_published_variant() -> None:
+    # Paper v6 Appendix A, Table 5: Large on H100 at B = 16 is U_GPU 0.035-0.045, U_nonGPU 0.03125.
+    params = resolve(None, {"model": "gpt-4.1", "prompt": "short", "batch_size": 16})
+    assert (params["u_gpu_min"].value, params["u_gpu_max"].value) == (0.035, 0.045)
+    assert params["u_gpu_min"].source.kind == "profile"
+
+
+def test_unpublished_batch_size_is_derived_and_says_so() -> None:
+    params = resolve(None, {"model": "gpt-4.1", "prompt": "short", "batch_size": 12})
+    assert params["u_gpu_max"].value == pytest.approx(8 * 0.6 / (8 * 12))
+    assert params["u_gpu_max"].source.kind == "derived"
+
+
+def test_flags_beat_presets(ecoai_cli: CliRunner) -> None:
+    run = ecoai_cli(
+        "estimate",
+        "--model",
+        "gpt-4.1",
+        "--prompt",
+        "short",
+        "--pue",
+        "2.0",
+        "--grid",
+        "FRA",
+        "--output-tokens",
+        "2000",
+        "--json",
+    )
+    assert run.returncode == 0, run.stderr
+    inputs = json.loads(run.stdout)["inputs"]
+    assert inputs["pue"]["value"] == 2.0 and inputs["pue"]["source"]["kind"] == "flag"
+    assert inputs["cif_kg_per_kwh"]["value"] == pytest.approx(0.056)
+    assert inputs["cif_kg_per_kwh"]["source"]["ref"].lower() == "grids.fra"
+    assert inputs["output_tokens"]["value"] == 2000
+    assert inputs["wue_site_l_per_kwh"]["source"]["ref"] == "hosts.azure"
+
+
+def test_file_beats_presets(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('model = "gpt-4.1"\nprompt = "short"\npue = 1.5\n')
+    params = resolve(scenario, {"pue": None})
+    assert params["pue"].value == 1.5 and params["pue"].source.kind == "file"
+    assert params["p_gpu_kw"].source.kind == "profile"
+
+
+def test_preset_monte_carlo_is_reproducible_bit_for_bit(ecoai_cli: CliRunner) -> None:
+    args = (
+        "estimate",
+        "--model",
+        "gpt-4.1-nano",
+        "--prompt",
+        "short",
+        "--samples",
+        "2000",
+        "--seed",
+        "7",
+        "--json",
+    )
+    first, second = ecoai_cli(*args), ecoai_cli(*args)
+    assert json.loads(first.stdout)["per_query"] == json.loads(second.stdout)["per_query"]
+    other = ecoai_cli(*args[:-2], "8", "--json")
+    assert json.loads(other.stdout)["per_query"] != json.loads(first.stdout)["per_query"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecoai.models import Report
-from ecoai.render.quantity import fmt, fmt_range, param_text, rows, scopes_present
+from ecoai.render.quantity import assumptions, fmt, fmt_range, rows, scopes_present
 
 
 def render_markdown(report: Report, *, explain: bool = False) -> str:
@@ -19,11 +19,10 @@ def render_markdown(report: Report, *, explain: bool = False) -> str:
             cells += [fmt(o[index][2].mean, kind) for o in others if index < len(o)]
             lines.append(_row(cells))
     lines += ["", "| input | value | source |", "| --- | --- | --- |"]
-    for name, param in report.inputs.items():
-        source = param.source.kind + (f" {param.source.ref}" if param.source.ref else "")
-        if param.source.citation:
-            source += f" — {param.source.citation}"
-        lines.append(_row([f"`{name}`", param_text(param.value), source]))
+    table, citations = assumptions(report)
+    lines += [_row([f"`{name}`", value, source]) for name, value, source in table]
+    if citations:
+        lines += [""] + [f"[{i}] {text}  " for i, text in enumerate(citations, 1)]
     if explain and report.intermediate:
         lines += ["", "| quantity | value |", "| --- | ---: |"]
         lines += [_row([f"`{k}`", f"{v:.6g}"]) for k, v in report.intermediate.items()]

@@ -45,6 +45,8 @@ def fmt(value: float, kind: str) -> str:
     """``value`` (in the JSON unit of ``kind``) with a readable unit, e.g. 0.0123 Wh -> 12.3 mWh."""
     scales = SCALES[kind]
     magnitude = abs(value)
+    if magnitude == 0:
+        return "0 " + next(unit for factor, unit in scales if factor == 1.0)
     for factor, unit in scales:
         if magnitude >= factor:
             return f"{_sig(value / factor)} {unit}"
@@ -98,3 +100,17 @@ def rows(footprint: Footprint) -> list[tuple[str, str, Stat]]:
 
 
 Formatter = Callable[[float, str], str]
+
+
+def assumptions(report: Report) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(input, value, source [n]) rows and the numbered citations they refer to, each once."""
+    citations: list[str] = []
+    table = []
+    for name, param in report.inputs.items():
+        source = param.source.kind + (f" {param.source.ref}" if param.source.ref else "")
+        if param.source.citation:
+            if param.source.citation not in citations:
+                citations.append(param.source.citation)
+            source += f" [{citations.index(param.source.citation) + 1}]"
+        table.append((name, param_text(param.value), source))
+    return table, citations

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ecoai.equivalence import equivalences
 from ecoai.models import Report
-from ecoai.render.quantity import fmt, fmt_range, param_text, rows, scopes_present
+from ecoai.render.quantity import assumptions, fmt, fmt_range, rows, scopes_present
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -96,11 +96,12 @@ def _assumptions(report: Report) -> Table:
     table = Table(title="assumptions", title_justify="left", show_edge=False, header_style="bold")
     for heading in ("input", "value", "source"):
         table.add_column(heading, overflow="fold")
-    for name, param in report.inputs.items():
-        source = param.source.kind + (f" {param.source.ref}" if param.source.ref else "")
-        if param.source.citation:
-            source += f" — {param.source.citation}"
-        table.add_row(name, param_text(param.value), source)
+    rows_, citations = assumptions(report)
+    for row in rows_:
+        table.add_row(*row)
+    if citations:
+        table.caption = "\n".join(f"[{i}] {text}" for i, text in enumerate(citations, 1))
+        table.caption_justify = "left"
     return table
 
 

@@ -1,0 +1,167 @@
+"""`ecoai compare`: reports, scenarios and presets side by side, and CI gates on the result."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ecoai.commands.options import flag_values, key_parameters, with_parameters
+from ecoai.keys import KEYS
+
+HELP = """Compare reports, scenario files and presets against a baseline; gate CI on the result.
+
+INPUTS are report JSON files ('-' reads one from stdin), scenario TOML files and presets written MODEL:PROMPT (gpt-4.1:short), freely mixed; scenarios and presets are estimated on the fly with the scenario flags. The first input is the baseline unless --baseline names another.
+
+Gates: --max-increase energy=5%,carbon=10% (over the baseline, for every other item) and --budget energy_wh=1.5,total.water_ml=10 (absolute, for every item; per query unless prefixed total.). Metrics: energy, it_energy, water, water_site, water_source, carbon, embodied_carbon; budgets carry the unit (energy_wh, water_ml, carbon_g). When both sides hold repeated runs (profile --repeat), a gate fails only on a significant regression at --confidence.
+
+Exit status: 0 every gate passed, 1 a gate failed, 2 bad input.
+"""  # noqa: E501
+
+
+def compare_command(
+    inputs: list[str] | None = typer.Argument(
+        None,
+        help="Report .json ('-' = stdin), scenario .toml, or MODEL:PROMPT preset.",
+        show_default=False,
+    ),
+    *,
+    baseline: str | None = typer.Option(
+        None,
+        "--baseline",
+        "-b",
+        show_default=False,
+        help="The baseline: a position (1 = first), a label or a path.",
+    ),
+    vary: list[str] | None = typer.Option(
+        None,
+        "--vary",
+        show_default=False,
+        metavar="KEY=V1,V2",
+        help="Expand the scenario over these values (repeatable: cartesian product).",
+    ),
+    max_increase: list[str] | None = typer.Option(
+        None,
+        "--max-increase",
+        show_default=False,
+        metavar="METRIC=PCT",
+        help="Gate: largest increase over the baseline, e.g. energy=5%,carbon=10%.",
+    ),
+    budget: list[str] | None = typer.Option(
+        None,
+        "--budget",
+        show_default=False,
+        metavar="METRIC=VALUE",
+        help="Gate: absolute ceiling, e.g. energy_wh=1.5,total.water_ml=10.",
+    ),
+    gates_file: Path | None = typer.Option(
+        None, "--gates", show_default=False, help="Read gates from a TOML file."
+    ),
+    confidence: float | None = typer.Option(
+        None,
+        "--confidence",
+        show_default=False,
+        help="Confidence level of the significance test on repeated runs (default 0.95).",
+    ),
+    test: str | None = typer.Option(
+        None,
+        "--test",
+        show_default=False,
+        help="Significance test: welch (Welch's t-test) or bootstrap (default welch).",
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the JSON comparison on stdout."),
+    format_name: str | None = typer.Option(
+        None, "--format", "-f", show_default=False, help="table, json, markdown or csv."
+    ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", show_default=False, help="Write the comparison to FILE."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    profiles_dir: list[Path] | None = typer.Option(
+        None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
+    ),
+    debug: bool = typer.Option(False, "--debug", hidden=True),
+    **scenario_values: Any,
+) -> None:
+    from ecoai import __version__
+    from ecoai.compare import compare, pick_baseline
+    from ecoai.errors import ExitStatus
+    from ecoai.items import load_items
+    from ecoai.output import Format, check_writable, choose_format, write_text
+    from ecoai.render.comparison import render_comparison, summary
+
+    fmt = choose_format(format_name, json_output, output)
+    destination = output or "-"
+    check_writable(destination, force)
+    gates, level, test_name = _gates(max_increase, budget, gates_file, confidence, test)
+    flags = flag_values(scenario_values, [k.name for k in KEYS])
+    items = load_items(
+        inputs or [],
+        vary=vary or [],
+        flags=flags,
+        profile_dirs=tuple(profiles_dir or ()),
+        stdin=sys.stdin,
+    )
+    comparison = compare(
+        items,
+        version=__version__,
+        baseline=pick_baseline(items, baseline),
+        gates=gates,
+        confidence=level,
+        test=test_name,
+    )
+    color = destination == "-" and sys.stdout.isatty()
+    write_text(
+        destination, render_comparison(comparison, fmt, width=_width(destination), color=color)
+    )
+    if destination != "-" or fmt is not Format.TABLE:  # a table on stdout already lists gates
+        print(summary(comparison), file=sys.stderr)
+    if not comparison.passed:
+        # sys.exit, not typer.Exit: click returns typer.Exit's code under standalone_mode=False.
+        sys.exit(int(ExitStatus.GATE_FAILED))
+
+
+def _gates(
+    max_increase: list[str] | None,
+    budget: list[str] | None,
+    gates_file: Path | None,
+    confidence: float | None,
+    test: str | None,
+) -> tuple[list[Any], float, Any]:
+    """All gates from the flags and the file; the flags' confidence and test win over the file's."""
+    from ecoai.errors import InputError
+    from ecoai.gates import Gate, parse_gates
+
+    gates: list[Gate] = []
+    if gates_file is not None:
+        from ecoai.gate_file import read_gate_file
+
+        found = read_gate_file(gates_file)
+        gates += found.gates
+        confidence = confidence if confidence is not None else found.confidence
+        test = test or found.test
+    gates += [g for text in max_increase or [] for g in parse_gates("max_increase", text)]
+    gates += [g for text in budget or [] for g in parse_gates("budget", text)]
+    level = 0.95 if confidence is None else confidence
+    if not 0.5 <= level < 1.0:
+        raise InputError(f"--confidence {level:g} is out of range", "use e.g. 0.9, 0.95 or 0.99")
+    if (test or "welch") not in ("welch", "bootstrap"):
+        raise InputError(f"--test {test!r} is unknown", "choose welch or bootstrap")
+    return gates, level, test or "welch"
+
+
+def _width(destination: str) -> int:
+    import shutil
+
+    if destination != "-":
+        return 100
+    return max(80, min(200, shutil.get_terminal_size((100, 24)).columns))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `ecoai compare` to ``app``."""
+    names = [k.name for k in KEYS]
+    command = with_parameters(compare_command, key_parameters(names, "Scenario (estimated items)"))
+    app.command("compare", help=HELP)(command)

@@ -1,0 +1,68 @@
+"""`ecoai merge`: add up the measured reports of one job's ranks or nodes into one report."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+import typer
+
+HELP = """Add up measured reports from the ranks or nodes of one job (torchrun, Slurm).
+
+Each report's IT energy is converted with its own host's PUE, WUE and grid carbon intensity,
+then summed. The same GPU (host and UUID) in two reports is refused: with `ecoai profile
+--per-node` only local rank 0 of each node measures its devices. The merged report records which
+reports it came from; `ecoai compare` reads it like any other.
+"""
+
+
+def merge_command(
+    reports: list[str] = typer.Argument(..., help="Measured report .json files ('-' = stdin)."),
+    *,
+    queries: int | None = typer.Option(
+        None,
+        "--queries",
+        min=1,
+        show_default=False,
+        help="Queries the whole job served, for per-query figures.",
+    ),
+    label: str | None = typer.Option(None, "--label", show_default=False, help="Report label."),
+    json_output: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
+    format_name: str | None = typer.Option(
+        None, "--format", "-f", show_default=False, help="table, json, markdown or csv."
+    ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", show_default=False, help="Write the merged report to FILE."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    debug: bool = typer.Option(False, "--debug", hidden=True),
+) -> None:
+    from ecoai import __version__
+    from ecoai.errors import InputError
+    from ecoai.merge import Part, merge
+    from ecoai.output import check_writable, choose_format, write_text
+    from ecoai.render import render
+    from ecoai.reports import read_report
+
+    fmt = choose_format(format_name, json_output, output)
+    destination = output or "-"
+    check_writable(destination, force)
+    if len(set(reports)) != len(reports):
+        raise InputError("a report is given twice", "give each rank's report once")
+    parts = [Part(path, read_report(path, sys.stdin)) for path in reports]
+    merged = merge(parts, version=__version__, now=datetime.now(UTC), queries=queries)
+    if label is not None:
+        merged = merged.model_copy(update={"label": label})
+    write_text(destination, render(merged, fmt, width=100, color=False))
+    total = merged.total
+    assert total is not None
+    print(
+        f"ecoai: merged {len(parts)} reports: {total.energy_wh.mean:.4g} Wh, "
+        f"{total.water_ml.mean:.4g} mL, {total.carbon_g.mean:.4g} gCO2e",
+        file=sys.stderr,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `ecoai merge` to ``app``."""
+    app.command("merge", help=HELP)(merge_command)

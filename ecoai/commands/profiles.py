@@ -1,0 +1,82 @@
+"""`ecoai profiles list [KIND]` and `ecoai profiles show ID`: the built-in and user presets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+profiles_app = typer.Typer(
+    help="List and show the built-in and user presets (models, hardware, hosts, grids, ...).",
+    no_args_is_help=True,
+)
+
+PROFILES_OPTION = typer.Option(
+    None,
+    "--profiles",
+    help="Extra profile directory overlaying the built-ins (repeatable; wins over ECOAI_PROFILES).",
+)
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(profiles_app, name="profiles")
+
+
+@profiles_app.command("list")
+def list_command(
+    kind: str | None = typer.Argument(
+        None, help="models, size_classes, hardware, hosts, grids, tasks or cpus (default: all)."
+    ),
+    profiles: list[Path] | None = PROFILES_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List preset ids with a one-line summary, where each comes from (built-in or user)."""
+    from ecoai.profile_schema import SCHEMAS
+    from ecoai.profile_view import summary
+    from ecoai.profiles import kind_of, load_catalog
+
+    catalog = load_catalog(profiles or ())
+    kinds = [kind_of(kind)] if kind else list(SCHEMAS)
+    rows = [
+        {"kind": k, "id": e.id, "name": e.name, "summary": summary(k, e), "origin": e.origin}
+        for k in kinds
+        for e in catalog.entries(k)
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    columns = ("id", "summary", "origin") if kind else ("kind", "id", "summary", "origin")
+    _print_table(columns, [[str(row[c] or "") for c in columns] for row in rows])
+
+
+@profiles_app.command("show")
+def show_command(
+    id: str = typer.Argument(..., help="A preset id or alias, e.g. gpt-4.1, dgx-h100, FRA."),
+    kind: str | None = typer.Option(None, "--kind", help="Look only in this kind."),
+    profiles: list[Path] | None = PROFILES_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show every field of one preset, with its sources and origin."""
+    from ecoai.profile_view import detail_rows, find_any
+    from ecoai.profiles import load_catalog
+
+    found_kind, entry = find_any(load_catalog(profiles or ()), id, kind)
+    if as_json:
+        fields = entry.model_dump(mode="json", exclude_none=True)
+        data: dict[str, Any] = {"kind": found_kind, **fields}
+        typer.echo(json.dumps(data, indent=2))
+        return
+    _print_table(("field", "value"), detail_rows(found_kind, entry))
+
+
+def _print_table(columns: tuple[str, ...], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, box=None, show_edge=False, pad_edge=False)
+    for row in rows:
+        table.add_row(*row)
+    Console(highlight=False).print(table)

@@ -1,0 +1,163 @@
+"""Pure comparison: labelled Reports + a baseline + gates -> a Comparison with verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ecoai.comparison import Cell, Comparison, ItemInfo, Row
+from ecoai.errors import InputError
+from ecoai.gates import Gate, Sample, TestName, judge
+from ecoai.metrics import BY_NAME, SCOPES, TABLE_METRICS, Metric, Scope
+from ecoai.models import Footprint, Report, Stat
+
+
+@dataclass(frozen=True)
+class Item:
+    """A report to compare, with the label shown for it and where it came from."""
+
+    label: str
+    origin: str
+    report: Report
+
+
+def compare(
+    items: Sequence[Item],
+    *,
+    version: str,
+    baseline: int = 0,
+    gates: Sequence[Gate] = (),
+    confidence: float = 0.95,
+    test: TestName = "welch",
+) -> Comparison:
+    """Put ``items`` side by side against ``items[baseline]`` and judge every gate."""
+    if not items:
+        raise InputError("nothing to compare", "give report files, scenario files or presets")
+    base = items[baseline]
+    results = [
+        judge(gate, item.label, sample, baseline_sample, confidence=confidence, test=test)
+        for gate in gates
+        for index, item in enumerate(items)
+        if gate.kind == "budget" or index != baseline
+        for sample, baseline_sample in [_gate_samples(gate, item, base)]
+    ]
+    failed = {(r.item, r.metric, r.scope) for r in results if r.verdict == "fail"}
+    return Comparison(
+        ecoai_version=version,
+        baseline=base.label,
+        items=[_info(item) for item in items],
+        rows=_rows(items, baseline, failed),
+        gates=results,
+        passed=not failed,
+    )
+
+
+def _info(item: Item) -> ItemInfo:
+    runs = item.report.runs
+    return ItemInfo(
+        label=item.label,
+        origin=item.origin,
+        kind=item.report.kind,
+        queries=item.report.queries,
+        runs=len(runs) if runs else None,
+    )
+
+
+def _rows(items: Sequence[Item], baseline: int, failed: set[tuple[str, str, Scope]]) -> list[Row]:
+    rows = []
+    for scope in SCOPES:
+        footprints = [_footprint(item.report, scope) for item in items]
+        if all(f is None for f in footprints):
+            continue
+        names = list(TABLE_METRICS)
+        if any(f is not None and f.embodied_carbon_g is not None for f in footprints):
+            names.append("embodied_carbon_g")
+        for name in names:
+            metric = BY_NAME[name]
+            stats = [None if f is None else metric.read(f) for f in footprints]
+            base = stats[baseline]
+            cells = [
+                None if stat is None else _cell(stat, base, (item.label, name, scope) in failed)
+                for item, stat in zip(items, stats, strict=True)
+            ]
+            rows.append(
+                Row(metric=name, label=metric.label, unit=metric.unit, scope=scope, cells=cells)
+            )
+    return rows
+
+
+def _cell(stat: Stat, base: Stat | None, failed: bool) -> Cell:
+    ratio = None if base is None or base.mean == 0.0 else stat.mean / base.mean
+    return Cell(
+        mean=stat.mean,
+        min=stat.min,
+        max=stat.max,
+        std=stat.std,
+        ratio=ratio,
+        change_pct=None if ratio is None else (ratio - 1.0) * 100.0,
+        failed=failed,
+    )
+
+
+def _footprint(report: Report, scope: Scope) -> Footprint | None:
+    return report.per_query if scope == "per_query" else report.total
+
+
+def _gate_samples(gate: Gate, item: Item, base: Item) -> tuple[Sample, Sample | None]:
+    sample = gate_sample(item, gate.metric, gate.scope, gate.spec)
+    if gate.kind == "budget":
+        return sample, None
+    return sample, gate_sample(base, gate.metric, gate.scope, gate.spec)
+
+
+def gate_sample(item: Item, metric: Metric, scope: Scope, spec: str) -> Sample:
+    """The figure a gate reads from ``item``: its mean, and its runs when there are >= 2."""
+    report = item.report
+    footprint = _footprint(report, scope)
+    if footprint is None:
+        other = "total" if scope == "per_query" else "per_query"
+        raise InputError(
+            f"gate {spec!r}: {item.label} has no {scope.replace('_', '-')} figures",
+            f"gate on {other}.{metric.name} instead",
+        )
+    stat = metric.read(footprint)
+    if stat is None:
+        raise InputError(f"gate {spec!r}: {item.label} has no {metric.name}")
+    return Sample(mean=stat.mean, runs=_runs(report, metric, scope))
+
+
+def _runs(report: Report, metric: Metric, scope: Scope) -> list[float] | None:
+    """Each repeated run's value of ``metric`` in ``scope``; None unless there are >= 2."""
+    if not report.runs or len(report.runs) < 2:
+        return None
+    if scope == "per_query" and not report.queries:
+        return None
+    per = 1.0 / report.queries if scope == "per_query" and report.queries else 1.0
+    values = [metric.read(run) for run in report.runs]
+    return [v.mean * per for v in values if v is not None] if all(values) else None
+
+
+def unique_labels(labels: Sequence[str]) -> list[str]:
+    """Make labels unique by appending ``#2``, ``#3`` ... to repeats, keeping the first as is."""
+    seen: dict[str, int] = {}
+    result = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        result.append(label if seen[label] == 1 else f"{label}#{seen[label]}")
+    return result
+
+
+def pick_baseline(items: Sequence[Item], selector: str | None) -> int:
+    """Index of the baseline: the first, or ``selector`` as a 1-based position, label or path."""
+    if selector is None:
+        return 0
+    for index, item in enumerate(items):
+        if selector in (item.label, item.origin):
+            return index
+    if selector.isdigit() and 1 <= int(selector) <= len(items):
+        return int(selector) - 1
+    labels = ", ".join(repr(item.label) for item in items[:5])
+    raise InputError(
+        f"--baseline {selector!r} names no item",
+        f"give a position 1-{len(items)}, a label ({labels}) or a path",
+    )

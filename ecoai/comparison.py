@@ -1,0 +1,93 @@
+"""The comparison model: what ``ecoai compare`` found, the JSON contract CI scripts read."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ecoai.models import SCHEMA_VERSION, Frozen
+
+
+class TestInfo(Frozen):
+    """The significance test behind a gate on repeated runs (one-sided: is it larger?)."""
+
+    name: Literal["welch-t", "one-sample-t", "bootstrap-ratio"]
+    confidence: float
+    p_value: float | None = None
+    statistic: float | None = None
+    df: float | None = None
+    interval: tuple[float, float] | None = None
+    """Bootstrap interval of item / limit; significant when its low end is above 1."""
+    significant: bool
+
+
+class GateResult(Frozen):
+    """One gate judged for one item."""
+
+    gate: Literal["max_increase", "budget"]
+    spec: str
+    """The gate as written, e.g. ``energy=5%``."""
+    metric: str
+    scope: Literal["per_query", "total"]
+    item: str
+    threshold: float
+    unit: str
+    """``%`` for max_increase; the metric's unit for a budget."""
+    value: float
+    """The item's change over the baseline in % (max_increase) or its mean (budget)."""
+    limit: float
+    """The largest mean that passes, in the metric's unit."""
+    verdict: Literal["pass", "fail"]
+    test: TestInfo | None = None
+    """Set when the item (and, for max_increase, the baseline) has >= 2 runs."""
+
+
+class ItemInfo(Frozen):
+    """One compared item: where it came from and what kind of report it is."""
+
+    label: str
+    origin: str
+    """The report path, scenario file, preset (``gpt-4.1:short``) or variation it came from."""
+    kind: Literal["estimate", "measured", "merged"]
+    queries: int | None = None
+    runs: int | None = None
+    """How many repeated runs the report holds (``profile --repeat``), if any."""
+
+
+class Cell(Frozen):
+    """One metric of one item: its value (a range when the input was one) and its ratio."""
+
+    mean: float
+    min: float
+    max: float
+    std: float | None = None
+    ratio: float | None = None
+    """mean / the baseline's mean (1.0 for the baseline; None when the baseline is 0)."""
+    change_pct: float | None = None
+    """Signed percentage change over the baseline: (ratio - 1) x 100."""
+    failed: bool = False
+    """A gate on this metric failed for this item."""
+
+
+class Row(Frozen):
+    """One metric in one scope, across all items (None where an item lacks the scope)."""
+
+    metric: str
+    label: str
+    unit: str
+    scope: Literal["per_query", "total"]
+    cells: list[Cell | None]
+
+
+class Comparison(Frozen):
+    """Items side by side against a baseline, with every gate's verdict."""
+
+    schema_version: int = SCHEMA_VERSION
+    kind: Literal["comparison"] = "comparison"
+    ecoai_version: str
+    baseline: str
+    """The baseline item's label."""
+    items: list[ItemInfo]
+    rows: list[Row]
+    gates: list[GateResult]
+    passed: bool
+    """True when every gate passed (exit 0); False makes ``ecoai compare`` exit 1."""

@@ -1,0 +1,193 @@
+"""Pure CI gates: parse ``--max-increase`` / ``--budget`` / a gates mapping, and judge an item.
+
+Grammar (both flags): comma-separated ``[SCOPE.]METRIC=VALUE``. SCOPE is ``per_query``
+(the default) or ``total``. ``--max-increase`` takes a percentage (``energy=5%``; the ``%`` is
+optional, ``-10%`` demands a 10 % cut) relative to the baseline; ``--budget`` takes an absolute
+value in the unit the metric's name carries (``energy_wh=1.5``, ``total.water_ml=10``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ecoai import stats
+from ecoai.comparison import GateResult, TestInfo
+from ecoai.errors import InputError
+from ecoai.metrics import SCOPES, Metric, Scope, find_metric
+
+GateKind = Literal["max_increase", "budget"]
+TestName = Literal["welch", "bootstrap"]
+_FLAGS: dict[GateKind, str] = {"max_increase": "--max-increase", "budget": "--budget"}
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One threshold: a percentage over the baseline, or an absolute budget in the metric's unit."""
+
+    kind: GateKind
+    metric: Metric
+    scope: Scope
+    threshold: float
+    spec: str
+    """The gate as the user wrote it, e.g. ``energy=5%``."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One side of a gate: the item's mean and, when it was measured repeatedly, each run."""
+
+    mean: float
+    runs: Sequence[float] | None = None
+
+
+def parse_gates(kind: GateKind, text: str) -> list[Gate]:
+    """Parse one ``--max-increase`` or ``--budget`` value (comma-separated ``METRIC=VALUE``)."""
+    gates = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        if not sep:
+            raise InputError(f"{_FLAGS[kind]}: {part!r} is not METRIC=VALUE", _example(kind))
+        gates.append(make_gate(kind, name.strip(), value.strip(), part))
+    return gates
+
+
+def gates_from_mapping(data: Mapping[str, Any], origin: str) -> list[Gate]:
+    """Gates from a parsed TOML table ``{max_increase = {...}, budget = {...}}``."""
+    unknown = sorted(set(data) - {"max_increase", "budget", "confidence", "test"})
+    if unknown:
+        raise InputError(
+            f"{origin}: unknown table {unknown[0]!r}", "use [max_increase] and [budget]"
+        )
+    gates: list[Gate] = []
+    for kind in ("max_increase", "budget"):
+        table = data.get(kind, {})
+        if not isinstance(table, Mapping):
+            raise InputError(f"{origin}: {kind} must be a table", _example(kind))
+        for name, value in _flatten(table):
+            gates.append(make_gate(kind, name, str(value), f"{name}={value}", origin=origin))
+    return gates
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            items.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            items.append((prefix + key, value))
+    return items
+
+
+def make_gate(kind: GateKind, name: str, value: str, spec: str, origin: str | None = None) -> Gate:
+    """Build one gate from ``[SCOPE.]METRIC`` and its threshold text."""
+    context = origin or _FLAGS[kind]
+    scope_text, dot, metric_name = name.rpartition(".")
+    if not dot:
+        scope_text = "per_query"
+    if scope_text not in SCOPES:
+        raise InputError(
+            f"{context}: unknown scope {scope_text!r} in {spec!r}",
+            "write per_query.METRIC or total.METRIC (no prefix means per query)",
+        )
+    metric = find_metric(metric_name, need_unit=kind == "budget", context=context)
+    threshold = _threshold(kind, value, spec, context)
+    scope: Scope = "total" if scope_text == "total" else "per_query"
+    return Gate(kind, metric, scope, threshold, spec)
+
+
+def _threshold(kind: GateKind, value: str, spec: str, context: str) -> float:
+    text = value.removesuffix("%").strip() if kind == "max_increase" else value
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or (kind == "budget" and number < 0):
+        raise InputError(f"{context}: malformed threshold in {spec!r}", _example(kind))
+    return number
+
+
+def _example(kind: GateKind) -> str:
+    if kind == "max_increase":
+        return "write a percentage, e.g. --max-increase energy=5%,carbon=10%"
+    return "write a value in the metric's unit, e.g. --budget energy_wh=1.5,total.water_ml=10"
+
+
+def judge(
+    gate: Gate,
+    item_label: str,
+    item: Sample,
+    baseline: Sample | None,
+    *,
+    confidence: float,
+    test: TestName,
+) -> GateResult:
+    """Judge one gate for one item: deterministic on means, significance-tested on repeated runs."""
+    if gate.kind == "max_increase":
+        assert baseline is not None
+        factor = 1.0 + gate.threshold / 100.0
+        limit = baseline.mean * factor
+        value = _change_pct(item.mean, baseline.mean)
+        # H1 is "item mean > baseline mean x factor": test against the baseline's runs scaled.
+        reference = None if baseline.runs is None else [x * factor for x in baseline.runs]
+    else:
+        limit = gate.threshold
+        value = item.mean
+        reference = [limit]
+    info = None
+    if item.runs is not None and reference is not None:
+        info = _significance(reference, item.runs, gate.kind, confidence, test)
+    fail = item.mean > limit and (info is None or info.significant)
+    return GateResult(
+        gate=gate.kind,
+        spec=gate.spec,
+        metric=gate.metric.name,
+        scope=gate.scope,
+        item=item_label,
+        threshold=gate.threshold,
+        unit="%" if gate.kind == "max_increase" else gate.metric.unit,
+        value=value,
+        limit=limit,
+        verdict="fail" if fail else "pass",
+        test=info,
+    )
+
+
+def _change_pct(value: float, reference: float) -> float:
+    if reference == 0.0:
+        return 0.0 if value == 0.0 else math.copysign(math.inf, value)
+    return (value / reference - 1.0) * 100.0
+
+
+def _significance(
+    reference: Sequence[float],
+    candidate: Sequence[float],
+    kind: GateKind,
+    confidence: float,
+    test: TestName,
+) -> TestInfo:
+    alpha = 1.0 - confidence
+    if test == "bootstrap":
+        result = stats.bootstrap_ratio(reference, candidate, confidence)
+        assert result.interval is not None
+        significant = result.interval[0] > 1.0
+    elif kind == "budget":
+        result = stats.one_sample_t(candidate, reference[0])
+        significant = result.p_value is not None and result.p_value < alpha
+    else:
+        result = stats.welch_t(reference, candidate)
+        significant = result.p_value is not None and result.p_value < alpha
+    return TestInfo(
+        name=result.name,
+        confidence=confidence,
+        p_value=result.p_value,
+        statistic=result.statistic,
+        df=result.df,
+        interval=result.interval,
+        significant=significant,
+    )

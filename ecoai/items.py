@@ -1,0 +1,105 @@
+"""Edge: turn `ecoai compare` inputs (reports, scenario files, presets, --vary) into Items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from ecoai.compare import Item, unique_labels
+from ecoai.errors import InputError
+from ecoai.models import ParamValue, Report
+from ecoai.reports import read_report
+from ecoai.variation import variations
+
+Flags = Mapping[str, ParamValue | None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Something to estimate: a scenario file and/or flag overrides (a preset is only flags)."""
+
+    origin: str
+    label: str
+    file: Path | None
+    flags: dict[str, ParamValue | None]
+
+
+def estimate_on_the_fly(scenario: Scenario, profile_dirs: tuple[Path, ...] = ()) -> Report:
+    """Estimate a scenario with the same engine as `ecoai estimate`."""
+    from ecoai.estimate import estimate
+    from ecoai.resolve import resolve
+
+    return estimate(resolve(scenario.file, scenario.flags, profile_dirs=profile_dirs))
+
+
+def load_items(
+    inputs: Sequence[str],
+    *,
+    vary: Sequence[str] = (),
+    flags: Flags | None = None,
+    profile_dirs: tuple[Path, ...] = (),
+    stdin: TextIO | None = None,
+) -> list[Item]:
+    """Reports are read, scenarios and presets estimated; ``vary`` expands the one scenario."""
+    common: dict[str, ParamValue | None] = {k: v for k, v in (flags or {}).items() if v is not None}
+    if inputs.count("-") > 1:
+        raise InputError("'-' (standard input) given twice", "pipe in one report")
+    sources: list[Item | Scenario] = [_classify(text, common, stdin) for text in inputs]
+    if vary:
+        sources = _expand(sources, vary, common)
+    items = [
+        Item(s.label, s.origin, estimate_on_the_fly(s, profile_dirs))
+        if isinstance(s, Scenario)
+        else s
+        for s in sources
+    ]
+    labels = unique_labels([item.label for item in items])
+    return [
+        Item(label, item.origin, item.report) for label, item in zip(labels, items, strict=True)
+    ]
+
+
+def _classify(
+    text: str, common: dict[str, ParamValue | None], stdin: TextIO | None
+) -> Item | Scenario:
+    path = Path(text)
+    if text == "-" or text.endswith(".json") or (path.is_file() and not text.endswith(".toml")):
+        report = read_report(text, stdin)
+        return Item(report.label or ("stdin" if text == "-" else path.stem), text, report)
+    if text.endswith(".toml"):
+        if not path.is_file():
+            raise InputError(f"{text}: no such file", "check the path")
+        return Scenario(text, path.stem, path, dict(common))
+    model, _, prompt = text.partition(":")
+    if not model or "/" in text:
+        raise InputError(
+            f"{text}: no such file, and not a preset MODEL[:PROMPT]",
+            "give a report .json, a scenario .toml or a preset like gpt-4.1:short",
+        )
+    preset: dict[str, ParamValue | None] = {
+        "model": model,
+        **({"prompt": prompt} if prompt else {}),
+    }
+    return Scenario(text, text, None, {**common, **preset})
+
+
+def _expand(
+    sources: list[Item | Scenario], vary: Sequence[str], common: dict[str, ParamValue | None]
+) -> list[Item | Scenario]:
+    scenarios = [s for s in sources if isinstance(s, Scenario)]
+    if len(scenarios) > 1:
+        raise InputError(
+            f"--vary needs one base scenario or preset, got {len(scenarios)}",
+            "give one scenario file or preset with --vary",
+        )
+    base = scenarios[0] if scenarios else Scenario("flags", "flags", None, dict(common))
+    expanded: list[Item | Scenario] = [
+        Scenario(f"{base.origin} {label}", label, base.file, {**base.flags, **overrides})
+        for label, overrides in variations(vary)
+    ]
+    if not scenarios:
+        return sources + expanded
+    at = sources.index(base)
+    return sources[:at] + expanded + sources[at + 1 :]

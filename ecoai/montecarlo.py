@@ -1,0 +1,86 @@
+"""Pure Monte Carlo of (TTFT, TPS) pairs through a Gaussian copula (Jegham et al. v6 Sec. 4.2).
+
+The paper's Table 4 is the mean and sample std of E_exp over 10,000 such draws; FORMULAS.md §2.
+Pure Python with ``random.Random(seed)``: the same seed gives the same draws, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from bisect import bisect_right
+from collections.abc import Sequence
+
+QUANTILE_LEVELS: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""The percentiles at which TTFT and TPS are published (P5, P25, P50, P75, P95)."""
+U_LOW, U_HIGH = QUANTILE_LEVELS[0], QUANTILE_LEVELS[-1]
+TPS_FLOOR = 1e-9
+"""Smallest TPS a draw may take (tokens/s), so that n_out / R never divides by zero."""
+
+
+def running_max(values: Sequence[float]) -> list[float]:
+    """Make published percentiles non-decreasing: each value at least the ones before it."""
+    out: list[float] = []
+    top = -math.inf
+    for value in values:
+        top = max(top, value)
+        out.append(top)
+    return out
+
+
+def interpolate(u: float, values: Sequence[float]) -> float:
+    """Value at probability ``u``, linear between the five (level, value) points; u clipped."""
+    levels = QUANTILE_LEVELS
+    if u <= U_LOW:
+        return values[0]
+    if u >= U_HIGH:
+        return values[-1]
+    i = bisect_right(levels, u) - 1
+    frac = (u - levels[i]) / (levels[i + 1] - levels[i])
+    return values[i] + (values[i + 1] - values[i]) * frac
+
+
+def normal_cdf(z: float) -> float:
+    """Standard normal CDF, Phi(z)."""
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+def draw_pairs(
+    ttft_quantiles_s: Sequence[float],
+    tps_quantiles: Sequence[float],
+    samples: int,
+    seed: int,
+    rho: float = -0.3,
+) -> tuple[list[float], list[float]]:
+    """Draw ``samples`` correlated (TTFT s, TPS tokens/s) pairs from their published percentiles.
+
+    z ~ N(0, I2); zc0 = z0, zc1 = rho z0 + sqrt(1 - rho^2) z1; u = Phi(zc) clipped to
+    [0.05, 0.95]; u0 -> TTFT and u1 -> TPS by linear interpolation through the running-max
+    percentiles; TPS floored at 1e-9 (FORMULAS.md §2).
+    """
+    _check(ttft_quantiles_s, tps_quantiles, samples, rho)
+    ttft_q = running_max(ttft_quantiles_s)
+    tps_q = running_max(tps_quantiles)
+    gauss = random.Random(seed).gauss
+    cdf, interp = normal_cdf, interpolate
+    cross = math.sqrt(1.0 - rho * rho)
+    ttft_s: list[float] = []
+    tps: list[float] = []
+    for _ in range(samples):
+        z0 = gauss()
+        z1 = rho * z0 + cross * gauss()
+        ttft_s.append(interp(cdf(z0), ttft_q))
+        tps.append(max(interp(cdf(z1), tps_q), TPS_FLOOR))
+    return ttft_s, tps
+
+
+def _check(
+    ttft_quantiles_s: Sequence[float], tps_quantiles: Sequence[float], samples: int, rho: float
+) -> None:
+    n = len(QUANTILE_LEVELS)
+    if len(ttft_quantiles_s) != n or len(tps_quantiles) != n:
+        raise ValueError(f"TTFT and TPS need {n} percentiles each (P5, P25, P50, P75, P95)")
+    if samples < 1:
+        raise ValueError("samples must be >= 1")
+    if not -1.0 <= rho <= 1.0:
+        raise ValueError("rho must be within [-1, 1]")

@@ -1,0 +1,235 @@
+"""Load and validate the built-in and user profile TOML files; look entries up by id or alias.
+
+Overlay order, later wins by id: built-in < user config dir (``$XDG_CONFIG_HOME/ecoai/profiles``,
+default ``~/.config/ecoai/profiles``) < ``ECOAI_PROFILES`` (os.pathsep-separated) < ``--profiles``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+import ecoai
+from ecoai.errors import ProfileError, did_you_mean
+from ecoai.profile_schema import SCHEMAS, Entry
+
+BUILT_IN = "built-in"
+KIND_NAMES = {  # accepted spellings -> kind (the top-level table of a profile file)
+    **{kind: kind for kind in SCHEMAS},
+    "model": "models", "size_class": "size_classes", "size-class": "size_classes",
+    "size-classes": "size_classes", "host": "hosts", "grid": "grids", "task": "tasks",
+    "cpu": "cpus",
+}  # fmt: skip
+SINGULAR = {"models": "model", "size_classes": "size class", "hardware": "hardware",
+            "hosts": "host", "grids": "grid", "tasks": "task", "cpus": "cpu"}  # fmt: skip
+
+
+def built_in_dir() -> Path:
+    """The shipped profiles: ``ecoai/_profiles`` in a wheel, ``<repo>/profiles`` in a checkout."""
+    package = Path(ecoai.__file__).resolve().parent
+    wheel = package / "_profiles"
+    return wheel if wheel.is_dir() else package.parent / "profiles"
+
+
+def user_config_dir() -> Path:
+    """The user's own profile directory (honours XDG_CONFIG_HOME)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "ecoai" / "profiles"
+
+
+def overlay_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
+    """User directories in overlay order: config dir (if present), ECOAI_PROFILES, then flags."""
+    dirs = [user_config_dir()] if user_config_dir().is_dir() else []
+    env = os.environ.get("ECOAI_PROFILES", "")
+    dirs += [Path(part) for part in env.split(os.pathsep) if part]
+    return dirs + [Path(d) for d in user_dirs]
+
+
+def kind_of(name: str) -> str:
+    """Normalise a kind name (``model`` -> ``models``); unknown -> did-you-mean error."""
+    kind = KIND_NAMES.get(name.lower())
+    if kind is None:
+        raise did_you_mean("profile kind", name, list(SCHEMAS))
+    return kind
+
+
+class Catalog:
+    """All profile entries by kind and id, after overlays; lookups accept aliases, any case."""
+
+    def __init__(self, entries: Mapping[str, Mapping[str, Entry]]) -> None:
+        self._entries = {kind: dict(entries.get(kind, {})) for kind in SCHEMAS}
+        self._index: dict[str, dict[str, str]] = {}
+        for kind, by_id in self._entries.items():
+            index = self._index.setdefault(kind, {})
+            for entry in by_id.values():  # aliases first, so an id always wins over an alias
+                index.update({alias.lower(): entry.id for alias in entry.aliases})
+            index.update({entry_id.lower(): entry_id for entry_id in by_id})
+
+    def ids(self, kind: str) -> list[str]:
+        """Every id of ``kind``, in file order."""
+        return list(self._entries[kind_of(kind)])
+
+    def find(self, kind: str, id: str) -> Entry | None:
+        """The entry of ``kind`` named ``id`` (or one of its aliases), else None."""
+        kind = kind_of(kind)
+        canonical = self._index[kind].get(id.lower())
+        return None if canonical is None else self._entries[kind][canonical]
+
+    def get(self, kind: str, id: str) -> Any:
+        """The entry of ``kind`` named ``id``; unknown ids raise a did-you-mean ProfileError."""
+        entry = self.find(kind, id)
+        if entry is None:
+            kind = kind_of(kind)
+            raise did_you_mean(SINGULAR[kind], id, self.ids(kind) + self._aliases(kind))
+        return entry
+
+    def entries(self, kind: str) -> list[Entry]:
+        return list(self._entries[kind_of(kind)].values())
+
+    def _aliases(self, kind: str) -> list[str]:
+        return [alias for entry in self._entries[kind].values() for alias in entry.aliases]
+
+
+def load_catalog(user_dirs: Sequence[Path] = ()) -> Catalog:
+    """Load the built-in profiles, overlay the user's directories, validate cross-references."""
+    entries: dict[str, dict[str, Entry]] = {kind: {} for kind in SCHEMAS}
+    files: dict[tuple[str, str], Path] = {}
+    for directory in [built_in_dir(), *overlay_dirs(user_dirs)]:
+        origin = BUILT_IN if directory == built_in_dir() else "user"
+        for path in _toml_files(directory, built_in=origin == BUILT_IN):
+            for kind, entry in _read_file(path, origin):
+                same = [i for i in entries[kind] if i.lower() == entry.id.lower()]
+                for old in same:  # ids match in any case: a user's [grids.fra] replaces FRA
+                    del entries[kind][old]
+                entries[kind][entry.id] = entry
+                files[(kind, entry.id)] = path
+    catalog = Catalog(entries)
+    _check_references(catalog, files)
+    return catalog
+
+
+def _check_references(catalog: Catalog, files: Mapping[tuple[str, str], Path]) -> None:
+    """Every id an entry names must exist: a model's host, hardware and size class, and so on."""
+    for kind in SCHEMAS:
+        seen: dict[str, str] = {}
+        for entry in catalog.entries(kind):
+            for name in [entry.id, *entry.aliases]:
+                other = seen.setdefault(name.lower(), entry.id)
+                if other != entry.id:
+                    where = f"{display_path(files[(kind, entry.id)])}: {kind}.{entry.id}"
+                    raise ProfileError(f"{where}: {name!r} is already taken by {other!r}")
+            for field, target, wanted in _references(kind, entry):
+                found = catalog.find(target, wanted)
+                if found is None or (field == "gpu" and getattr(found, "type", "") != "gpu"):
+                    where = f"{display_path(files[(kind, entry.id)])}: {kind}.{entry.id}.{field}"
+                    error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target))
+                    raise ProfileError(f"{where}: {error.message}", error.hint)
+
+
+def _references(kind: str, entry: Any) -> Iterator[tuple[str, str, str]]:
+    """(field, target kind, id) for every cross-reference an entry makes."""
+    if kind == "models":
+        yield from (("host", "hosts", entry.host), ("hardware", "hardware", entry.hardware),
+                    ("size_class", "size_classes", entry.size_class))  # fmt: skip
+    elif kind == "hardware" and entry.gpu is not None:
+        yield ("gpu", "hardware", entry.gpu)
+    elif kind == "hosts" and entry.grid is not None:
+        yield ("grid", "grids", entry.grid)
+    elif kind == "size_classes":
+        for i, variant in enumerate(entry.variants):
+            yield from ((f"variants.{i}.hardware", "hardware", hw) for hw in variant.hardware)
+
+
+def _toml_files(directory: Path, *, built_in: bool) -> list[Path]:
+    if not directory.is_dir():
+        if built_in:
+            hint = "reinstall ecoai; the wheel ships them"
+            raise ProfileError(f"built-in profiles not found at {directory}", hint)
+        raise ProfileError(
+            f"profile directory {directory} does not exist",
+            "check --profiles, ECOAI_PROFILES or the user config directory",
+        )
+    return sorted(directory.glob("*.toml"))
+
+
+def _read_file(path: Path, origin: str) -> Iterator[tuple[str, Entry]]:
+    """Parse and validate one profile file; errors name the file and the dotted key."""
+    label = display_path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"{label}: invalid TOML: {error}", "fix the file's syntax") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProfileError(f"{label}: cannot read: {error}", "check the file") from None
+    data.pop("schema_version", None)
+    for kind, table in data.items():
+        if kind not in SCHEMAS:
+            raise ProfileError(
+                f"{label}: {kind}: unknown profile kind",
+                "top-level tables are: " + ", ".join(SCHEMAS),
+            )
+        if not isinstance(table, dict):
+            raise ProfileError(f"{label}: {kind}: must be a table of entries keyed by id")
+        for entry_id, fields in table.items():
+            yield kind, _entry(kind, entry_id, fields, label, origin)
+
+
+def _entry(kind: str, entry_id: str, fields: Any, label: str, origin: str) -> Entry:
+    where = f"{label}: {kind}.{entry_id}"
+    if not isinstance(fields, dict):
+        raise ProfileError(f"{where}: must be a table of fields")
+    for reserved in ("id", "origin"):
+        if reserved in fields:
+            raise ProfileError(f"{where}.{reserved}: set by ecoai, remove it from the file")
+    origin = BUILT_IN if origin == BUILT_IN else f"user: {label}"
+    data = {**fields, "id": entry_id, "origin": origin}
+    try:
+        return SCHEMAS[kind].model_validate(data)
+    except ValidationError as error:
+        raise ProfileError(_describe(where, error), _hint(error)) from None
+
+
+def _describe(where: str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    text = f"{where}.{loc}: {_message(first)}" if loc else f"{where}: {_message(first)}"
+    more = error.error_count() - 1
+    return text + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+
+
+def _message(detail: Any) -> str:
+    kind, ctx = detail["type"], detail.get("ctx", {})
+    bounds = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"),
+              "less_than": ("<", "lt"), "less_than_equal": ("<=", "le")}  # fmt: skip
+    if kind in bounds:
+        op, name = bounds[kind]
+        return f"must be {op} {ctx[name]:g}"
+    if kind == "missing":
+        return "missing (required)"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    message: str = detail["msg"].removeprefix("Value error, ")
+    return message[:1].lower() + message[1:]
+
+
+def _hint(error: ValidationError) -> str:
+    if error.errors()[0]["type"] == "extra_forbidden":
+        return "check the field name's spelling; `ecoai profiles show ID` shows a valid entry"
+    return "fix the value in the file; every numeric field carries its unit in its name"
+
+
+def display_path(path: Path) -> str:
+    """``profiles/<file>`` for a built-in file, else the path as given."""
+    if path.parent.resolve() == built_in_dir():
+        return f"profiles/{path.name}"
+    return str(path)
+
+
+from ecoai.presets import preset_layer  # noqa: E402  (re-export: part of this module's API)
+
+__all__ = ["Catalog", "load_catalog", "preset_layer"]

@@ -1,0 +1,78 @@
+"""Read report JSON files (or stdin) with one-line errors for every way they can be wrong."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from ecoai.errors import InputError
+from ecoai.models import SCHEMA_VERSION, Report
+
+
+def read_report(path: str, stdin: TextIO | None = None) -> Report:
+    """Read one report; ``-`` reads standard input (e.g. ``ecoai estimate --json | ...``)."""
+    name = "<stdin>" if path == "-" else path
+    text = _read_text(path, stdin)
+    try:
+        # Fast path (pydantic parses the JSON itself); on any problem, diagnose it below.
+        report = Report.model_validate_json(text)
+        if report.schema_version == SCHEMA_VERSION:
+            return report
+    except ValidationError:
+        pass
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{name}: not JSON ({error.msg} at line {error.lineno})",
+            "give a report written by `ecoai estimate --json` or `ecoai profile -o`",
+        ) from None
+    return parse_report(data, name)
+
+
+def _read_text(path: str, stdin: TextIO | None) -> str:
+    if path == "-":
+        return (stdin or sys.stdin).read()
+    file = Path(path)
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file", "check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory", "give a report file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file", "give a report JSON file") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def parse_report(data: Any, name: str) -> Report:
+    """Validate parsed JSON as a Report, naming what is wrong in one line."""
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise InputError(
+            f"{name}: not an ecoai report (no schema_version)",
+            "give a report written by `ecoai estimate --json` or `ecoai profile -o`",
+        )
+    if data.get("kind") == "comparison":
+        raise InputError(
+            f"{name}: is a comparison, not a report", "compare the reports it came from"
+        )
+    version = data["schema_version"]
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            f"{name}: report schema_version {version!r}; this ecoai reads {SCHEMA_VERSION}",
+            "regenerate the report with this version of ecoai",
+        )
+    try:
+        return Report.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "report"
+        raise InputError(
+            f"{name}: invalid report: {where}: {first['msg']}",
+            f"{len(error.errors())} problem(s); regenerate it with this ecoai",
+        ) from None

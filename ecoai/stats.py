@@ -1,0 +1,133 @@
+"""Pure statistics for noise-aware gates: Welch's t-test and a seeded bootstrap on a ratio.
+
+The Student-t tail uses the regularized incomplete beta function, evaluated by the continued
+fraction of Numerical Recipes (Press et al., 3rd ed., §6.4); no SciPy or NumPy needed.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ecoai.footprint import percentile
+
+_EPS = 1e-15
+_TINY = 1e-300
+_MAX_ITERATIONS = 500
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Outcome of a one-sided test that the candidate is larger than the reference."""
+
+    name: str
+    """``welch-t``, ``one-sample-t`` or ``bootstrap-ratio``."""
+    p_value: float | None = None
+    statistic: float | None = None
+    df: float | None = None
+    interval: tuple[float, float] | None = None
+    """Bootstrap confidence interval on the candidate / reference ratio."""
+
+
+def mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values)
+
+
+def variance(values: Sequence[float]) -> float:
+    """Sample variance (ddof = 1)."""
+    centre = mean(values)
+    return math.fsum((x - centre) ** 2 for x in values) / (len(values) - 1)
+
+
+def betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta function I_x(a, b) for a, b > 0 and 0 <= x <= 1."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    # The continued fraction converges fast for x < (a + 1) / (a + b + 2); use symmetry otherwise.
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _beta_fraction(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _beta_fraction(b, a, 1.0 - x) / b
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    """Continued fraction for the incomplete beta function (modified Lentz's method)."""
+    c = 1.0
+    d = 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > _TINY else _TINY)
+    h = d
+    for m in range(1, _MAX_ITERATIONS + 1):
+        m2 = 2 * m
+        for numerator in (
+            m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)),
+            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > _TINY else _TINY)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > _TINY else _TINY
+            h *= d * c
+        if abs(d * c - 1.0) < _EPS:
+            return h
+    return h
+
+
+def student_t_sf(t: float, df: float) -> float:
+    """Upper tail P(T > t) of Student's t with ``df`` degrees of freedom."""
+    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
+    return tail if t >= 0 else 1.0 - tail
+
+
+def welch_t(reference: Sequence[float], candidate: Sequence[float]) -> TestResult:
+    """Welch's t-test, one-sided: is mean(candidate) > mean(reference)? Needs >= 2 values each."""
+    var_r = variance(reference) / len(reference)
+    var_c = variance(candidate) / len(candidate)
+    diff = mean(candidate) - mean(reference)
+    if var_r + var_c == 0.0:
+        p = 0.0 if diff > 0 else 1.0
+        return TestResult("welch-t", p_value=p, statistic=None, df=None)
+    t = diff / math.sqrt(var_r + var_c)
+    # Welch-Satterthwaite degrees of freedom.
+    df = (var_r + var_c) ** 2 / (var_r**2 / (len(reference) - 1) + var_c**2 / (len(candidate) - 1))
+    return TestResult("welch-t", p_value=student_t_sf(t, df), statistic=t, df=df)
+
+
+def one_sample_t(values: Sequence[float], limit: float) -> TestResult:
+    """One-sample t-test, one-sided: is the mean of ``values`` > ``limit``? Needs >= 2 values."""
+    spread = math.sqrt(variance(values) / len(values))
+    diff = mean(values) - limit
+    if spread == 0.0:
+        return TestResult("one-sample-t", p_value=0.0 if diff > 0 else 1.0)
+    t = diff / spread
+    df = float(len(values) - 1)
+    return TestResult("one-sample-t", p_value=student_t_sf(t, df), statistic=t, df=df)
+
+
+def bootstrap_ratio(
+    reference: Sequence[float],
+    candidate: Sequence[float],
+    confidence: float,
+    *,
+    seed: int = 0,
+    resamples: int = 10_000,
+) -> TestResult:
+    """Percentile bootstrap interval of mean(candidate) / mean(reference), seeded (Efron 1979).
+
+    The interval is one-sided at ``confidence``: the low end is the (1 - confidence) quantile,
+    the high end the confidence quantile, so ``low > 1 + threshold`` is a significant increase.
+    """
+    rng = random.Random(seed)
+    ratios = sorted(
+        mean(rng.choices(candidate, k=len(candidate)))
+        / mean(rng.choices(reference, k=len(reference)))
+        for _ in range(resamples)
+    )
+    low = percentile(ratios, (1.0 - confidence) * 100.0)
+    high = percentile(ratios, confidence * 100.0)
+    return TestResult("bootstrap-ratio", interval=(low, high))

@@ -1,0 +1,58 @@
+"""An installed, non-editable wheel finds its built-in profiles (shipped as ecoai/_profiles)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_installed_wheel_finds_built_in_profiles(tmp_path: Path) -> None:
+    # Build from a clean copy of what the wheel needs, so the checkout gets no build/ litter.
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(REPO_ROOT / "pyproject.toml", src)
+    for name in ("ecoai", "profiles"):
+        shutil.copytree(REPO_ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    readme = REPO_ROOT / "README.md"
+    if readme.exists():
+        shutil.copy(readme, src)
+    else:  # the metadata needs one; its text does not matter here
+        (src / "README.md").write_text("ecoai\n")
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist")]
+    if importlib.util.find_spec("hatchling") is not None:
+        build.append("--no-build-isolation")  # else pip fetches hatchling from the index
+    run([*build, str(src)], cwd=tmp_path)
+    (wheel,) = (tmp_path / "dist").glob("ecoai-*.whl")
+    assert "ecoai/_profiles/models.toml" in zipfile.ZipFile(wheel).namelist()
+
+    site = tmp_path / "site"
+    run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
+         str(wheel)], cwd=tmp_path)  # fmt: skip
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOAI_")}
+    env |= {"PYTHONPATH": str(site), "XDG_CONFIG_HOME": str(tmp_path / "no-config")}
+    where = run([sys.executable, "-c", "import ecoai.profiles as p; print(p.built_in_dir())"],
+                cwd=elsewhere, env=env)  # fmt: skip
+    assert Path(where.strip()) == site / "ecoai" / "_profiles"
+    out = run([sys.executable, "-m", "ecoai", "profiles", "list", "models", "--json"],
+              cwd=elsewhere, env=env)  # fmt: skip
+    rows = json.loads(out)
+    assert len(rows) == 30 and rows[0]["id"] == "gpt-4.1"
