@@ -99,3 +99,11 @@ def test_cpu_facts_from_cpuinfo(tmp_path: Path) -> None:
     assert facts.model_name == "AMD EPYC 7742 64-Core Processor" and facts.sockets == 2
     assert facts.memory_gb > 0 and facts.logical_cpus >= 1
     assert read_cpu_facts(tmp_path / "missing").model_name == "unknown CPU"
+
+
+def test_built_in_cpu_profiles_are_found_by_model_name() -> None:
+    from ecoai.commands.profile import tdp_lookup
+
+    lookup = tdp_lookup(())
+    assert lookup("AMD EPYC 7742 64-Core Processor") == (225.0, "epyc-7742")
+    assert lookup("AMD EPYC") is None  # this test machine's anonymised name: no guess

@@ -257,18 +257,12 @@ def tdp_lookup(profile_dirs: tuple[Path, ...]) -> Callable[[str], tuple[float, s
     """Look a CPU model name up in profiles/cpus.toml (loaded only when the model needs it)."""
 
     def lookup(model_name: str) -> tuple[float, str] | None:
-        import importlib
-
+        from ecoai.profile_schema import CpuEntry
+        from ecoai.profiles import load_catalog
         from ecoai.sensors.cpu_model import match_cpu
 
-        try:  # ecoai.profiles arrives with the profiles issue; until then there is no table
-            profiles = importlib.import_module("ecoai.profiles")
-        except ImportError:
-            return None
-        found: tuple[float, str] | None = match_cpu(
-            model_name, profiles.load_catalog(profile_dirs).entries("cpus")
-        )
-        return found
+        entries = load_catalog(profile_dirs).entries("cpus")
+        return match_cpu(model_name, [e for e in entries if isinstance(e, CpuEntry)])
 
     return lookup
 

@@ -186,9 +186,14 @@ def cpu_sensor(
 class CpuProfile(Protocol):
     """A profiles/cpus.toml entry, as the model reads it."""
 
-    id: str
-    match: list[str]
-    tdp_w: float
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def match(self) -> list[str]: ...
+
+    @property
+    def tdp_w(self) -> float: ...
 
 
 TdpLookup = Callable[[str], "tuple[float, str] | None"]
