@@ -7,13 +7,13 @@ the pure step that turns what was measured into the shared report model.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ecoai.footprint import Multipliers
 from ecoai.runner import RunResult, run
-from ecoai.sampler import Mark, Sampler, Timeline
+from ecoai.sampler import Listener, Mark, Sampler, Timeline
 from ecoai.sensors import Discovery, Sensor
 from ecoai.sensors.gpu_share import GpuShareTracker, process_aware, process_tree
 
@@ -70,20 +70,28 @@ def measure(
     busy_cpu_s: Callable[[], float] | None = None,
     runner: Callable[..., RunResult] = run,
     tree: Callable[[int], set[int]] = process_tree,
+    listeners: Sequence[Listener] = (),
+    on_start: Callable[[int], None] | None = None,
 ) -> Measured:
-    """Sample ``found.sensors`` on a thread while the command runs ``request.repeat`` times."""
+    """Sample ``found.sensors`` on a thread while the command runs ``request.repeat`` times.
+
+    ``listeners`` see every round of readings (a live view, a streamed timeline, metrics);
+    ``on_start`` is called with each child's PID on the main thread while the child runs.
+    """
     from ecoai.sensors.cpu_model import machine_busy_cpu_s
 
     busy = busy_cpu_s or machine_busy_cpu_s
     sampler = Sampler(found.sensors, interval_s=request.interval_s)
     measured = Measured(list(found.sensors))
+    for listener in listeners:
+        sampler.add_listener(listener)
     origin = sampler.start()
     try:
         if request.baseline_s > 0:
             time.sleep(request.baseline_s)
             measured.baseline_power_w = baseline_power(origin, sampler.mark())
         for _ in range(request.repeat):
-            measured.runs.append(_one_run(request, sampler, busy, runner, tree))
+            measured.runs.append(_one_run(request, sampler, busy, runner, tree, on_start))
             if measured.runs[-1].result.interrupted:
                 break
     finally:
@@ -97,6 +105,7 @@ def _one_run(
     busy: Callable[[], float],
     runner: Callable[..., RunResult],
     tree: Callable[[int], set[int]],
+    on_start: Callable[[int], None] | None,
 ) -> RunRecord:
     timeline = Timeline()
     tracker = GpuShareTracker(process_aware(sampler.sensors), tree=tree)
@@ -109,6 +118,8 @@ def _one_run(
 
     def started(pid: int) -> None:
         tracker.root_pid = pid
+        if on_start is not None:
+            on_start(pid)
 
     result = runner(request.command, grace_s=request.grace_s, on_start=started)
     if tracker.sensors:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
 
@@ -93,12 +93,16 @@ def run(
     grace_s: float = 10.0,
     on_start: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    env: Mapping[str, str] | None = None,
 ) -> RunResult:
-    """Run ``argv`` to completion and return how it ended (see the module docstring)."""
+    """Run ``argv`` to completion and return how it ended (see the module docstring).
+
+    ``env`` replaces the inherited environment (None: inherit ecoai's, unchanged).
+    """
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start_s = clock()
     try:
-        child = subprocess.Popen(list(argv))
+        child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
     except FileNotFoundError:
         return _failed(ExitStatus.NOT_FOUND, f"{argv[0]}: command not found", start_s, clock)
     except (PermissionError, IsADirectoryError, OSError) as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 
 from ecoai import units
 from ecoai.footprint import Multipliers, footprint_point
@@ -13,7 +14,6 @@ from ecoai.models import HostInfo
 from ecoai.profile import Measured, ProfileRequest, measure
 from ecoai.runner import RunResult
 from ecoai.sensors import Discovery, Reading
-from tests.fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 
 FACTORS = Multipliers(
     pue=1.2, wue_site_l_per_kwh=0.5, wue_source_l_per_kwh=3.0, cif_g_per_kwh=400.0
@@ -156,8 +156,9 @@ def test_no_sensor_says_so_instead_of_a_silent_zero() -> None:
 
 @pytest.mark.usefixtures("no_thread_leak")
 def test_a_shared_gpu_is_attributed_by_the_tree_share_of_sm_utilisation() -> None:
+    from fakes.nvml import FakeGpu, FakeNvml
+
     from ecoai.sensors.nvml import open_nvml
-    from tests.fakes.nvml import FakeGpu, FakeNvml
 
     gpu = FakeGpu(compute_pids=[4242, 999])
     fake = FakeNvml([gpu])
@@ -183,3 +184,28 @@ def test_a_shared_gpu_is_attributed_by_the_tree_share_of_sm_utilisation() -> Non
     assert report.total.it_energy_wh.mean * 3600 == pytest.approx(300.0)  # type: ignore[union-attr]
     assert any("nvml:0 is shared" in note for note in report.notes)
     assert fake.shutdowns == 1
+
+
+@pytest.mark.usefixtures("no_thread_leak")
+def test_listeners_and_on_start_hooks_see_the_run() -> None:
+    from ecoai.sampler import Sample
+
+    seen: list[Sample] = []
+    pids: list[int] = []
+    request, _ = measured_with([{"gpu0": 1.0}])
+    sensor = Energy("gpu0", "gpu")
+
+    def runner(argv: list[str], grace_s: float, on_start: Callable[[int], None]) -> RunResult:
+        on_start(777)
+        return RunResult(0, 0, None, False, 0.1, 0.0)
+
+    measure(
+        request,
+        Discovery(sensors=[sensor]),
+        busy_cpu_s=lambda: 0.0,
+        runner=runner,  # type: ignore[list-item]
+        listeners=[seen.append],
+        on_start=pids.append,
+    )
+    assert pids == [777] and len(seen) >= 3  # origin, run start and run end at least
+    assert all("gpu0" in s.energy_j for s in seen)

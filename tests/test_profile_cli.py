@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.conftest import CliRunner, cli_env
+from conftest import CliRunner, cli_env
 
 DATA = Path(__file__).parent / "data"
 PY = sys.executable

@@ -101,3 +101,9 @@ def test_on_start_receives_the_child_pid(code: int) -> None:
     pids: list[int] = []
     result = run([PY, "-c", f"raise SystemExit({code})"], on_start=pids.append)
     assert result.exit_status == code and len(pids) == 1 and pids[0] > 0
+
+
+def test_env_replaces_the_inherited_environment() -> None:
+    code = "import os, sys; sys.exit(0 if os.environ.get('ECOAI_TEST_VAR') == 'yes' else 9)"
+    assert run([PY, "-c", code], env={**os.environ, "ECOAI_TEST_VAR": "yes"}).exit_status == 0
+    assert run([PY, "-c", code]).exit_status == 9

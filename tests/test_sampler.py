@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from fakes.clock import FakeClock
+from fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 
 from ecoai.sampler import Sample, Sampler, Tally, Timeline
 from ecoai.sensors import Reading
-from tests.fakes.clock import FakeClock
-from tests.fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 
 
 class Scripted:

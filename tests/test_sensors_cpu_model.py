@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fakes.clock import FakeClock
 
 from ecoai.sensors.cpu_model import (
     DRAM_W_PER_GB,
@@ -16,7 +17,6 @@ from ecoai.sensors.cpu_model import (
     open_cpu_model,
     read_cpu_facts,
 )
-from tests.fakes.clock import FakeClock
 
 FACTS = CpuFacts(
     "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", logical_cpus=4, sockets=1, memory_gb=16.0
@@ -103,7 +103,8 @@ def test_cpu_facts_from_cpuinfo(tmp_path: Path) -> None:
 
 def test_built_in_cpu_profiles_are_found_by_model_name() -> None:
     from ecoai.commands.profile import tdp_lookup
+    from ecoai.profiles import load_catalog
 
-    lookup = tdp_lookup(())
+    lookup = tdp_lookup(load_catalog())
     assert lookup("AMD EPYC 7742 64-Core Processor") == (225.0, "epyc-7742")
     assert lookup("AMD EPYC") is None  # this test machine's anonymised name: no guess

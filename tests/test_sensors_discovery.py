@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from fakes.powercap import typical_tree
 
 from ecoai.errors import SensorError
 from ecoai.sensors import FAKE_ENV, SensorRequest, discover, parse_backends
-from tests.fakes.powercap import typical_tree
 
 NO_GPU = {"CUDA_VISIBLE_DEVICES": ""}
 

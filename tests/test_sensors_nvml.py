@@ -7,11 +7,11 @@ import time
 
 import pynvml
 import pytest
+from fakes.clock import FakeClock
+from fakes.nvml import FAKED_NAMES, FakeGpu, FakeNvml
 
 from ecoai.sensors.gpu_share import GpuShareTracker
 from ecoai.sensors.nvml import open_nvml, select_devices
-from tests.fakes.clock import FakeClock
-from tests.fakes.nvml import FAKED_NAMES, FakeGpu, FakeNvml
 
 
 def gpus(n: int = 2) -> list[FakeGpu]:

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes.clock import FakeClock
+from fakes.powercap import add_zone, set_energy, typical_tree
 
 from ecoai.sensors.rapl import open_rapl, read_text
-from tests.fakes.clock import FakeClock
-from tests.fakes.powercap import add_zone, set_energy, typical_tree
 
 
 def test_packages_and_dram_only_no_nesting_no_duplicates(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from ecoai.errors import InputError
 if TYPE_CHECKING:
     from ecoai.models import HostInfo, Param
     from ecoai.profile import ProfileRequest
+    from ecoai.profiles import Catalog
 
 HELP = """Run COMMAND and measure the energy, water and carbon it draws.
 
@@ -155,7 +156,10 @@ def profile_command(
     fmt = choose_format(format_name, json_output, destination)
     if scope not in ("process-tree", "machine"):
         raise InputError(f"unknown scope {scope!r}", "choose process-tree or machine")
-    params = _footprint_params(footprint_values, profiles_dir)
+    from ecoai.profiles import load_catalog
+
+    catalog = load_catalog(tuple(profiles_dir or ()))  # once, for the footprint and the CPU TDP
+    params = _footprint_params(footprint_values, catalog)
     request = _request(
         command,
         params,
@@ -174,7 +178,7 @@ def profile_command(
             powercap_root=powercap_root,
             cpu_tdp_w=cpu_tdp_w,
             dram_w_per_gb=dram_w_per_gb,
-            cpu_tdp_lookup=tdp_lookup(tuple(profiles_dir or ())),
+            cpu_tdp_lookup=tdp_lookup(catalog),
         )
     )
     report = _measure_and_report(request, found, params, rank, local_rank)
@@ -189,20 +193,30 @@ def _measure_and_report(
     rank: int | None,
     local_rank: int | None,
 ) -> Any:
-    from ecoai.measurement import build_report
     from ecoai.profile import measure
 
+    host: list[HostInfo] = []
+
+    def prepare(pid: int) -> None:
+        """While the command runs: load what the report needs, so less is left after it."""
+        if not host:
+            import ecoai.measurement
+            import ecoai.render.table  # noqa: F401
+
+            host.append(host_info(rank, local_rank))
+
     try:
-        measured = measure(request, found)
+        measured = measure(request, found, on_start=prepare)
     finally:
         found.close()
     for run in measured.runs:
         if run.result.error:
             print(f"ecoai: error: {run.result.error}", file=sys.stderr)
+    from ecoai.measurement import build_report
+
     skipped = [(skip.name, skip.reason) for skip in found.skipped]
-    return build_report(
-        request, measured, skipped, host_info(rank, local_rank), params, found.notes
-    )
+    facts = host[0] if host else host_info(rank, local_rank)
+    return build_report(request, measured, skipped, facts, params, found.notes)
 
 
 def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
@@ -243,25 +257,22 @@ def _request(
     )
 
 
-def _footprint_params(values: dict[str, Any], profiles_dir: list[Path] | None) -> dict[str, Param]:
+def _footprint_params(values: dict[str, Any], catalog: Catalog) -> dict[str, Param]:
     from ecoai.resolve import resolve
 
-    params = resolve(
-        None, flag_values(values, FOOTPRINT_KEYS), profile_dirs=tuple(profiles_dir or ())
-    )
+    params = resolve(None, flag_values(values, FOOTPRINT_KEYS), catalog=catalog)
     keep = {"host", "grid", "pue", "wue_site_l_per_kwh", "wue_source_l_per_kwh", "cif_kg_per_kwh"}
     return {name: param for name, param in params.items() if name in keep}
 
 
-def tdp_lookup(profile_dirs: tuple[Path, ...]) -> Callable[[str], tuple[float, str] | None]:
-    """Look a CPU model name up in profiles/cpus.toml (loaded only when the model needs it)."""
+def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:
+    """Look a CPU model name up in the profiles' CPUs (profiles/cpus.toml and overlays)."""
 
     def lookup(model_name: str) -> tuple[float, str] | None:
         from ecoai.profile_schema import CpuEntry
-        from ecoai.profiles import load_catalog
         from ecoai.sensors.cpu_model import match_cpu
 
-        entries = load_catalog(profile_dirs).entries("cpus")
+        entries = catalog.entries("cpus")
         return match_cpu(model_name, [e for e in entries if isinstance(e, CpuEntry)])
 
     return lookup

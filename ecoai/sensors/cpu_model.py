@@ -258,9 +258,7 @@ def _busy_reader() -> Callable[[], float]:
 
 
 def read_cpu_facts(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuFacts:
-    """Model name, logical CPUs, sockets and memory: one read of cpuinfo and one of meminfo."""
-    import psutil
-
+    """Model name, logical CPUs, sockets and memory: one read of cpuinfo, two sysconf calls."""
     model_name, sockets = "unknown CPU", set()
     try:
         for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -272,5 +270,13 @@ def read_cpu_facts(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuFacts:
                 sockets.add(value.strip())
     except OSError:
         pass  # not Linux: the name stays unknown and the per-vCPU figures apply
-    memory_gb = psutil.virtual_memory().total / 1e9
-    return CpuFacts(model_name, psutil.cpu_count() or 1, max(1, len(sockets)), memory_gb)
+    return CpuFacts(model_name, os.cpu_count() or 1, max(1, len(sockets)), _memory_gb())
+
+
+def _memory_gb() -> float:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+    except (ValueError, OSError, AttributeError):  # not POSIX: psutil knows
+        import psutil
+
+        return float(psutil.virtual_memory().total) / 1e9

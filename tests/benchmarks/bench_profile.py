@@ -1,6 +1,6 @@
 """Overhead benchmark of `ecoai profile` (not part of the test suite).
 
-Run: python tests/benchmarks/bench_profile.py [RUNS]
+Run: python tests/benchmarks/bench_profile.py [RUNS]   (nothing else busy on the machine)
 Prints, each beside its target:
 - the fixed cost: median wall time of `ecoai profile -- python -c pass` minus `python -c pass`;
 - the wall-time ratio of a ~10 s fixed-work CPU workload profiled vs run plain (default 0.1 s);
@@ -19,8 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "tests" / "data" / "fixed_work.py"
-FLAGS = ["--pue", "1.2", "--wue-site", "0.5", "--wue-source", "3", "--cif", "0.4", "-q"]
-PROFILE = [sys.executable, "-m", "ecoai", "profile", *FLAGS, "--"]
+PROFILE = [sys.executable, "-m", "ecoai", "profile", "-q", "--"]  # default host and grid
 ENV = dict(os.environ, PYTHONPATH=str(REPO))
 
 
