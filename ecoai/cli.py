@@ -40,9 +40,10 @@ def _root(
 
 def _register() -> None:
     # Registration block: one line per subcommand module.
-    from ecoai.commands import estimate, profiles, schema
+    from ecoai.commands import estimate, profile, profiles, schema
 
     estimate.register(app)
+    profile.register(app)
     schema.register(app)
     profiles.register(app)
     from ecoai.commands import compare, merge

@@ -132,10 +132,112 @@ class Method(Frozen):
 # --- Measurement section (filled by `ecoai profile`; owned by the profile code) ---
 
 
-class Measurement(BaseModel):
-    """What `ecoai profile` measured; see ecoai/profile.py. Extended by the profile issue."""
+class SensorInfo(Frozen):
+    """A sensor used: what it reads, how, over what scope, and what it assumes."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    component: Literal["gpu", "cpu", "dram"]
+    method: Literal["counter", "power", "model"]
+    """counter: hardware energy counter; power: integrated power; model: an estimate."""
+    scope: Literal["device", "machine"]
+    facts: dict[str, str] = Field(default_factory=dict)
+    """Device name, UUID, driver, zone, CPU model name ..."""
+    assumptions: list[str] = Field(default_factory=list)
+
+
+class SensorSkip(Frozen):
+    """A sensor or zone not used, with the reason."""
+
+    name: str
+    reason: str
+
+
+class SensorEnergy(Frozen):
+    """One sensor's energy over one run. Units: J, W."""
+
+    name: str
+    component: Literal["gpu", "cpu", "dram"]
+    energy_j: float
+    """The whole device or machine."""
+    attributed_energy_j: float
+    """The share attributed to the command's process tree."""
+    above_idle_energy_j: float | None = None
+    """energy_j minus the idle baseline power x duration (with --baseline-s)."""
+    baseline_power_w: float | None = None
+    peak_power_w: float | None = None
+    samples: int
+    read_errors: int
+    last_error: str | None = None
+
+
+class GapInfo(Frozen):
+    """An interval without readings much longer than the sampling interval. Units: s."""
+
+    start_s: float
+    duration_s: float
+
+
+class RunMeasurement(Frozen):
+    """One run of the command: how it ended and what it drew. Units: s, J."""
+
+    exit_status: int
+    returncode: int | None = None
+    signal: int | None = None
+    interrupted: bool = False
+    error: str | None = None
+    duration_s: float
+    energy_j: float
+    """IT energy of the whole devices and machine."""
+    attributed_energy_j: float
+    """IT energy attributed to the command's process tree."""
+    above_idle_energy_j: float | None = None
+    child_cpu_s: float
+    machine_busy_cpu_s: float | None = None
+    cpu_share: float | None = None
+    """child_cpu_s / machine_busy_cpu_s: the share of CPU and DRAM energy attributed."""
+    gpu_share: dict[str, float] = Field(default_factory=dict)
+    """Per shared GPU: the process tree's share of its per-process SM utilisation samples."""
+    gpu_shared: list[str] = Field(default_factory=list)
+    """GPUs on which processes outside the command's tree were seen."""
+    sensors: list[SensorEnergy]
+    samples: int
+    read_errors: int
+    gap_count: int = 0
+    gap_s: float = 0.0
+    gaps: list[GapInfo] = Field(default_factory=list)
+    """The first gaps (at most 100)."""
+    overhead_cpu_s: float
+    """CPU time of ecoai's sampler thread."""
+    timeline: list[tuple[float, float]] = Field(default_factory=list)
+    """(seconds since start, total power W), downsampled to at most 256 points."""
+
+
+class HostInfo(Frozen):
+    """The machine the command ran on."""
+
+    hostname: str
+    platform: str
+    cpu_model: str | None = None
+    logical_cpus: int | None = None
+    memory_gb: float | None = None
+    rank: int | None = None
+    local_rank: int | None = None
+
+
+class Measurement(Frozen):
+    """What `ecoai profile` measured: the sensors, the runs, and how each was attributed."""
+
+    command: list[str]
+    scope: Literal["process-tree", "machine"]
+    """Which energy the footprint uses: attributed to the process tree, or the whole machine."""
+    interval_s: float
+    baseline_s: float = 0.0
+    host: HostInfo
+    sensors: list[SensorInfo]
+    skipped: list[SensorSkip] = Field(default_factory=list)
+    runs: list[RunMeasurement]
+    exit_status: int
+    """What ecoai exited with: the last run's status (the first failing one with --repeat)."""
 
 
 # --- end of the measurement section ---

@@ -1,0 +1,356 @@
+"""`ecoai profile`: run a command, measure what it draws, report it like an estimate."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ecoai.commands.options import flag_values, key_parameters, with_parameters
+from ecoai.errors import InputError
+
+if TYPE_CHECKING:
+    from ecoai.models import HostInfo, Param
+    from ecoai.profile import ProfileRequest
+    from ecoai.profiles import Catalog
+
+HELP = """Run COMMAND and measure the energy, water and carbon it draws.
+
+ecoai profile [OPTIONS] -- COMMAND [ARGS]...  (options after COMMAND belong to COMMAND). The
+command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and ecoai exits with
+the command's exit status. GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
+"""
+FOOTPRINT_KEYS = [
+    "host",
+    "grid",
+    "pue",
+    "wue_site_l_per_kwh",
+    "wue_source_l_per_kwh",
+    "cif_kg_per_kwh",
+]
+_PANEL = "Measurement"
+
+
+def profile_command(
+    command: list[str] = typer.Argument(
+        ..., help="The command and its arguments.", show_default=False
+    ),
+    *,
+    output: str | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        show_default=False,
+        help=(
+            "Write the report to FILE ('-' = stdout); {host}, {rank}, {local_rank} are filled in."
+        ),
+    ),
+    format_name: str | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        show_default=False,
+        help="Report format: table, json, markdown or csv.",
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
+    queries: int | None = typer.Option(
+        None,
+        "--queries",
+        min=1,
+        show_default=False,
+        help="Queries the command served: per-query figures.",
+    ),
+    repeat: int = typer.Option(1, "--repeat", min=1, help="Run the command N times."),
+    interval_s: float = typer.Option(
+        0.1,
+        "--interval-s",
+        min=0.001,
+        rich_help_panel=_PANEL,
+        help="Sampling interval, in seconds.",
+    ),
+    baseline_s: float = typer.Option(
+        0.0,
+        "--baseline-s",
+        min=0.0,
+        rich_help_panel=_PANEL,
+        help="Sample the idle machine this many seconds first.",
+    ),
+    scope: str = typer.Option(
+        "process-tree",
+        "--scope",
+        rich_help_panel=_PANEL,
+        help="process-tree (attributed) or machine (whole devices).",
+    ),
+    sensors: str = typer.Option(
+        "auto",
+        "--sensors",
+        rich_help_panel=_PANEL,
+        help="auto, or a list of nvml, rapl, cpu-model (required).",
+    ),
+    all_gpus: bool = typer.Option(
+        False,
+        "--all-gpus",
+        rich_help_panel=_PANEL,
+        help="Measure every GPU, not only CUDA_VISIBLE_DEVICES.",
+    ),
+    per_node: bool = typer.Option(
+        False,
+        "--per-node",
+        rich_help_panel=_PANEL,
+        help=("Multi-process jobs: only local rank 0 measures the node; other ranks just run."),
+    ),
+    cpu_tdp_w: float | None = typer.Option(
+        None,
+        "--cpu-tdp-w",
+        min=0.0,
+        show_default=False,
+        rich_help_panel=_PANEL,
+        help="CPU TDP for the model [W].",
+    ),
+    dram_w_per_gb: float | None = typer.Option(
+        None,
+        "--dram-w-per-gb",
+        min=0.0,
+        show_default=False,
+        rich_help_panel=_PANEL,
+        help="DRAM model power per GB [W/GB].",
+    ),
+    powercap_root: Path = typer.Option(
+        Path("/sys/class/powercap"),
+        "--powercap-root",
+        rich_help_panel=_PANEL,
+        help="Where RAPL zones live.",
+    ),
+    grace_s: float = typer.Option(
+        10.0,
+        "--grace-s",
+        min=0.0,
+        rich_help_panel=_PANEL,
+        help="After a signal, wait this long before SIGTERM/SIGKILL.",
+    ),
+    label: str | None = typer.Option(
+        None, "--label", show_default=False, help="A name for this run in reports and comparisons."
+    ),
+    profiles_dir: list[Path] | None = typer.Option(
+        None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
+    ),
+    debug: bool = typer.Option(False, "--debug", hidden=True),
+    **footprint_values: Any,
+) -> None:
+    from ecoai.output import check_writable, choose_format
+    from ecoai.sensors import SensorRequest, discover, parse_backends
+
+    rank, local_rank = ranks(dict(os.environ))
+    if per_node and local_rank != 0:
+        _run_unmeasured(command, grace_s)
+    destination = "-" if json_output and not output else output
+    if destination is not None:
+        destination = fill_template(destination, rank, local_rank)
+        check_writable(destination, force)
+    fmt = choose_format(format_name, json_output, destination)
+    if scope not in ("process-tree", "machine"):
+        raise InputError(f"unknown scope {scope!r}", "choose process-tree or machine")
+    from ecoai.profiles import load_catalog
+
+    catalog = load_catalog(tuple(profiles_dir or ()))  # once, for the footprint and the CPU TDP
+    params = _footprint_params(footprint_values, catalog)
+    request = _request(
+        command,
+        params,
+        queries,
+        repeat,
+        interval_s,
+        baseline_s,
+        "machine" if per_node else scope,
+        grace_s,
+        label,
+    )
+    found = discover(
+        SensorRequest(
+            backends=parse_backends(sensors),
+            gpu_visible=None if all_gpus or per_node else os.environ.get("CUDA_VISIBLE_DEVICES"),
+            powercap_root=powercap_root,
+            cpu_tdp_w=cpu_tdp_w,
+            dram_w_per_gb=dram_w_per_gb,
+            cpu_tdp_lookup=tdp_lookup(catalog),
+        )
+    )
+    report = _measure_and_report(request, found, params, rank, local_rank)
+    _emit(report, fmt, destination, quiet)
+    raise typer.Exit(report.measurement.exit_status if report.measurement else 0)
+
+
+def _measure_and_report(
+    request: ProfileRequest,
+    found: Any,
+    params: dict[str, Param],
+    rank: int | None,
+    local_rank: int | None,
+) -> Any:
+    from ecoai.profile import measure
+
+    host: list[HostInfo] = []
+
+    def prepare(pid: int) -> None:
+        """While the command runs: load what the report needs, so less is left after it."""
+        if not host:
+            import ecoai.measurement
+            import ecoai.render.table  # noqa: F401
+
+            host.append(host_info(rank, local_rank))
+
+    try:
+        measured = measure(request, found, on_start=prepare)
+    finally:
+        found.close()
+    for run in measured.runs:
+        if run.result.error:
+            print(f"ecoai: error: {run.result.error}", file=sys.stderr)
+    from ecoai.measurement import build_report
+
+    skipped = [(skip.name, skip.reason) for skip in found.skipped]
+    facts = host[0] if host else host_info(rank, local_rank)
+    return build_report(request, measured, skipped, facts, params, found.notes)
+
+
+def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
+    from ecoai.output import Format, write_text
+    from ecoai.render import render
+
+    if destination is not None:
+        write_text(destination, render(report, fmt, width=100))
+    if not quiet and not (destination == "-" and fmt is Format.TABLE):
+        sys.stderr.write(render(report, Format.TABLE, width=_width()))
+        sys.stderr.flush()
+
+
+def _request(
+    command: list[str],
+    params: dict[str, Param],
+    queries: int | None,
+    repeat: int,
+    interval_s: float,
+    baseline_s: float,
+    scope: str,
+    grace_s: float,
+    label: str | None,
+) -> ProfileRequest:
+    from ecoai.estimate import multipliers_from
+    from ecoai.profile import ProfileRequest
+
+    return ProfileRequest(
+        command=command,
+        factors=multipliers_from(params),
+        interval_s=interval_s,
+        baseline_s=baseline_s,
+        scope="machine" if scope == "machine" else "process-tree",
+        repeat=repeat,
+        queries=queries,
+        grace_s=grace_s,
+        label=label,
+    )
+
+
+def _footprint_params(values: dict[str, Any], catalog: Catalog) -> dict[str, Param]:
+    from ecoai.resolve import resolve
+
+    params = resolve(None, flag_values(values, FOOTPRINT_KEYS), catalog=catalog)
+    keep = {"host", "grid", "pue", "wue_site_l_per_kwh", "wue_source_l_per_kwh", "cif_kg_per_kwh"}
+    return {name: param for name, param in params.items() if name in keep}
+
+
+def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:
+    """Look a CPU model name up in the profiles' CPUs (profiles/cpus.toml and overlays)."""
+
+    def lookup(model_name: str) -> tuple[float, str] | None:
+        from ecoai.profile_schema import CpuEntry
+        from ecoai.sensors.cpu_model import match_cpu
+
+        entries = catalog.entries("cpus")
+        return match_cpu(model_name, [e for e in entries if isinstance(e, CpuEntry)])
+
+    return lookup
+
+
+def ranks(env: dict[str, str]) -> tuple[int | None, int | None]:
+    """Global and node-local rank from torchrun (RANK, LOCAL_RANK) or Slurm (SLURM_PROCID, ...)."""
+
+    def first(*names: str) -> int | None:
+        for name in names:
+            if env.get(name, "").strip().isdigit():
+                return int(env[name])
+        return None
+
+    return first("RANK", "SLURM_PROCID"), first("LOCAL_RANK", "SLURM_LOCALID")
+
+
+def fill_template(path: str, rank: int | None, local_rank: int | None) -> str:
+    """Fill {host}, {rank} and {local_rank} in an output path ('-' and plain paths unchanged)."""
+    if "{" not in path:
+        return path
+    import socket
+
+    fields = {
+        "host": socket.gethostname().split(".")[0],
+        "rank": 0 if rank is None else rank,
+        "local_rank": 0 if local_rank is None else local_rank,
+        "pid": os.getpid(),
+    }
+    try:
+        return path.format_map(fields)
+    except (KeyError, ValueError, IndexError) as error:
+        raise InputError(
+            f"bad output path template {path!r}: {error}",
+            "use {host}, {rank}, {local_rank} or {pid}",
+        ) from None
+
+
+def host_info(rank: int | None, local_rank: int | None) -> HostInfo:
+    """Facts about this machine, read after the run (nothing slow before the child starts)."""
+    import platform
+    import socket
+
+    from ecoai.models import HostInfo
+    from ecoai.sensors.cpu_model import read_cpu_facts
+
+    facts = read_cpu_facts()
+    return HostInfo(
+        hostname=socket.gethostname(),
+        platform=platform.platform(),
+        cpu_model=facts.model_name,
+        logical_cpus=facts.logical_cpus,
+        memory_gb=round(facts.memory_gb, 2),
+        rank=rank,
+        local_rank=local_rank,
+    )
+
+
+def _run_unmeasured(command: list[str], grace_s: float) -> None:
+    from ecoai.runner import run
+
+    result = run(command, grace_s=grace_s)
+    if result.error:
+        print(f"ecoai: error: {result.error}", file=sys.stderr)
+    raise typer.Exit(result.exit_status)
+
+
+def _width() -> int:
+    import shutil
+
+    return max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `ecoai profile` to ``app``."""
+    command = with_parameters(profile_command, key_parameters(FOOTPRINT_KEYS, panel="Footprint"))
+    app.command(
+        "profile",
+        help=HELP,
+        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+    )(command)

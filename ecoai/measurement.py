@@ -1,0 +1,205 @@
+"""Pure: what ``ecoai profile`` measured -> the shared Report (``kind = "measured"``).
+
+Attribution to the command's process tree: CPU and DRAM energy by the tree's share of the
+machine's busy CPU time, a shared GPU by the tree's share of its SM-utilisation samples, an
+unshared GPU whole. Facility energy, water and carbon follow from IT energy (FORMULAS.md §8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from ecoai.footprint import footprint_point, footprint_samples
+from ecoai.models import (
+    GapInfo,
+    HostInfo,
+    Measurement,
+    Method,
+    Param,
+    Report,
+    RunMeasurement,
+    SensorEnergy,
+    SensorInfo,
+    SensorSkip,
+)
+from ecoai.sensors import sensor_facts
+
+if TYPE_CHECKING:
+    from ecoai.profile import Measured, ProfileRequest, RunRecord
+
+
+def cpu_share(child_cpu_s: float, machine_busy_cpu_s: float | None) -> float | None:
+    """The process tree's share of the machine's busy CPU time, within [0, 1]."""
+    if machine_busy_cpu_s is None or machine_busy_cpu_s <= 0:
+        return None
+    return min(1.0, max(0.0, child_cpu_s / machine_busy_cpu_s))
+
+
+def attributed_j(
+    component: str,
+    name: str,
+    energy_j: float,
+    share_cpu: float | None,
+    gpu_share: Mapping[str, float],
+) -> float:
+    """Energy attributed to the process tree: CPU/DRAM by CPU-time share, GPUs by SM share.
+
+    A GPU nobody else used is the tree's whole; a CPU share that cannot be known counts whole.
+    """
+    if component == "gpu":
+        return energy_j * gpu_share.get(name, 1.0)
+    return energy_j if share_cpu is None else energy_j * share_cpu
+
+
+def first_failure(statuses: Sequence[int]) -> int:
+    """The status ecoai exits with after several runs: the first non-zero, else 0."""
+    return next((status for status in statuses if status != 0), 0)
+
+
+def build_report(
+    request: ProfileRequest,
+    measured: Measured,
+    skipped: Sequence[tuple[str, str]],
+    host: HostInfo,
+    inputs: Mapping[str, Param],
+    notes: Sequence[str] = (),
+) -> Report:
+    """Turn what was measured into the shared report (pure)."""
+    from datetime import UTC, datetime
+
+    from ecoai import __version__
+
+    runs = [run_measurement(request, measured, record) for record in measured.runs]
+    it_j = [r.energy_j if request.scope == "machine" else r.attributed_energy_j for r in runs]
+    footprints = [footprint_point(energy_j, request.factors) for energy_j in it_j]
+    total = (
+        footprints[0]
+        if len(footprints) == 1
+        else footprint_samples(
+            it_j, [min(it_j)] * len(it_j), [max(it_j)] * len(it_j), request.factors
+        )
+    )
+    queries = request.queries
+    return Report(
+        kind="measured",
+        ecoai_version=__version__,
+        created_at=datetime.now(UTC),
+        label=request.label,
+        method=Method(statistic="measured", description=_describe(request, len(runs))),
+        inputs=dict(inputs),
+        queries=queries,
+        total=total,
+        per_query=None if not queries else total.scaled(1.0 / queries),
+        runs=footprints if len(footprints) > 1 else None,
+        intermediate=_intermediate(runs, it_j),
+        measurement=Measurement(
+            command=list(request.command),
+            scope=request.scope,
+            interval_s=request.interval_s,
+            baseline_s=request.baseline_s,
+            host=host,
+            sensors=[SensorInfo(**sensor_facts(s)) for s in measured.sensors],
+            skipped=[SensorSkip(name=name, reason=reason) for name, reason in skipped],
+            runs=runs,
+            exit_status=first_failure([r.exit_status for r in runs]),
+        ),
+        notes=[*notes, *_notes(runs, measured)],
+    )
+
+
+def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord) -> RunMeasurement:
+    """One run's figures: per sensor whole, attributed and above-idle energy."""
+    share = cpu_share(rec.result.child_cpu_s, rec.machine_busy_cpu_s)
+    duration_s = rec.result.duration_s
+    sensors = []
+    for sensor in measured.sensors:
+        whole_j = rec.energy_j.get(sensor.name, 0.0)
+        idle_w = measured.baseline_power_w.get(sensor.name)
+        sensors.append(
+            SensorEnergy(
+                name=sensor.name,
+                component=sensor.component,
+                energy_j=whole_j,
+                attributed_energy_j=attributed_j(
+                    sensor.component, sensor.name, whole_j, share, rec.gpu_share
+                ),
+                baseline_power_w=idle_w,
+                above_idle_energy_j=None if idle_w is None else whole_j - idle_w * duration_s,
+                peak_power_w=rec.peak_power_w.get(sensor.name),
+                samples=rec.samples.get(sensor.name, 0),
+                read_errors=rec.errors.get(sensor.name, 0),
+                last_error=rec.last_errors.get(sensor.name),
+            )
+        )
+    above = [s.above_idle_energy_j for s in sensors]
+    return RunMeasurement(
+        exit_status=rec.result.exit_status,
+        returncode=rec.result.returncode,
+        signal=rec.result.signal,
+        interrupted=rec.result.interrupted,
+        error=rec.result.error,
+        duration_s=duration_s,
+        energy_j=sum(s.energy_j for s in sensors),
+        attributed_energy_j=sum(s.attributed_energy_j for s in sensors),
+        above_idle_energy_j=None if not above or None in above else sum(a or 0.0 for a in above),
+        child_cpu_s=rec.result.child_cpu_s,
+        machine_busy_cpu_s=rec.machine_busy_cpu_s,
+        cpu_share=share,
+        gpu_share=rec.gpu_share,
+        gpu_shared=rec.gpu_shared,
+        sensors=sensors,
+        samples=max(rec.samples.values(), default=0),
+        read_errors=sum(rec.errors.values()),
+        gap_count=rec.gap_count,
+        gap_s=rec.gap_s,
+        gaps=[GapInfo(start_s=a, duration_s=b) for a, b in rec.gaps],
+        overhead_cpu_s=rec.overhead_cpu_s,
+        timeline=rec.timeline,
+    )
+
+
+def _describe(request: ProfileRequest, runs: int) -> str:
+    scope = (
+        "attributed to the command's process tree (CPU and DRAM by CPU-time share, shared "
+        "GPUs by SM-utilisation share)"
+        if request.scope == "process-tree"
+        else "of the whole machine and every GPU sampled"
+    )
+    repeat = f", mean of {runs} runs" if runs > 1 else ""
+    return f"IT energy measured every {request.interval_s:g} s, {scope}{repeat}"
+
+
+def _intermediate(runs: Sequence[RunMeasurement], it_j: Sequence[float]) -> dict[str, float]:
+    n = len(runs)
+    values = {
+        "duration_s": sum(r.duration_s for r in runs) / n,
+        "it_energy_j": sum(it_j) / n,
+        "machine_it_energy_j": sum(r.energy_j for r in runs) / n,
+        "attributed_it_energy_j": sum(r.attributed_energy_j for r in runs) / n,
+        "overhead_cpu_s": sum(r.overhead_cpu_s for r in runs) / n,
+    }
+    for component in ("gpu", "cpu", "dram"):
+        energies = [sum(s.energy_j for s in r.sensors if s.component == component) for r in runs]
+        if any(s.component == component for s in runs[0].sensors):
+            values[f"{component}_energy_j"] = sum(energies) / n
+    return values
+
+
+def _notes(runs: Sequence[RunMeasurement], measured: Measured) -> list[str]:
+    notes = []
+    if not measured.sensors:
+        notes.append("no sensor was available: the energy is zero because nothing was measured")
+    for run_ in runs:
+        for name in run_.gpu_shared:
+            how = (
+                "attributed by the command's share of SM utilisation"
+                if name in run_.gpu_share
+                else "no per-process utilisation samples, so the whole GPU is attributed"
+            )
+            notes.append(f"{name} is shared with processes outside the command: {how}")
+        if run_.read_errors:
+            notes.append(f"{run_.read_errors} sensor read(s) failed and were skipped")
+        if run_.gap_count:
+            notes.append(f"{run_.gap_count} sampling gap(s), {run_.gap_s:.2f} s in all")
+    return list(dict.fromkeys(notes))

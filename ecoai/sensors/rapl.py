@@ -1,0 +1,129 @@
+"""CPU package and DRAM energy from RAPL counters in powercap sysfs (root settable).
+
+Layout (Linux ``powercap``): ``<root>/intel-rapl:N/{name,energy_uj,max_energy_range_uj}`` is a
+package; its subzones ``intel-rapl:N:M`` are ``core``/``uncore`` (inside the package: skipped to
+avoid double counting) or ``dram`` (outside it: kept). ``intel-rapl-mmio:N`` exposes the same
+package counter again and ``psys`` contains the packages, so both are skipped.
+
+Wrap-around: ``energy_uj`` wraps to 0 after ``max_energy_range_uj``; a backwards step adds one
+range. This assumes at most one wrap between two reads, which holds when reads are more frequent
+than range / power (2^32 uJ at 400 W wraps every ~10 s; the default interval is 0.1 s). Any
+number of wraps over a run is handled. Since Linux 5.10 ``energy_uj`` is readable by root only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ecoai import units
+from ecoai.sensors import Component, Discovery, Reading, SensorMethod, SensorScope, Skip
+
+Reader = Callable[[Path], str]
+
+PERMISSION_HINT = (
+    "energy_uj is readable by root only since Linux 5.10: run "
+    "`sudo chmod -R a+r /sys/class/powercap/intel-rapl` or run as root"
+)
+
+
+def read_text(path: Path) -> str:
+    """Read a sysfs file (the default reader; tests inject one that raises PermissionError)."""
+    with open(path, encoding="ascii") as handle:
+        return handle.read().strip()
+
+
+class RaplSensor:
+    """One RAPL zone (a package or its DRAM). Units: counter uJ; readings J."""
+
+    scope: SensorScope = "machine"
+    method: SensorMethod = "counter"
+    component: Component
+
+    def __init__(
+        self, zone: Path, label: str, max_range_uj: int, reader: Reader, clock: Callable[[], float]
+    ) -> None:
+        self.zone = zone
+        self.name = f"rapl:{label}"
+        self.component = "dram" if label.endswith("dram") else "cpu"
+        self.facts = {"zone": zone.name, "max_energy_range_uj": str(max_range_uj)}
+        self.assumptions: list[str] = []
+        self.max_range_uj = max_range_uj
+        self._reader = reader
+        self._clock = clock
+        self._last_uj: int | None = None
+        self._total_uj = 0
+        self.wraps = 0
+
+    def read(self) -> Reading:
+        t_s = self._clock()
+        raw_uj = int(self._reader(self.zone / "energy_uj"))
+        self._total_uj += self.advance_uj(raw_uj)
+        return Reading(t_s, energy_j=units.uj_to_j(self._total_uj))
+
+    def advance_uj(self, raw_uj: int) -> int:
+        """Energy since the previous raw value, correcting one wrap-around. Units: uJ."""
+        last, self._last_uj = self._last_uj, raw_uj
+        if last is None:
+            return 0
+        if raw_uj >= last:
+            return raw_uj - last
+        self.wraps += 1
+        return raw_uj + self.max_range_uj - last
+
+    def close(self) -> None:
+        """Nothing to release: every read opens and closes its file."""
+
+
+def open_rapl(
+    root: Path, reader: Reader = read_text, clock: Callable[[], float] | None = None
+) -> Discovery:
+    """Open a sensor per package and DRAM zone under ``root``, skipping duplicates and nesting."""
+    found = Discovery()
+    if not root.is_dir():
+        found.skipped.append(Skip("rapl", f"{root} does not exist (no RAPL, or not mounted)"))
+        return found
+    packages = sorted(p for p in root.glob("intel-rapl:*") if p.name.count(":") == 1)
+    for zone in sorted(root.glob("intel-rapl-mmio:*")):
+        found.skipped.append(Skip(f"rapl:{zone.name}", "MMIO duplicate of a package counter"))
+    if not packages:
+        found.skipped.append(Skip("rapl", f"no intel-rapl zones under {root}"))
+    for package in packages:
+        parent = _open_zone(package, reader, clock or time.monotonic, found)
+        for sub in sorted(package.glob(f"{package.name}:*")):
+            _open_zone(sub, reader, clock or time.monotonic, found, parent=parent)
+    return found
+
+
+def _open_zone(
+    zone: Path,
+    reader: Reader,
+    clock: Callable[[], float],
+    found: Discovery,
+    parent: str | None = None,
+) -> str:
+    """Open one zone if it counts; return its label (``package-0``) for its subzones' names."""
+    try:
+        label = reader(zone / "name")
+        if parent is not None and label != "dram":
+            found.skipped.append(Skip(f"rapl:{zone.name}", f"{label} is inside its package"))
+            return label
+        if label == "psys":
+            found.skipped.append(Skip(f"rapl:{zone.name}", "psys contains the packages"))
+            return label
+        name = label if parent is None else f"{parent}/{label}"
+        if any(s.name == f"rapl:{name}" for s in found.sensors):
+            found.skipped.append(Skip(f"rapl:{zone.name}", f"duplicate of zone {name}"))
+            return label
+        max_range_uj = int(reader(zone / "max_energy_range_uj"))
+        sensor = RaplSensor(zone, name, max_range_uj, reader, clock)
+        sensor.read()  # fails here, before the child starts, if the counter is unreadable
+    except PermissionError:
+        found.skipped.append(Skip(f"rapl:{zone.name}", f"permission denied: {PERMISSION_HINT}"))
+        return zone.name
+    except (OSError, ValueError) as error:
+        found.skipped.append(Skip(f"rapl:{zone.name}", f"unreadable: {error}"))
+        return zone.name
+    found.sensors.append(sensor)
+    return label

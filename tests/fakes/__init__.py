@@ -1,0 +1,1 @@
+"""Test doubles for hardware: a fake NVML module, a fake powercap tree, a fake clock."""

@@ -1,0 +1,106 @@
+"""A fake of the parts of the ``pynvml`` module ecoai calls (tests check each name is real)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+NVML_ERROR_NOT_SUPPORTED = 3
+NVML_ERROR_NOT_FOUND = 6
+NVML_ERROR_LIBRARY_NOT_FOUND = 12
+
+
+class NVMLError(Exception):
+    """Like pynvml.NVMLError: carries the NVML return code in ``value``."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(f"NVML error {value}")
+        self.value = value
+
+
+@dataclass
+class FakeGpu:
+    """One GPU: advance ``energy_mj`` / set ``power_mw`` between reads to simulate work."""
+
+    name: str = "NVIDIA H100 80GB HBM3"
+    uuid: str = "GPU-00000000-0000-0000-0000-000000000000"
+    energy_mj: int = 1_000_000
+    power_mw: int = 100_000
+    counter_supported: bool = True
+    power_supported: bool = True
+    compute_pids: list[int] = field(default_factory=list)
+    graphics_pids: list[int] = field(default_factory=list)
+    util_samples: list[tuple[int, int, int]] = field(default_factory=list)
+    """(pid, time stamp us, SM utilisation %)."""
+
+
+class FakeNvml:
+    """Module-like object with the pynvml names ecoai uses."""
+
+    NVMLError = NVMLError
+    NVML_ERROR_NOT_FOUND = NVML_ERROR_NOT_FOUND
+    NVML_ERROR_NOT_SUPPORTED = NVML_ERROR_NOT_SUPPORTED
+
+    def __init__(self, gpus: list[FakeGpu], driver: str = "550.54.15", init_error: int = 0):
+        self.gpus = gpus
+        self.driver = driver
+        self.init_error = init_error
+        self.initialised = 0
+        self.shutdowns = 0
+        self.calls: list[str] = []
+
+    def nvmlInit(self) -> None:
+        if self.init_error:
+            raise NVMLError(self.init_error)
+        self.initialised += 1
+
+    def nvmlShutdown(self) -> None:
+        self.shutdowns += 1
+
+    def nvmlSystemGetDriverVersion(self) -> str:
+        return self.driver
+
+    def nvmlDeviceGetCount(self) -> int:
+        return len(self.gpus)
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> FakeGpu:
+        if not 0 <= index < len(self.gpus):
+            raise NVMLError(2)
+        return self.gpus[index]
+
+    def nvmlDeviceGetName(self, handle: FakeGpu) -> str:
+        return handle.name
+
+    def nvmlDeviceGetUUID(self, handle: FakeGpu) -> str:
+        return handle.uuid
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle: FakeGpu) -> int:
+        self.calls.append("energy")
+        if not handle.counter_supported:
+            raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
+        return handle.energy_mj
+
+    def nvmlDeviceGetPowerUsage(self, handle: FakeGpu) -> int:
+        self.calls.append("power")
+        if not handle.power_supported:
+            raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
+        return handle.power_mw
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle: FakeGpu) -> list[Any]:
+        return [SimpleNamespace(pid=pid, usedGpuMemory=0) for pid in handle.compute_pids]
+
+    def nvmlDeviceGetGraphicsRunningProcesses(self, handle: FakeGpu) -> list[Any]:
+        return [SimpleNamespace(pid=pid, usedGpuMemory=0) for pid in handle.graphics_pids]
+
+    def nvmlDeviceGetProcessUtilization(self, handle: FakeGpu, since_us: int) -> list[Any]:
+        fresh = [s for s in handle.util_samples if s[1] > since_us]
+        if not fresh:
+            raise NVMLError(NVML_ERROR_NOT_FOUND)
+        return [
+            SimpleNamespace(pid=p, timeStamp=t, smUtil=u, memUtil=0, encUtil=0, decUtil=0)
+            for p, t, u in fresh
+        ]
+
+
+FAKED_NAMES = [name for name in vars(FakeNvml) if name.startswith(("nvml", "NVML"))]
