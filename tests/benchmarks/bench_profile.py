@@ -41,15 +41,21 @@ def fixed_cost_s(runs: int) -> tuple[float, float, float]:
     return plain, profiled, profiled - plain
 
 
-def workload_ratio(target_s: float = 10.0, pairs: int = 5) -> tuple[float, float, float]:
+def workload_ratio(
+    target_s: float = 10.0, pairs: int = 5, interval_s: float | None = None
+) -> tuple[float, float, float]:
     """Median plain and profiled wall times of the same fixed work, and the median of the
-    per-pair ratios (runs interleaved, so drifts of the machine hit both sides alike)."""
+    per-pair ratios (runs interleaved, so drifts of the machine hit both sides alike).
+    ``interval_s``: the sampling interval (None: profile's default)."""
+    profile = (
+        PROFILE if interval_s is None else [*PROFILE[:-1], "--interval-s", f"{interval_s}", "--"]
+    )
     calibrate = 1000
     rounds = int(calibrate * target_s / wall_s([sys.executable, str(WORK), str(calibrate)]))
     plain, profiled = [], []
     for _ in range(pairs):
         plain.append(wall_s([sys.executable, str(WORK), str(rounds)]))
-        profiled.append(wall_s([*PROFILE, sys.executable, str(WORK), str(rounds)]))
+        profiled.append(wall_s([*profile, sys.executable, str(WORK), str(rounds)]))
     ratios = [q / p for p, q in zip(plain, profiled, strict=True)]
     return statistics.median(plain), statistics.median(profiled), statistics.median(ratios)
 
