@@ -37,7 +37,8 @@ def utilisation(
     gpu_count: float, draw_fraction: float, gpus_per_node: float, batch: float
 ) -> float:
     """Per-request share of a node: U = G x D / (N x B), dimensionless (paper §3.3, Table 2)."""
-    return gpu_count * draw_fraction / (gpus_per_node * batch)
+    # float() first: the product of two huge integers would not convert (OverflowError)
+    return float(gpu_count) * draw_fraction / (float(gpus_per_node) * float(batch))
 
 
 def it_power_w(p_gpu_w: float, u_gpu: float, p_non_gpu_w: float, u_non_gpu: float) -> float:

@@ -79,7 +79,10 @@ def coerce(key: Key, raw: Any, where: str) -> ParamValue:
 def _number(key: Key, raw: Any, where: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise InputError(f"{where}: must be a number, got {raw!r}", f"e.g. {key.name} = 1.0")
-    value = float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:  # an integer beyond 1.8e308 (typed on the command line)
+        value = math.inf
     if not math.isfinite(value):
         raise InputError(
             f"{where}: must be a finite number, got {raw!r}", "NaN and infinity are not allowed"

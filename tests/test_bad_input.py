@@ -45,7 +45,7 @@ VALID = [
     json.loads(measured_report([10.0, 11.0, 12.0], label="meas").model_dump_json()),
 ]
 EXTREME = st.sampled_from(
-    [1e308, -1e308, 5e-324, -0.0, math.nan, math.inf, -math.inf, 10**30, -(2**63), 2**64]
+    [1e308, -1e308, 5e-324, -0.0, math.nan, math.inf, -math.inf, 10**30, -(2**63), 2**64, 10**400]
 )
 SMALL_TABLE = st.dictionaries(st.text(max_size=4), st.integers(), max_size=2)
 ANY = st.one_of(
@@ -351,6 +351,7 @@ CLI_CASES = [
         "{inf_dir}",
     ],
     ["estimate", "--model", "gpt-4.1\n", "--prompt", "short"],
+    ["estimate", "--model", "gpt-4.1", "--prompt", "short", "--queries", "1" + "0" * 400],
 ]
 
 
