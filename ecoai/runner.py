@@ -2,10 +2,11 @@
 
 No shell: argv is executed as given. The child inherits stdin, stdout, stderr, environment and
 working directory. Exit status: the child's own; 127 when the command is not found, 126 when it
-cannot be executed, 128 + N when a signal N killed it, 130 when ecoai was interrupted. SIGTERM
-and SIGINT reach the child (SIGINT from a terminal already reaches the whole foreground process
-group, so it is forwarded only when ecoai is not in the terminal's foreground group); when the
-child outlives ``grace_s`` it is sent SIGTERM, then SIGKILL.
+cannot be executed, 128 + N when a signal N killed it, 130 when ecoai was interrupted. SIGTERM,
+SIGHUP and SIGINT reach the child (SIGINT from a terminal already reaches the whole foreground
+process group, so it is forwarded only when ecoai is not in the terminal's foreground group);
+after SIGINT or SIGTERM, a child that outlives ``grace_s`` is sent SIGTERM, then SIGKILL. After
+SIGHUP ecoai waits: a child that ignores hang-ups (nohup) is meant to outlive the terminal.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class RunResult:
     child_cpu_s: float
     """CPU time (user + system) of the child and the descendants it waited for."""
     error: str | None = None
+    survivors: tuple[int, ...] = ()
+    """Processes the child started that were still running when it exited (Linux only)."""
 
 
 class _Forwarder:
@@ -51,11 +54,10 @@ class _Forwarder:
         self._timer: threading.Timer | None = None
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
-        first = self.received is None
         self.received = signum
-        if signum == signal.SIGTERM or not _terminal_foreground():
+        if signum != signal.SIGINT or not _terminal_foreground():
             self._send(signum)
-        if first:
+        if self._timer is None and signum != signal.SIGHUP:
             self._timer = threading.Timer(self.grace_s, self._escalate, args=(signal.SIGTERM,))
             self._timer.daemon = True
             self._timer.start()
@@ -100,6 +102,7 @@ def run(
     ``env`` replaces the inherited environment (None: inherit ecoai's, unchanged).
     """
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _become_subreaper()
     start_s = clock()
     try:
         child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
@@ -108,7 +111,8 @@ def run(
     except (PermissionError, IsADirectoryError, OSError) as error:
         return _failed(ExitStatus.NOT_EXECUTABLE, f"{argv[0]}: {error.strerror}", start_s, clock)
     forwarder = _Forwarder(child, grace_s)
-    previous = {s: signal.signal(s, forwarder) for s in (signal.SIGINT, signal.SIGTERM)}
+    forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, forwarder) for s in forwarded}
     try:
         if on_start is not None:
             on_start(child.pid)
@@ -121,6 +125,7 @@ def run(
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_s = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime)
     killed_by = -returncode if returncode < 0 else None
+    survivors = orphans()
     return RunResult(
         exit_status=exit_status(returncode, forwarder.received),
         returncode=returncode,
@@ -128,7 +133,40 @@ def run(
         interrupted=forwarder.received is not None,
         duration_s=duration_s,
         child_cpu_s=cpu_s,
+        survivors=survivors,
     )
+
+
+def _become_subreaper() -> None:
+    """Linux: orphaned descendants of the child are re-parented to ecoai, not init, so the
+    ones that outlive it can be found (``orphans``). Elsewhere a no-op."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+_PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
+
+
+def orphans() -> tuple[int, ...]:
+    """PIDs of ecoai's own child processes still alive (zombies excluded), from /proc."""
+    me = os.getpid()
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+            except OSError:  # exited meanwhile
+                continue
+            if int(fields[1]) == me and fields[0] != b"Z":
+                found.append(int(entry.name))
+    return tuple(sorted(found))
 
 
 def exit_status(returncode: int, received: int | None) -> int:
