@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -220,14 +221,24 @@ def _measure_and_report(
 
 
 def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
+    """Write the report, then the summary on stderr. A report that cannot be written (disk
+    full, read-only) is an error line, not a new exit status: the command's status is kept,
+    and the summary is shown even with --quiet so the figures are not lost."""
+    from ecoai.errors import ReportWriteError, format_error
     from ecoai.output import Format, write_text
     from ecoai.render import render
 
     if destination is not None:
-        write_text(destination, render(report, fmt, width=100))
+        try:
+            write_text(destination, render(report, fmt, width=100))
+        except ReportWriteError as error:
+            print(format_error(error), file=sys.stderr)
+            print("ecoai: the report was not saved; its summary follows", file=sys.stderr)
+            quiet = False
     if not quiet and not (destination == "-" and fmt is Format.TABLE):
-        sys.stderr.write(render(report, Format.TABLE, width=_width()))
-        sys.stderr.flush()
+        with contextlib.suppress(OSError):  # stderr gone (a hung-up terminal): nothing to tell
+            sys.stderr.write(render(report, Format.TABLE, width=_width()))
+            sys.stderr.flush()
 
 
 def _request(
