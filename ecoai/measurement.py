@@ -202,4 +202,5 @@ def _notes(runs: Sequence[RunMeasurement], measured: Measured) -> list[str]:
             notes.append(f"{run_.read_errors} sensor read(s) failed and were skipped")
         if run_.gap_count:
             notes.append(f"{run_.gap_count} sampling gap(s), {run_.gap_s:.2f} s in all")
+    notes += measured.notes
     return list(dict.fromkeys(notes))

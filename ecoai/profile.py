@@ -62,6 +62,8 @@ class Measured:
     sensors: list[Sensor]
     baseline_power_w: dict[str, float] = field(default_factory=dict)
     runs: list[RunRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What was lost and why: sensors that stopped answering, processes that outlived a run."""
 
 
 def measure(
@@ -92,11 +94,34 @@ def measure(
             measured.baseline_power_w = baseline_power(origin, sampler.mark())
         for _ in range(request.repeat):
             measured.runs.append(_one_run(request, sampler, busy, runner, tree, on_start))
+            measured.notes += survivors_note(measured.runs[-1].result)
             if measured.runs[-1].result.interrupted:
                 break
     finally:
         sampler.stop()
+    measured.notes += lost_sensors(sampler, origin.t_s)
     return measured
+
+
+def survivors_note(result: RunResult) -> list[str]:
+    """A note when processes the command started were still running after it exited."""
+    if not result.survivors:
+        return []
+    pids = ", ".join(str(pid) for pid in result.survivors[:5])
+    return [
+        f"{len(result.survivors)} process(es) the command started outlived it (PID {pids}): "
+        "ecoai left them running and did not measure them after the command exited"
+    ]
+
+
+def lost_sensors(sampler: Sampler, origin_s: float) -> list[str]:
+    """A note for each sensor whose reads failed (or hung) up to the end of sampling."""
+    return [
+        f"{name} stopped answering {tally.failing_since_s - origin_s:.1f} s into sampling "
+        f"({tally.last_error}): its energy after its last good read is missing"
+        for name, tally in sampler.tallies.items()
+        if tally.failing_since_s is not None
+    ]
 
 
 def _one_run(

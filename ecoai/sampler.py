@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from ecoai.sensors import Reading, Sensor
 
 MAX_GAPS = 100
+HANG_S = 0.25
+"""A read that has not answered after max(HANG_S, 2 intervals) is abandoned (see ``hung``):
+a round of reads takes milliseconds, and a run's last mark waits at most this long."""
 
 
 @dataclass
@@ -34,11 +37,21 @@ class Tally:
     power_w: float | None = None
     """Power over the latest interval (a counter's energy step / time step)."""
     peak_power_w: float | None = None
+    failing_since_s: float | None = None
+    """When the reads that are still failing began (None: the latest read worked). Units: s."""
+
+    def fail(self, reason: str, now_s: float) -> None:
+        """Count one failed read."""
+        self.errors += 1
+        self.last_error = reason
+        if self.failing_since_s is None:
+            self.failing_since_s = now_s
 
     def add(self, reading: Reading) -> None:
         """Fold in one reading: counters by difference, power by the trapezoid rule."""
         previous, self.last = self.last, reading
         self.samples += 1
+        self.failing_since_s = None
         if previous is None:
             self.first = reading
             self.power_w = reading.power_w
@@ -107,6 +120,10 @@ class Sampler:
     listener_errors: int = 0
     overhead_cpu_s: float = 0.0
     started_s: float | None = None
+    hung: dict[str, float] = field(default_factory=dict)
+    """Sensors whose read never answered, with the time it began; they are not read again."""
+    _reading: tuple[str, float] | None = None
+    _generation: int = 0
     _listeners: list[Listener] = field(default_factory=list)
     _last_tick_s: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -138,18 +155,36 @@ class Sampler:
 
     def tick(self) -> Sample:
         """Read every sensor once; errors are counted against the sensor, never raised."""
-        with self._lock:
+        return self._tick(None)
+
+    def _tick(self, generation: int | None) -> Sample:
+        """One round; ``generation`` is the sampler thread's (None: the caller's, current)."""
+        lock = self._acquire()
+        if generation is None:
+            generation = self._generation  # after _acquire, which may have started a new one
+        try:
             now_s = self.clock()
             self._note_gap(now_s)
             for sensor in self.sensors:
+                if sensor.name in self.hung:
+                    continue
                 tally = self.tallies[sensor.name]
+                self._reading = (sensor.name, now_s)
                 try:
-                    tally.add(sensor.read())
+                    reading: Reading | Exception = sensor.read()
                 except Exception as error:  # a flaky sensor must not stop the measurement
-                    tally.errors += 1
-                    tally.last_error = f"{type(error).__name__}: {error}"
+                    reading = error
+                if generation != self._generation:  # this thread was abandoned while it read
+                    return self._sample(now_s)
+                self._reading = None
+                if isinstance(reading, Exception):
+                    tally.fail(f"{type(reading).__name__}: {reading}", now_s)
+                else:
+                    tally.add(reading)
             self.ticks += 1
             sample = self._sample(now_s)
+        finally:
+            lock.release()
         for listener in self._listeners:
             try:
                 listener(sample)
@@ -167,26 +202,59 @@ class Sampler:
         origin = self.mark()
         self.started_s = origin.t_s
         self._waker = Waker()
-        self._thread = threading.Thread(
-            target=self._loop, args=(self._waker,), name="ecoai-sampler", daemon=True
-        )
-        self._thread.start()
+        self._thread = self._spawn(self._waker)
         return origin
 
     def stop(self) -> Mark:
-        """Stop the thread and take a final round of reads."""
-        if self._thread is not None:
-            assert self._waker is not None
-            self._waker.wake()
-            self._thread.join()
-            self._thread = None
-            self._waker.close()
+        """Stop the thread and take a final round of reads (never blocked by a hung sensor)."""
+        thread, waker, self._thread = self._thread, self._waker, None
+        if thread is not None and waker is not None:
+            waker.wake()
+            thread.join(self._hang_s())
+            if thread.is_alive():  # stuck in a read: leave it (a daemon) and its pipe behind
+                self._abandon()
+            else:
+                waker.close()
         return self.mark()
 
-    def _loop(self, waker: Waker) -> None:
+    def _hang_s(self) -> float:
+        return max(HANG_S, 2 * self.interval_s)
+
+    def _acquire(self) -> threading.Lock:
+        """The lock, taken; if the thread holding it is stuck in a read, give up on that sensor."""
+        lock = self._lock
+        if not lock.acquire(timeout=self._hang_s()):
+            self._abandon()
+            lock = self._lock
+            lock.acquire()
+        return lock
+
+    def _abandon(self) -> None:
+        """Mark the sensor being read as hung; a fresh lock and thread carry on without it."""
+        reading = self._reading
+        if reading is not None:
+            name, since_s = reading
+            self.hung[name] = since_s
+            self.tallies[name].fail(f"read hung: no answer within {self._hang_s():g} s", since_s)
+        self._generation += 1
+        self._lock = threading.Lock()
+        if self._thread is not None:
+            self._waker = Waker()
+            self._thread = self._spawn(self._waker)
+
+    def _spawn(self, waker: Waker) -> threading.Thread:
+        thread = threading.Thread(
+            target=self._loop, args=(waker, self._generation), name="ecoai-sampler", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def _loop(self, waker: Waker, generation: int) -> None:
         next_s = time.monotonic() + self.interval_s
         while not waker.wait(max(0.0, next_s - time.monotonic())):
-            self.tick()
+            if generation != self._generation:
+                return
+            self._tick(generation)
             next_s = max(next_s + self.interval_s, time.monotonic())
         self.overhead_cpu_s += time.thread_time()
 
