@@ -8,7 +8,10 @@ package counter again and ``psys`` contains the packages, so both are skipped.
 Wrap-around: ``energy_uj`` wraps to 0 after ``max_energy_range_uj``; a backwards step adds one
 range. This assumes at most one wrap between two reads, which holds when reads are more frequent
 than range / power (2^32 uJ at 400 W wraps every ~10 s; the default interval is 0.1 s). Any
-number of wraps over a run is handled. Since Linux 5.10 ``energy_uj`` is readable by root only.
+number of wraps over a run is handled. Between two reads further apart than one wrap at the
+highest power seen (a stalled sampler, a suspended machine) extra wraps cannot be seen: such
+intervals are counted and named in the sensor's assumptions as possibly under-counted.
+Since Linux 5.10 ``energy_uj`` is readable by root only.
 """
 
 from __future__ import annotations
@@ -55,12 +58,43 @@ class RaplSensor:
         self._last_uj: int | None = None
         self._total_uj = 0
         self.wraps = 0
+        self.unsure = 0
+        """Intervals long enough for the counter to have wrapped more than we can see."""
+        self._last_t_s: float | None = None
+        self._peak_w = 0.0
 
     def read(self) -> Reading:
         t_s = self._clock()
         raw_uj = int(self._reader(self.zone / "energy_uj"))
-        self._total_uj += self.advance_uj(raw_uj)
+        step_uj = self.advance_uj(raw_uj)
+        self._check_interval(t_s, step_uj)
+        self._total_uj += step_uj
         return Reading(t_s, energy_j=units.uj_to_j(self._total_uj))
+
+    def _check_interval(self, t_s: float, step_uj: int) -> None:
+        """Flag an interval in which, at the highest power seen, the counter wraps at least once
+        more than counted; otherwise learn the power."""
+        last_s, self._last_t_s = self._last_t_s, t_s
+        if last_s is None or t_s <= last_s:
+            return
+        span_s, range_j = t_s - last_s, units.uj_to_j(self.max_range_uj)
+        if self._peak_w > 0 and span_s * self._peak_w >= range_j:
+            self.unsure += 1
+            note = (
+                f"{self.unsure} interval(s) between reads (the last {span_s:.3g} s) exceeded one "
+                f"wrap of energy_uj at the highest power seen ({range_j / self._peak_w:.3g} s at "
+                f"{self._peak_w:.0f} W): more wraps are invisible, energy may be under-counted"
+            )
+            self._set_note(note)
+        else:
+            self._peak_w = max(self._peak_w, units.uj_to_j(step_uj) / span_s)
+
+    def _set_note(self, note: str) -> None:
+        found = [i for i, text in enumerate(self.assumptions) if "exceeded one wrap" in text]
+        if found:
+            self.assumptions[found[0]] = note
+        else:
+            self.assumptions.append(note)
 
     def advance_uj(self, raw_uj: int) -> int:
         """Energy since the previous raw value, correcting one wrap-around. Units: uJ."""
