@@ -377,3 +377,55 @@ def test_real_torch_inference_script(ecoai_cli: CliRunner, tmp_path: Path) -> No
     assert any(
         "--cpu-tdp-w" in a for s in report["measurement"]["sensors"] for a in s["assumptions"]
     )
+
+
+def test_ctrl_c_in_a_terminal_reaches_the_child_once(
+    tmp_path: Path, fake_sensors: dict[str, str]
+) -> None:
+    import fcntl
+    import os
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    marker, result = tmp_path / "started", tmp_path / "count"
+    argv = [
+        PY,
+        "-m",
+        "ecoai",
+        "profile",
+        *FLAGS,
+        "-q",
+        "-o",
+        "r.json",
+        "--",
+        PY,
+        str(DATA / "count_sigint.py"),
+        str(marker),
+        str(result),
+    ]
+    proc = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=cli_env(**fake_sensors),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        preexec_fn=controlling_terminal,
+    )
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.write(master, b"\x03")  # Ctrl-C: the terminal signals the whole foreground group
+        assert proc.wait(timeout=30) == 130
+    finally:
+        os.close(master)
+    assert result.read_text() == "1"  # not forwarded a second time by ecoai
+    assert report_of(tmp_path / "r.json")["measurement"]["runs"][0]["interrupted"] is True

@@ -107,3 +107,39 @@ def test_env_replaces_the_inherited_environment() -> None:
     code = "import os, sys; sys.exit(0 if os.environ.get('ECOAI_TEST_VAR') == 'yes' else 9)"
     assert run([PY, "-c", code], env={**os.environ, "ECOAI_TEST_VAR": "yes"}).exit_status == 0
     assert run([PY, "-c", code]).exit_status == 9
+
+
+class FakeChild:
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def poll(self) -> None:
+        return None
+
+    def send_signal(self, signum: int) -> None:
+        self.sent.append(signum)
+
+
+@pytest.mark.parametrize(("foreground", "sent"), [(True, []), (False, [signal.SIGINT])])
+def test_sigint_is_forwarded_only_when_the_terminal_did_not_send_it_to_the_child(
+    monkeypatch: pytest.MonkeyPatch, foreground: bool, sent: list[int]
+) -> None:
+    from ecoai import runner
+
+    monkeypatch.setattr(runner, "_terminal_foreground", lambda: foreground)
+    child = FakeChild()
+    forwarder = runner._Forwarder(child, grace_s=60)  # type: ignore[arg-type]
+    forwarder(signal.SIGINT, None)
+    forwarder.cancel()
+    assert child.sent == sent and forwarder.received == signal.SIGINT
+
+
+def test_sigterm_is_always_forwarded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecoai import runner
+
+    monkeypatch.setattr(runner, "_terminal_foreground", lambda: True)
+    child = FakeChild()
+    forwarder = runner._Forwarder(child, grace_s=60)  # type: ignore[arg-type]
+    forwarder(signal.SIGTERM, None)
+    forwarder.cancel()
+    assert child.sent == [signal.SIGTERM]

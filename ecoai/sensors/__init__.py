@@ -97,10 +97,13 @@ def parse_backends(text: str) -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()] or ["auto"]
     for name in names:
         if name != "auto" and name not in BACKENDS:
-            from ecoai.errors import did_you_mean
+            from ecoai.errors import closest
 
-            error = did_you_mean("sensor", name, [*BACKENDS, "auto"])
-            raise SensorError(error.message, error.hint)
+            near = closest(name, [*BACKENDS, "auto"])
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise SensorError(
+                f"unknown sensor {name!r}", hint + "choose from " + ", ".join([*BACKENDS, "auto"])
+            )
     return names
 
 

@@ -131,14 +131,14 @@ def open_cpu_model(
         source = (
             "--dram-w-per-gb"
             if dram_w_per_gb is not None
-            else (f"Cloud Carbon Footprint memory coefficient ({CCF_URL})")
+            else "Cloud Carbon Footprint memory coefficient"
         )
         assumptions = [f"DRAM draws {per_gb} W per GB installed, constantly ({source})"]
         found.sensors.append(
             DramModelSensor(
                 per_gb * facts.memory_gb,
                 clock,
-                {"memory_gb": f"{facts.memory_gb:.1f}"},
+                {"memory_gb": f"{facts.memory_gb:.1f}", "source": CCF_URL},
                 assumptions,
             )
         )
@@ -177,9 +177,10 @@ def cpu_sensor(
         idle_w, max_w = VCPU_MIN_W * facts.logical_cpus, VCPU_MAX_W * facts.logical_cpus
         notes = [
             f"CPU {facts.model_name!r} has no TDP in the profiles: {linear} from "
-            f"{VCPU_MIN_W} to {VCPU_MAX_W} W per logical CPU (Cloud Carbon Footprint, "
-            f"SPECpower-derived averages, {CCF_URL}); set --cpu-tdp-w to override"
+            f"{VCPU_MIN_W} to {VCPU_MAX_W} W per logical CPU (Cloud Carbon Footprint's "
+            "SPECpower averages); --cpu-tdp-w overrides"
         ]
+        described["source"] = CCF_URL
     return CpuModelSensor(idle_w, max_w, facts.logical_cpus, busy_cpu_s, clock, described, notes)
 
 
