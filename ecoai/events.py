@@ -113,16 +113,21 @@ class EventTail:
     _partial: bytes = b""
     _skipping: bool = False
 
-    def read(self) -> list[Event]:
-        """Events in the complete lines appended since the last call."""
+    def read(self, max_bytes: int | None = None) -> list[Event]:
+        """Events in the complete lines appended since the last call (at most ``max_bytes``)."""
         events: list[Event] = []
         try:
             fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return events
         try:
-            while chunk := os.pread(fd, READ_CHUNK_BYTES, self.offset):
+            budget = max_bytes
+            while budget is None or budget > 0:
+                chunk = os.pread(fd, min(READ_CHUNK_BYTES, budget or READ_CHUNK_BYTES), self.offset)
+                if not chunk:
+                    break
                 self.offset += len(chunk)
+                budget = None if budget is None else budget - len(chunk)
                 events += self._lines(chunk)
         finally:
             os.close(fd)

@@ -114,7 +114,7 @@ class WorkMeter:
             if not self._running:
                 return
             self._add_sample(sample.t_s, sample.energy_j)
-            self._collect(self.tail.read() if self.tail else [], sample.t_s)
+            self._collect(self.tail.read(max_bytes=8 << 20) if self.tail else [], sample.t_s)
             self._process(sample.t_s, final=False)
 
     def feed(self, data: dict[str, Any]) -> None:
