@@ -33,8 +33,14 @@ if TYPE_CHECKING:
     from ecoai.sensors import Discovery
     from ecoai.workload import WorkMeter
 
-FOOTPRINT_KEYS = ("host", "grid", "pue", "wue_site_l_per_kwh", "wue_source_l_per_kwh",
-                  "cif_kg_per_kwh")  # fmt: skip
+FOOTPRINT_KEYS = (
+    "host",
+    "grid",
+    "pue",
+    "wue_site_l_per_kwh",
+    "wue_source_l_per_kwh",
+    "cif_kg_per_kwh",
+)
 
 
 class Measure(contextlib.ContextDecorator):
@@ -53,8 +59,10 @@ class Measure(contextlib.ContextDecorator):
     ) -> None:
         unknown = sorted(set(footprint) - set(FOOTPRINT_KEYS))
         if unknown:
-            raise InputError(f"unknown measure() argument {unknown[0]!r}",
-                             "footprint arguments: " + ", ".join(FOOTPRINT_KEYS))  # fmt: skip
+            raise InputError(
+                f"unknown measure() argument {unknown[0]!r}",
+                "footprint arguments: " + ", ".join(FOOTPRINT_KEYS),
+            )
         self.queries, self.label, self.interval_s, self.scope = queries, label, interval_s, scope
         self._sensors, self._discover, self._footprint = sensors, discover, footprint
         self._runs: list[RunRecord] = []
@@ -101,8 +109,9 @@ class Measure(contextlib.ContextDecorator):
             from ecoai.profile import Measured
 
             measured = Measured(self._last.sensors, self._last.baseline_power_w, self._runs)
-            self._report = build_report(self._request, measured, self._skipped, _host(),
-                                        self._params, self._notes)  # fmt: skip
+            self._report = build_report(
+                self._request, measured, self._skipped, _host(), self._params, self._notes
+            )
         return self._report
 
     def _prepare(self) -> ProfileRequest:
@@ -114,9 +123,14 @@ class Measure(contextlib.ContextDecorator):
             params = resolve(None, dict(self._footprint))
             self._params = {k: v for k, v in params.items() if k in FOOTPRINT_KEYS}
             command = [f"<python block: {self.label or 'ecoai.measure'}>"]
-            self._request = ProfileRequest(command, multipliers_from(params),
-                                           interval_s=self.interval_s, scope=self.scope,
-                                           queries=self.queries, label=self.label)  # fmt: skip
+            self._request = ProfileRequest(
+                command,
+                multipliers_from(params),
+                interval_s=self.interval_s,
+                scope=self.scope,
+                queries=self.queries,
+                label=self.label,
+            )
         return self._request
 
     def _found(self) -> Discovery:
@@ -186,8 +200,15 @@ class _Run:
         self._exited.wait()
         track._sinks.remove(self.work.feed)
         status = 0 if self._error is None else 1
-        return RunResult(status, status, None, False, time.monotonic() - start_s,
-                         time.process_time() - cpu0_s, self._error)  # fmt: skip
+        return RunResult(
+            status,
+            status,
+            None,
+            False,
+            time.monotonic() - start_s,
+            time.process_time() - cpu0_s,
+            self._error,
+        )
 
 
 def _sync_cuda() -> None:
@@ -211,6 +232,10 @@ def _host() -> HostInfo:
     from ecoai.sensors.cpu_model import read_cpu_facts
 
     facts = read_cpu_facts()
-    return HostInfo(hostname=socket.gethostname(), platform=platform.platform(),
-                    cpu_model=facts.model_name, logical_cpus=facts.logical_cpus,
-                    memory_gb=round(facts.memory_gb, 2))  # fmt: skip
+    return HostInfo(
+        hostname=socket.gethostname(),
+        platform=platform.platform(),
+        cpu_model=facts.model_name,
+        logical_cpus=facts.logical_cpus,
+        memory_gb=round(facts.memory_gb, 2),
+    )

@@ -19,15 +19,20 @@ from ecoai.errors import InputError
 from ecoai.sensors import Discovery
 from ecoai.sensors.fake import load_script
 
-FACTORS = {"pue": 1.2, "wue_site_l_per_kwh": 0.5, "wue_source_l_per_kwh": 3.0,
-           "cif_kg_per_kwh": 0.4}  # fmt: skip
+FACTORS = {
+    "pue": 1.2,
+    "wue_site_l_per_kwh": 0.5,
+    "wue_source_l_per_kwh": 3.0,
+    "cif_kg_per_kwh": 0.4,
+}
 
 
 @pytest.fixture
 def scripted(tmp_path: Path) -> Callable[[], Discovery]:
     script = tmp_path / "sensors.json"
-    script.write_text(json.dumps({"sensors": [
-        {"name": "fake-gpu", "component": "gpu", "power_w": 100.0}]}))  # fmt: skip
+    script.write_text(
+        json.dumps({"sensors": [{"name": "fake-gpu", "component": "gpu", "power_w": 100.0}]})
+    )
     return lambda: load_script(script)
 
 
@@ -120,8 +125,14 @@ def test_never_imports_torch_itself(tmp_path: Path) -> None:
         " cif_kg_per_kwh=0.3, wue_site_l_per_kwh=0, wue_source_l_per_kwh=0) as m:\n    pass\n"
         "print('torch' in sys.modules, m.report.kind)\n"
     )
-    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         env=cli_env(), cwd=REPO_ROOT, check=True)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=REPO_ROOT,
+        check=True,
+    )
     assert run.stdout.split() == ["False", "measured"]
 
 

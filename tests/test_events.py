@@ -110,9 +110,7 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
         "        track.query(input_tokens=i % 7, output_tokens=100)\n"
     )
     env = dict(os.environ, ECOAI_EVENTS=str(path), PYTHONPATH=str(REPO_ROOT))
-    writers = [
-        subprocess.Popen([sys.executable, str(script), "2000"], env=env) for _ in range(6)
-    ]
+    writers = [subprocess.Popen([sys.executable, str(script), "2000"], env=env) for _ in range(6)]
     assert [w.wait(timeout=60) for w in writers] == [0] * 6
     tail = EventTail(path)
     events = tail.finish()

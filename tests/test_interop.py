@@ -42,10 +42,17 @@ def measured_report() -> Report:
     request = ProfileRequest(["serve"], FACTORS, interval_s=0.05, label="llm-serve")
     found = Discovery(sensors=[gpu, cpu])  # type: ignore[list-item]
     measured = measure(request, found, busy_cpu_s=lambda: busy[0], runner=runner, work=meter)
-    inputs = {"grid": Param(value="FRA", source=Source(kind="flag", ref="--grid")),
-              "pue": Param(value=1.2, source=Source(kind="flag", ref="--pue"))}  # fmt: skip
-    report = build_report(request, measured, [], HOST.model_copy(update={"cpu_model": "EPYC",
-                          "logical_cpus": 64, "memory_gb": 512.0}), inputs)  # fmt: skip
+    inputs = {
+        "grid": Param(value="FRA", source=Source(kind="flag", ref="--grid")),
+        "pue": Param(value=1.2, source=Source(kind="flag", ref="--pue")),
+    }
+    report = build_report(
+        request,
+        measured,
+        [],
+        HOST.model_copy(update={"cpu_model": "EPYC", "logical_cpus": 64, "memory_gb": 512.0}),
+        inputs,
+    )
     now = datetime(2026, 1, 1, tzinfo=UTC)
     return report.model_copy(update={"created_at": now, "ecoai_version": "0.0.0-golden"})
 

@@ -28,16 +28,21 @@ CODECARBON_DOCUMENTED = (
 def fake_sensors(tmp_path: Path) -> dict[str, str]:
     script = tmp_path / "sensors.json"
     sensors = [
-        {"name": "fake-gpu", "component": "gpu", "power_w": 200.0,
-         "facts": {"uuid": "GPU-fake", "device_name": "Fake H100"}},
+        {
+            "name": "fake-gpu",
+            "component": "gpu",
+            "power_w": 200.0,
+            "facts": {"uuid": "GPU-fake", "device_name": "Fake H100"},
+        },
         {"name": "fake-cpu", "component": "cpu", "power_w": 50.0},
-    ]  # fmt: skip
+    ]
     script.write_text(json.dumps({"sensors": sensors}))
     return {"ECOAI_FAKE_SENSORS": str(script)}
 
 
-def profile_json(cli: CliRunner, tmp_path: Path, *args: str, env: dict[str, str] | None = None
-                 ) -> dict[str, Any]:  # fmt: skip
+def profile_json(
+    cli: CliRunner, tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     done = cli("profile", *FLAGS, "-q", "-o", "r.json", *args, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     data: dict[str, Any] = json.loads((tmp_path / "r.json").read_text())
@@ -54,8 +59,19 @@ def test_torch_inference_per_query_and_per_phase_add_up(
 ) -> None:
     env = fake_sensors if sensors == "fake" else None
     scope = ["--scope", "machine"] if sensors == "fake" else []  # fake: nothing to attribute
-    report = profile_json(ecoai_cli, tmp_path, *scope, "--queries", "99", "--", PY,
-                          str(DATA / "torch_serve.py"), "6", "16", env=env)  # fmt: skip
+    report = profile_json(
+        ecoai_cli,
+        tmp_path,
+        *scope,
+        "--queries",
+        "99",
+        "--",
+        PY,
+        str(DATA / "torch_serve.py"),
+        "6",
+        "16",
+        env=env,
+    )
     work = report["measurement"]["workload"]
     total = wh(report["total"])
     assert work["queries_from"] == "events" and report["queries"] == 6
@@ -70,7 +86,7 @@ def test_torch_inference_per_query_and_per_phase_add_up(
     run = report["measurement"]["runs"][0]
     assert sum(p["duration_s"] for p in phases.values()) < run["duration_s"]
     assert any("--queries 99 ignored" in note for note in report["notes"])
-    if sensors == "fake":  # constant 250 W: a phase holds 250 W x its time (to 10 ms of reading skew)
+    if sensors == "fake":  # constant 250 W: a phase holds 250 W x its time (to 10 ms of skew)
         for phase in phases.values():
             assert phase["it_energy_j"] == pytest.approx(250.0 * phase["duration_s"], abs=2.5)
         assert phases["load"]["duration_s"] > 0.1
@@ -79,8 +95,17 @@ def test_torch_inference_per_query_and_per_phase_add_up(
 def test_summary_shows_per_unit_phases_and_sparkline(
     ecoai_cli: CliRunner, fake_sensors: dict[str, str]
 ) -> None:
-    done = ecoai_cli("profile", *FLAGS, "--", PY, str(DATA / "torch_serve.py"), "3", "8",
-                     env=fake_sensors, timeout=120)  # fmt: skip
+    done = ecoai_cli(
+        "profile",
+        *FLAGS,
+        "--",
+        PY,
+        str(DATA / "torch_serve.py"),
+        "3",
+        "8",
+        env=fake_sensors,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "per unit (3 queries from the event file, 24 output tokens)" in done.stderr
     assert "per 1,000 output tokens" in done.stderr and "queries/s" in done.stderr
@@ -94,7 +119,7 @@ def test_malformed_events_are_reported_not_fatal(
     code = (
         "import os\n"
         "with open(os.environ['ECOAI_EVENTS'], 'a') as f:\n"
-        "    f.write('{\"event\": \"query\", \"n\": 4}\\nnot json\\n{\"event\": \"phase\"}\\n')\n"
+        '    f.write(\'{"event": "query", "n": 4}\\nnot json\\n{"event": "phase"}\\n\')\n'
     )
     report = profile_json(ecoai_cli, tmp_path, "--", PY, "-c", code, env=fake_sensors)
     work = report["measurement"]["runs"][0]["work"]
@@ -105,8 +130,9 @@ def test_malformed_events_are_reported_not_fatal(
 def test_queries_flag_is_used_without_events(
     ecoai_cli: CliRunner, tmp_path: Path, fake_sensors: dict[str, str]
 ) -> None:
-    report = profile_json(ecoai_cli, tmp_path, "--queries", "5", "--", PY, "-c", "pass",
-                          env=fake_sensors)  # fmt: skip
+    report = profile_json(
+        ecoai_cli, tmp_path, "--queries", "5", "--", PY, "-c", "pass", env=fake_sensors
+    )
     assert report["measurement"]["workload"]["queries_from"] == "flag"
     assert report["queries"] == 5
 
@@ -118,8 +144,9 @@ def test_timeline_is_streamed_while_the_command_runs(
         "import time, pathlib\ntime.sleep(1.6)\n"
         "print(len(pathlib.Path('t.csv').read_text().splitlines()))\n"
     )
-    done = ecoai_cli("profile", *FLAGS, "-q", "--timeline", "t.csv", "--", PY, "-c", code,
-                     env=fake_sensors)  # fmt: skip
+    done = ecoai_cli(
+        "profile", *FLAGS, "-q", "--timeline", "t.csv", "--", PY, "-c", code, env=fake_sensors
+    )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) >= 5  # header + rows flushed during the run
     rows = list(csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text())))
@@ -133,8 +160,18 @@ def test_timeline_is_streamed_while_the_command_runs(
 def test_timeline_json_lines(
     ecoai_cli: CliRunner, tmp_path: Path, fake_sensors: dict[str, str]
 ) -> None:
-    done = ecoai_cli("profile", *FLAGS, "-q", "--timeline", "t.jsonl", "--", PY, "-c",
-                     "import time; time.sleep(0.3)", env=fake_sensors)  # fmt: skip
+    done = ecoai_cli(
+        "profile",
+        *FLAGS,
+        "-q",
+        "--timeline",
+        "t.jsonl",
+        "--",
+        PY,
+        "-c",
+        "import time; time.sleep(0.3)",
+        env=fake_sensors,
+    )
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert rows[-1]["power_w"]["fake-cpu"] == pytest.approx(50.0)
@@ -162,8 +199,9 @@ def test_metrics_endpoint_is_scraped_over_loopback(
         f"print(urllib.request.urlopen('http://127.0.0.1:{port}/metrics', timeout=5).read()"
         ".decode())\n"
     )
-    done = ecoai_cli("profile", *FLAGS, "-q", "--metrics-port", str(port), "--", PY, "-c", code,
-                     env=fake_sensors)  # fmt: skip
+    done = ecoai_cli(
+        "profile", *FLAGS, "-q", "--metrics-port", str(port), "--", PY, "-c", code, env=fake_sensors
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     gpu = 'component="gpu",device="GPU-fake",sensor="fake-gpu"'
@@ -188,8 +226,20 @@ def test_plot_is_a_png_that_opens(
     ecoai_cli: CliRunner, tmp_path: Path, fake_sensors: dict[str, str]
 ) -> None:
     pytest.importorskip("matplotlib")
-    done = ecoai_cli("profile", *FLAGS, "-q", "--plot", "p.png", "--", PY,
-                     str(DATA / "torch_serve.py"), "2", "4", env=fake_sensors, timeout=120)  # fmt: skip
+    done = ecoai_cli(
+        "profile",
+        *FLAGS,
+        "-q",
+        "--plot",
+        "p.png",
+        "--",
+        PY,
+        str(DATA / "torch_serve.py"),
+        "2",
+        "4",
+        env=fake_sensors,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     data = (tmp_path / "p.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
@@ -200,8 +250,9 @@ def test_plot_is_a_png_that_opens(
 
 def test_plot_svg(ecoai_cli: CliRunner, tmp_path: Path, fake_sensors: dict[str, str]) -> None:
     pytest.importorskip("matplotlib")
-    done = ecoai_cli("profile", *FLAGS, "-q", "--plot", "p.svg", "--", PY, "-c", "pass",
-                     env=fake_sensors)  # fmt: skip
+    done = ecoai_cli(
+        "profile", *FLAGS, "-q", "--plot", "p.svg", "--", PY, "-c", "pass", env=fake_sensors
+    )
     assert done.returncode == 0, done.stderr
     assert "<svg" in (tmp_path / "p.svg").read_text()
 
@@ -209,9 +260,22 @@ def test_plot_svg(ecoai_cli: CliRunner, tmp_path: Path, fake_sensors: dict[str, 
 def test_codecarbon_csv_row(
     ecoai_cli: CliRunner, tmp_path: Path, fake_sensors: dict[str, str]
 ) -> None:
-    done = ecoai_cli("profile", *FLAGS, "-q", "--format", "codecarbon-csv", "-o", "e.csv",
-                     "--label", "demo", "--", PY, "-c", "import time; time.sleep(0.4)",
-                     env=fake_sensors)  # fmt: skip
+    done = ecoai_cli(
+        "profile",
+        *FLAGS,
+        "-q",
+        "--format",
+        "codecarbon-csv",
+        "-o",
+        "e.csv",
+        "--label",
+        "demo",
+        "--",
+        PY,
+        "-c",
+        "import time; time.sleep(0.4)",
+        env=fake_sensors,
+    )
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "e.csv").read_text()
     assert text.splitlines()[0] == CODECARBON_DOCUMENTED
@@ -229,8 +293,20 @@ def test_model_card_block(
     ecoai_cli: CliRunner, tmp_path: Path, fake_sensors: dict[str, str]
 ) -> None:
     report = profile_json(ecoai_cli, tmp_path, "--", PY, "-c", "pass", env=fake_sensors)
-    done = ecoai_cli("profile", *FLAGS, "-q", "--format", "model-card", "-o", "card.yaml",
-                     "--", PY, "-c", "pass", env=fake_sensors)  # fmt: skip
+    done = ecoai_cli(
+        "profile",
+        *FLAGS,
+        "-q",
+        "--format",
+        "model-card",
+        "-o",
+        "card.yaml",
+        "--",
+        PY,
+        "-c",
+        "pass",
+        env=fake_sensors,
+    )
     assert done.returncode == 0, done.stderr
     lines = (tmp_path / "card.yaml").read_text().splitlines()
     assert lines[0] == "co2_eq_emissions:"
@@ -246,3 +322,29 @@ def test_interop_formats_refuse_estimates(ecoai_cli: CliRunner) -> None:
     done = ecoai_cli("estimate", *PAPER_FLAGS, "--format", "codecarbon-csv")
     assert done.returncode == 2
     assert done.stderr.startswith("ecoai: error: --format codecarbon-csv needs a measured report")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["profile", "--help"]])
+def test_help_imports_no_optional_extra(argv: list[str]) -> None:
+    import subprocess
+
+    from conftest import REPO_ROOT, cli_env
+
+    probe = (
+        "import sys, io, contextlib\n"
+        f"sys.argv = ['ecoai', *{argv!r}]\n"
+        "from ecoai.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('matplotlib', 'prometheus_client', 'torch', 'numpy')))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    assert run.stdout.strip() == "[]"

@@ -45,6 +45,12 @@ def test_imports_only_the_standard_library() -> None:
         "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
         "print(sorted(new - set(sys.stdlib_module_names) - {'ecoai'}))"
     )
-    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         env=cli_env(), cwd=REPO_ROOT, check=True)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=REPO_ROOT,
+        check=True,
+    )
     assert run.stdout.strip() == "[]"

@@ -31,13 +31,15 @@ def meter_over(events: list[dict[str, object]], until_s: float = 10.0) -> WorkMe
 
 
 def test_phase_energy_is_interpolated_between_samples() -> None:
-    meter = meter_over([
-        {"event": "phase", "name": "prefill", "edge": "start", "t": 1.25},
-        {"event": "phase", "name": "prefill", "edge": "end", "t": 2.5},
-        {"event": "phase", "name": "decode", "edge": "start", "t": 2.5},
-        {"event": "phase", "name": "decode", "edge": "end", "t": 7.75},
-        {"event": "query", "n": 2, "input_tokens": 10, "output_tokens": 40, "t": 7.8},
-    ])  # fmt: skip
+    meter = meter_over(
+        [
+            {"event": "phase", "name": "prefill", "edge": "start", "t": 1.25},
+            {"event": "phase", "name": "prefill", "edge": "end", "t": 2.5},
+            {"event": "phase", "name": "decode", "edge": "start", "t": 2.5},
+            {"event": "phase", "name": "decode", "edge": "end", "t": 7.75},
+            {"event": "query", "n": 2, "input_tokens": 10, "output_tokens": 40, "t": 7.8},
+        ]
+    )
     record = meter.end(mark(10.0))
     prefill, decode = record.phases["prefill"], record.phases["decode"]
     assert prefill.duration_s == pytest.approx(1.25) and decode.duration_s == pytest.approx(5.25)
@@ -50,12 +52,14 @@ def test_phase_energy_is_interpolated_between_samples() -> None:
 
 
 def test_overlapping_windows_of_one_name_count_once() -> None:
-    meter = meter_over([
-        {"event": "phase", "name": "decode", "edge": "start", "t": 1.0},
-        {"event": "phase", "name": "decode", "edge": "start", "t": 2.0},
-        {"event": "phase", "name": "decode", "edge": "end", "t": 3.0},
-        {"event": "phase", "name": "decode", "edge": "end", "t": 4.0},
-    ])  # fmt: skip
+    meter = meter_over(
+        [
+            {"event": "phase", "name": "decode", "edge": "start", "t": 1.0},
+            {"event": "phase", "name": "decode", "edge": "start", "t": 2.0},
+            {"event": "phase", "name": "decode", "edge": "end", "t": 3.0},
+            {"event": "phase", "name": "decode", "edge": "end", "t": 4.0},
+        ]
+    )
     decode = meter.end(mark(10.0)).phases["decode"]
     assert decode.windows == 2
     assert decode.duration_s == pytest.approx(3.0)
@@ -63,11 +67,13 @@ def test_overlapping_windows_of_one_name_count_once() -> None:
 
 
 def test_unclosed_phases_close_at_the_end_and_stray_ends_are_counted() -> None:
-    meter = meter_over([
-        {"event": "phase", "name": "serve", "edge": "start", "t": 4.0},
-        {"event": "phase", "name": "load", "edge": "end", "t": 1.0},
-        {"event": "nonsense"},
-    ])  # fmt: skip
+    meter = meter_over(
+        [
+            {"event": "phase", "name": "serve", "edge": "start", "t": 4.0},
+            {"event": "phase", "name": "load", "edge": "end", "t": 1.0},
+            {"event": "nonsense"},
+        ]
+    )
     record = meter.end(mark(10.0))
     assert record.unclosed == ["serve"] and record.unmatched_ends == 1
     assert record.malformed == 1

@@ -216,9 +216,14 @@ def profile_command(
     from ecoai.watch.live import wanted
 
     options = WatchOptions(
-        timeline, plot, metrics_port, metrics_host, wanted(sys.stderr, quiet, os.environ), force,
+        timeline,
+        plot,
+        metrics_port,
+        metrics_host,
+        wanted(sys.stderr, quiet, os.environ),
+        force,
         quiet,
-    )  # fmt: skip
+    )
     try:
         watch = Watch(options, found.sensors)
     except BaseException:
@@ -274,8 +279,10 @@ def _measure_and_report(
     facts = host[0] if host else host_info(rank, local_rank)
     notes = list(found.notes)
     if request.queries and any(r.work and r.work.queries for r in measured.runs):
-        notes.append(f"--queries {request.queries} ignored: the command counted its own queries "
-                     "in its event file")  # fmt: skip
+        notes.append(
+            f"--queries {request.queries} ignored: the command counted its own queries "
+            "in its event file"
+        )
     return build_report(request, measured, skipped, facts, params, notes)
 
 

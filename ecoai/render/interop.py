@@ -21,14 +21,13 @@ from collections import Counter
 from ecoai.errors import InputError
 from ecoai.models import Measurement, Report
 
-CODECARBON_COLUMNS = (
-    "timestamp", "project_name", "run_id", "duration", "emissions", "emissions_rate",
-    "cpu_power", "gpu_power", "ram_power", "cpu_energy", "gpu_energy", "ram_energy",
-    "energy_consumed", "country_name", "country_iso_code", "region", "cloud_provider",
-    "cloud_region", "os", "python_version", "codecarbon_version", "cpu_count", "cpu_model",
-    "gpu_count", "gpu_model", "longitude", "latitude", "ram_total_size", "tracking_mode",
-    "on_cloud", "pue",
-)  # fmt: skip
+_HEADER = (
+    "timestamp,project_name,run_id,duration,emissions,emissions_rate,cpu_power,gpu_power,"
+    "ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,country_name,country_iso_code,"
+    "region,cloud_provider,cloud_region,os,python_version,codecarbon_version,cpu_count,cpu_model,"
+    "gpu_count,gpu_model,longitude,latitude,ram_total_size,tracking_mode,on_cloud,pue"
+)
+CODECARBON_COLUMNS = tuple(_HEADER.split(","))
 J_PER_KWH = 3.6e6
 
 

@@ -13,8 +13,10 @@ def sparkline(values: Sequence[float], width: int = 48) -> str:
         return ""
     if len(values) > width:
         step = len(values) / width
-        slices = [values[int(i * step) : max(int((i + 1) * step), int(i * step) + 1)]
-                  for i in range(width)]  # fmt: skip
+        slices = [
+            values[int(i * step) : max(int((i + 1) * step), int(i * step) + 1)]
+            for i in range(width)
+        ]
         values = [sum(s) / len(s) for s in slices]
     low, high = min(values), max(values)
     if high - low <= 1e-9 * max(1.0, abs(high)):

@@ -23,8 +23,10 @@ def workload_section(report: Report) -> str:
     if work.queries_per_s or work.output_tokens_per_s:
         lines.append("throughput: " + _throughput(work))
     if work.phases:
-        lines.append(f"  {'phase':<18}{'windows':>8}{'time':>9}{'share':>7} "
-                     f"{'energy':>11} {'water':>11} {'carbon':>11}")  # fmt: skip
+        lines.append(
+            f"  {'phase':<18}{'windows':>8}{'time':>9}{'share':>7} "
+            f"{'energy':>11} {'water':>11} {'carbon':>11}"
+        )
         for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:
             windows = f"{phase.windows:g}" if phase.windows else ""
             lines.append(
@@ -68,8 +70,9 @@ def _event_notes(report: Report) -> list[str]:
             first = f" (first: {work.malformed_examples[0]})" if work.malformed_examples else ""
             lines.append(f"events: {work.malformed_events} malformed line(s) skipped{first}")
         if work.unclosed_phases:
-            lines.append("events: phase(s) never ended, closed at exit: "
-                         + ", ".join(work.unclosed_phases))  # fmt: skip
+            lines.append(
+                "events: phase(s) never ended, closed at exit: " + ", ".join(work.unclosed_phases)
+            )
         if work.unmatched_phase_ends:
             lines.append(f"events: {work.unmatched_phase_ends} phase end(s) without a start")
     return list(dict.fromkeys(lines))

@@ -78,8 +78,13 @@ class LiveLine:
                 by_component[component] = by_component.get(component, 0.0) + power_w
             energy_j = sum(sample.energy_j.values()) - sum(self._first.energy_j.values())
             queries = self.queries() if self.queries is not None else None
-            text = live_text(sample.t_s - self._first.t_s, by_component, energy_j, queries,
-                             _columns(self.stream) - 1)  # fmt: skip
+            text = live_text(
+                sample.t_s - self._first.t_s,
+                by_component,
+                energy_j,
+                queries,
+                _columns(self.stream) - 1,
+            )
             if self._rows >= 3:
                 self._write(f"\x1b7\x1b[{self._rows};1H\x1b[2K{text}\x1b8")
             else:

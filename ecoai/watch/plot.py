@@ -91,8 +91,13 @@ def draw(
     names = list(dict.fromkeys(name for name, _, _ in windows))
     for name, start_s, end_s in windows:
         index = names.index(name)
-        axes.axvspan(start_s - origin_s, end_s - origin_s, alpha=0.15,
-                     color=colours(index + len(components)), lw=0)  # fmt: skip
+        axes.axvspan(
+            start_s - origin_s,
+            end_s - origin_s,
+            alpha=0.15,
+            color=colours(index + len(components)),
+            lw=0,
+        )
     for index, name in enumerate(names):
         axes.fill_between([], [], color=colours(index + len(components)), alpha=0.3, label=name)
     axes.set_xlabel("time (s)")

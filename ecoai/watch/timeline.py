@@ -92,8 +92,12 @@ class TimelineWriter:
             cells += [*(f"{e:.6g}" for e in energies), f"{sum(energies):.6g}"]
             self._csv.writerow([t_s, unix_s, *cells])
         else:
-            row = {"t_s": t_s, "unix_s": unix_s, "power_w": sample.power_w,
-                   "energy_j": sample.energy_j}  # fmt: skip
+            row = {
+                "t_s": t_s,
+                "unix_s": unix_s,
+                "power_w": sample.power_w,
+                "energy_j": sample.energy_j,
+            }
             self._file.write(json.dumps(row, separators=(",", ":")) + "\n")
         self.rows += 1
         if self.clock() - self._flushed_s >= self.flush_every_s:
