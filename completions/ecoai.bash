@@ -11,10 +11,11 @@ _ecoai() {
   done
   local words=""
   case "$path" in
-    "") words="compare estimate merge profiles schema --version --help" ;;
+    "") words="compare estimate merge profile profiles schema --version --help" ;;
     "compare") words="--baseline -b --vary --max-increase --budget --gates --confidence --test --json --format -f --output -o --force --profiles --label --model --prompt --task --host --grid --hardware --size-class --input-tokens --output-tokens --tps --ttft --duration --ttft-quantiles --tps-quantiles --p-gpu-kw --p-non-gpu-kw --gpu-count --gpus-per-node --batch-size --d-gpu-min --d-gpu-max --d-non-gpu --u-gpu-min --u-gpu-max --u-non-gpu --w-max --it-energy-wh --it-energy-std-wh --facility-energy-wh --pue --wue-site --wue-source --cif --queries --queries-per-day --samples --seed --rho --embodied --no-embodied --embodied-gpu-kg --embodied-server-kg --lifetime-years --help" ;;
     "estimate") words="--json --format -f --output -o --force --explain --save-scenario --profiles --label --model --prompt --task --host --grid --hardware --size-class --input-tokens --output-tokens --tps --ttft --duration --ttft-quantiles --tps-quantiles --p-gpu-kw --p-non-gpu-kw --gpu-count --gpus-per-node --batch-size --d-gpu-min --d-gpu-max --d-non-gpu --u-gpu-min --u-gpu-max --u-non-gpu --w-max --it-energy-wh --it-energy-std-wh --facility-energy-wh --pue --wue-site --wue-source --cif --queries --queries-per-day --samples --seed --rho --embodied --no-embodied --embodied-gpu-kg --embodied-server-kg --lifetime-years --help" ;;
     "merge") words="--queries --label --json --format -f --output -o --force --help" ;;
+    "profile") words="--output -o --format -f --json --force --quiet -q --queries --repeat --interval-s --baseline-s --scope --sensors --all-gpus --per-node --cpu-tdp-w --dram-w-per-gb --powercap-root --grace-s --label --profiles --host --grid --pue --wue-site --wue-source --cif --help" ;;
     "profiles") words="list show --help" ;;
     "profiles list") words="--profiles --json --help" ;;
     "profiles show") words="--kind --profiles --json --help" ;;

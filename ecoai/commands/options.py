@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ecoai.errors import InputError
 from ecoai.keys import BY_NAME, Key
-from ecoai.models import ParamValue
+
+if TYPE_CHECKING:
+    from ecoai.models import ParamValue
 
 _TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool, "quantiles": str}
 

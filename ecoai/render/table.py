@@ -50,9 +50,14 @@ def _title(report: Report) -> str:
         for k in ("model", "prompt", "task", "host", "grid")
         if k in report.inputs
     )
+    if not what and report.measurement is not None:
+        import shlex
+
+        what = shlex.join(report.measurement.command)
     method: str = report.method.statistic
     if report.method.samples:
         method += f", {report.method.samples:,} draws, seed {report.method.seed}"
+    what = what.replace("[", "\\[")  # a command or label is text, not rich markup
     return f"[bold]ecoai {report.kind}[/bold]{': ' + what if what else ''} ({method})"
 
 
