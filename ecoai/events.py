@@ -25,6 +25,7 @@ EDGES = ("start", "end")
 MAX_LINE_BYTES = 64 * 1024
 """A longer line is malformed (and skipped without being held in memory)."""
 READ_CHUNK_BYTES = 1 << 20
+_decode = json.JSONDecoder().decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ def parse_event(data: object) -> Event:
 def parse_line(line: bytes) -> Event:
     """One line of the file (without its newline) -> an Event; ValueError when malformed."""
     try:
-        data = json.loads(line)
+        data = _decode(line.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise ValueError(f"not JSON: {error}") from None
     return parse_event(data)

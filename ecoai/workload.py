@@ -21,6 +21,8 @@ from ecoai.events import Event, EventTail, PhaseEdge, Query, parse_event
 from ecoai.sampler import Mark, Sample
 
 MAX_PHASES = 100
+READ_BYTES = 8 << 20
+"""Event-file bytes read per sample at most, so a burst is folded over several samples."""
 MAX_WINDOWS = 2000
 """Phase windows kept for the plot (sampler clock); later ones are counted, not kept."""
 ANY_PHASE = "(any phase)"
@@ -78,6 +80,7 @@ class WorkMeter:
         self._pending: list[tuple[float, Event]] = []
         self._fed: list[tuple[float | None, Event]] = []
         self._running = False
+        self._cached: tuple[float, int, dict[str, float]] | None = None
         self._lock = threading.Lock()
 
     def begin(self, start: Mark) -> None:
@@ -94,6 +97,9 @@ class WorkMeter:
         """The run ended at ``end``: read what is left and close the phases still open."""
         with self._lock:
             self._add_sample(end.t_s, end.energy_j)
+            while self.tail is not None and (batch := self.tail.read(max_bytes=READ_BYTES)):
+                self._collect(batch, end.t_s)  # a backlog is folded a slice at a time
+                self._process(end.t_s, final=True)
             self._collect(self.tail.finish() if self.tail else [], end.t_s)
             self._process(end.t_s, final=True)
             for name, phase in [*self.record.phases.items(), (ANY_PHASE, self.record.any_phase)]:
@@ -114,7 +120,7 @@ class WorkMeter:
             if not self._running:
                 return
             self._add_sample(sample.t_s, sample.energy_j)
-            self._collect(self.tail.read(max_bytes=8 << 20) if self.tail else [], sample.t_s)
+            self._collect(self.tail.read(max_bytes=READ_BYTES) if self.tail else [], sample.t_s)
             self._process(sample.t_s, final=False)
 
     def feed(self, data: dict[str, Any]) -> None:
@@ -190,13 +196,24 @@ class WorkMeter:
         phase.duration_s += max(0.0, t_s - start_s)
         if name is not None and len(self.windows) < MAX_WINDOWS:
             self.windows.append((name, start_s, t_s))
-        for name, energy_j in now_j.items():
-            step_j = energy_j - start_j.get(name, 0.0)
-            phase.energy_j[name] = phase.energy_j.get(name, 0.0) + step_j
+        for sensor, energy_j in now_j.items():
+            step_j = energy_j - start_j.get(sensor, 0.0)
+            phase.energy_j[sensor] = phase.energy_j.get(sensor, 0.0) + step_j
         phase.since = None
 
     def _energy_at(self, t_s: float) -> dict[str, float]:
         """Every sensor's energy so far at ``t_s``, interpolated between samples. Units: J."""
+        if (
+            self._cached is not None
+            and self._cached[0] == t_s
+            and self._cached[1] == len(self._samples)
+        ):
+            return self._cached[2]
+        energy_j = self._interpolate(t_s)
+        self._cached = (t_s, len(self._samples), energy_j)
+        return energy_j
+
+    def _interpolate(self, t_s: float) -> dict[str, float]:
         later: tuple[float, dict[str, float]] | None = None
         for sample in reversed(self._samples):  # edges are recent: a step or two back
             if sample[0] <= t_s:

@@ -91,3 +91,17 @@ def test_per_unit_figures_from_events() -> None:
     )
     text = render(report, Format.TABLE)
     assert "per unit (8 queries from the event file, 2400 output tokens)" in text
+
+
+@pytest.mark.usefixtures("no_thread_leak")
+def test_csv_and_markdown_carry_the_per_token_figures() -> None:
+    report = measured_report()
+    rows = list(csv.DictReader(io.StringIO(render(report, Format.CSV))))
+    per_1k = next(
+        r for r in rows if r["scope"] == "per_1k_output_tokens" and r["metric"] == "carbon_g"
+    )
+    assert report.total is not None
+    assert float(per_1k["mean"]) == pytest.approx(report.total.carbon_g.mean / 2.4)
+    markdown = render(report, Format.MARKDOWN)
+    assert "| per unit | energy | water | carbon |" in markdown
+    assert "| per 1,000 output tokens |" in markdown

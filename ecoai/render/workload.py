@@ -76,3 +76,34 @@ def _event_notes(report: Report) -> list[str]:
         if work.unmatched_phase_ends:
             lines.append(f"events: {work.unmatched_phase_ends} phase end(s) without a start")
     return list(dict.fromkeys(lines))
+
+
+def workload_scopes(report: Report) -> list[tuple[str, str, Footprint]]:
+    """(scope key, heading, footprint) for per-1k-token and per-phase figures (CSV, markdown)."""
+    work = report.measurement.workload if report.measurement else None
+    if work is None:
+        return []
+    scopes = []
+    if work.per_1k_output_tokens is not None:
+        scopes.append(
+            ("per_1k_output_tokens", "per 1,000 output tokens", work.per_1k_output_tokens)
+        )
+    for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:
+        scopes.append((f"phase:{phase.name}", f"phase {phase.name}", phase.footprint))
+    return scopes
+
+
+def workload_markdown(report: Report) -> list[str]:
+    """Markdown rows: one per per-unit scope, with energy, water and carbon."""
+    scopes = workload_scopes(report)
+    if not scopes:
+        return []
+    lines = ["", "| per unit | energy | water | carbon |", "| --- | ---: | ---: | ---: |"]
+    if report.per_query is not None:
+        scopes = [("per_query", "per query", report.per_query), *scopes]
+    for _key, heading, fp in scopes:
+        lines.append(
+            f"| {heading} | {fmt(fp.energy_wh.mean, 'energy')} | {fmt(fp.water_ml.mean, 'water')}"
+            f" | {fmt(fp.carbon_g.mean, 'carbon')} |"
+        )
+    return lines
