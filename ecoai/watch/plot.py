@@ -42,6 +42,8 @@ class PowerTrace:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, sample: Sample) -> None:
+        if not sample.power_w:  # the first reading of a counter has no power yet
+            return
         with self._lock:
             self._pending.append(sample)
             if len(self._pending) < self.stride:
