@@ -24,6 +24,8 @@ HELP = """Run COMMAND and measure the energy, water and carbon it draws.
 ecoai profile [OPTIONS] -- COMMAND [ARGS]...  (options after COMMAND belong to COMMAND). The
 command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and ecoai exits with
 the command's exit status. GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
+The command may report its queries, tokens and phases as JSON lines appended to the file named
+by $ECOAI_EVENTS (from Python: ecoai.track) for per-query, per-token and per-phase figures.
 """
 FOOTPRINT_KEYS = [
     "host",
