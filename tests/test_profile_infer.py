@@ -192,6 +192,7 @@ def free_port() -> int:
 def test_metrics_endpoint_is_scraped_over_loopback(
     ecoai_cli: CliRunner, fake_sensors: dict[str, str]
 ) -> None:
+    pytest.importorskip("prometheus_client")
     port = free_port()
     code = (  # the command scrapes ecoai's endpoint with a real HTTP request while it runs
         "import time, urllib.request\nfrom ecoai import track\n"
