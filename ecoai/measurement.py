@@ -80,7 +80,11 @@ def build_report(
             it_j, [min(it_j)] * len(it_j), [max(it_j)] * len(it_j), request.factors
         )
     )
-    queries = request.queries
+    from ecoai.inference import workload
+
+    work = workload(runs, it_j, total, request.factors, request.queries)
+    queries = round(work.queries) if work and work.queries else request.queries
+    per_query_n = work.queries if work and work.queries else queries
     return Report(
         kind="measured",
         ecoai_version=__version__,
@@ -90,7 +94,7 @@ def build_report(
         inputs=dict(inputs),
         queries=queries,
         total=total,
-        per_query=None if not queries else total.scaled(1.0 / queries),
+        per_query=None if not per_query_n else total.scaled(1.0 / per_query_n),
         runs=footprints if len(footprints) > 1 else None,
         intermediate=_intermediate(runs, it_j),
         measurement=Measurement(
@@ -103,6 +107,7 @@ def build_report(
             skipped=[SensorSkip(name=name, reason=reason) for name, reason in skipped],
             runs=runs,
             exit_status=first_failure([r.exit_status for r in runs]),
+            workload=work,
         ),
         notes=[*notes, *_notes(runs, measured)],
     )
@@ -133,6 +138,11 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
             )
         )
     above = [s.above_idle_energy_j for s in sensors]
+    work = None
+    if rec.work is not None:
+        from ecoai.inference import ratios, run_work
+
+        work = run_work(rec.work, ratios(sensors, request.scope == "machine"))
     return RunMeasurement(
         exit_status=rec.result.exit_status,
         returncode=rec.result.returncode,
@@ -156,6 +166,7 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
         gaps=[GapInfo(start_s=a, duration_s=b) for a, b in rec.gaps],
         overhead_cpu_s=rec.overhead_cpu_s,
         timeline=rec.timeline,
+        work=work,
     )
 
 

@@ -177,6 +177,62 @@ class GapInfo(Frozen):
     duration_s: float
 
 
+class PhaseEnergy(Frozen):
+    """One phase of one run: windows ended, time inside and IT energy inside. Units: s, J."""
+
+    name: str
+    windows: int
+    duration_s: float
+    energy_j: float
+    """IT energy inside the phase's windows (attributed like the run's, by sensor)."""
+
+
+class RunWork(Frozen):
+    """What the command reported about one run through its event file (ECOAI_EVENTS)."""
+
+    queries: int
+    input_tokens: int
+    output_tokens: int
+    events: int
+    malformed_events: int = 0
+    malformed_examples: list[str] = Field(default_factory=list)
+    phases: list[PhaseEnergy] = Field(default_factory=list)
+    any_phase_energy_j: float = 0.0
+    """IT energy while at least one phase was open. Units: J."""
+    any_phase_duration_s: float = 0.0
+    unclosed_phases: list[str] = Field(default_factory=list)
+    """Phases still open when the command ended (closed there)."""
+    unmatched_phase_ends: int = 0
+
+
+class PhaseFootprint(Frozen):
+    """A phase's share of the footprint (mean over runs). Units: s, J."""
+
+    name: str
+    windows: float
+    duration_s: float
+    it_energy_j: float
+    share: float
+    """Of the run's IT energy, within [0, 1]."""
+    footprint: Footprint
+
+
+class Workload(Frozen):
+    """Per-query, per-token and per-phase figures of a measured run (mean over runs)."""
+
+    queries_from: Literal["events", "flag"]
+    """Whether the queries were counted from the event file or given by --queries."""
+    queries: float
+    input_tokens: float | None = None
+    output_tokens: float | None = None
+    queries_per_s: float | None = None
+    output_tokens_per_s: float | None = None
+    per_1k_output_tokens: Footprint | None = None
+    phases: list[PhaseFootprint] = Field(default_factory=list)
+    outside_phases: PhaseFootprint | None = None
+    """Energy while no phase was open (start-up before the first event, gaps)."""
+
+
 class RunMeasurement(Frozen):
     """One run of the command: how it ended and what it drew. Units: s, J."""
 
@@ -210,6 +266,7 @@ class RunMeasurement(Frozen):
     """CPU time of ecoai's sampler thread."""
     timeline: list[tuple[float, float]] = Field(default_factory=list)
     """(seconds since start, total power W), downsampled to at most 256 points."""
+    work: RunWork | None = None
 
 
 class HostInfo(Frozen):
@@ -238,6 +295,7 @@ class Measurement(Frozen):
     runs: list[RunMeasurement]
     exit_status: int
     """What ecoai exited with: the last run's status (the first failing one with --repeat)."""
+    workload: Workload | None = None
 
 
 # --- end of the measurement section ---

@@ -18,6 +18,8 @@ class Format(StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     CSV = "csv"
+    CODECARBON_CSV = "codecarbon-csv"
+    MODEL_CARD = "model-card"
 
 
 _EXTENSIONS = {

@@ -7,15 +7,18 @@ the pure step that turns what was measured into the shared report model.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ecoai.footprint import Multipliers
 from ecoai.runner import RunResult, run
 from ecoai.sampler import Listener, Mark, Sampler, Timeline
 from ecoai.sensors import Discovery, Sensor
 from ecoai.sensors.gpu_share import GpuShareTracker, process_aware, process_tree
+
+if TYPE_CHECKING:
+    from ecoai.workload import WorkMeter, WorkRecord
 
 Scope = Literal["process-tree", "machine"]
 
@@ -33,6 +36,8 @@ class ProfileRequest:
     queries: int | None = None
     grace_s: float = 10.0
     label: str | None = None
+    env: Mapping[str, str] | None = None
+    """The child's whole environment (None: inherit ecoai's)."""
 
 
 @dataclass
@@ -53,6 +58,8 @@ class RunRecord:
     gaps: list[tuple[float, float]]
     overhead_cpu_s: float
     timeline: list[tuple[float, float]]
+    work: WorkRecord | None = None
+    """Queries, tokens and phases the command reported (the event file)."""
 
 
 @dataclass
@@ -74,11 +81,13 @@ def measure(
     tree: Callable[[int], set[int]] = process_tree,
     listeners: Sequence[Listener] = (),
     on_start: Callable[[int], None] | None = None,
+    work: WorkMeter | None = None,
 ) -> Measured:
     """Sample ``found.sensors`` on a thread while the command runs ``request.repeat`` times.
 
     ``listeners`` see every round of readings (a live view, a streamed timeline, metrics);
-    ``on_start`` is called with each child's PID on the main thread while the child runs.
+    ``on_start`` is called with each child's PID on the main thread while the child runs;
+    ``work`` reads the events the command reports during each run.
     """
     from ecoai.sensors.cpu_model import machine_busy_cpu_s
 
@@ -87,13 +96,15 @@ def measure(
     measured = Measured(list(found.sensors))
     for listener in listeners:
         sampler.add_listener(listener)
+    if work is not None:
+        sampler.add_listener(work)
     origin = sampler.start()
     try:
         if request.baseline_s > 0:
             time.sleep(request.baseline_s)
             measured.baseline_power_w = baseline_power(origin, sampler.mark())
         for _ in range(request.repeat):
-            measured.runs.append(_one_run(request, sampler, busy, runner, tree, on_start))
+            measured.runs.append(_one_run(request, sampler, busy, runner, tree, on_start, work))
             measured.notes += survivors_note(measured.runs[-1].result)
             if measured.runs[-1].result.interrupted:
                 break
@@ -131,6 +142,7 @@ def _one_run(
     runner: Callable[..., RunResult],
     tree: Callable[[int], set[int]],
     on_start: Callable[[int], None] | None,
+    work: WorkMeter | None = None,
 ) -> RunRecord:
     timeline = Timeline()
     tracker = GpuShareTracker(process_aware(sampler.sensors), tree=tree)
@@ -140,16 +152,20 @@ def _one_run(
     before = _Counts.of(sampler)
     busy0_s = _safe(busy)
     start = sampler.mark()
+    if work is not None:
+        work.begin(start)
 
     def started(pid: int) -> None:
         tracker.root_pid = pid
         if on_start is not None:
             on_start(pid)
 
-    result = runner(request.command, grace_s=request.grace_s, on_start=started)
+    extra: dict[str, Any] = {} if request.env is None else {"env": request.env}
+    result = runner(request.command, grace_s=request.grace_s, on_start=started, **extra)
     if tracker.sensors:
         tracker.poll()
     end = sampler.mark()
+    record_work = work.end(end) if work is not None else None
     busy1_s = _safe(busy)
     sampler.remove_listener(timeline)
     sampler.remove_listener(tracker)
@@ -169,6 +185,7 @@ def _one_run(
         gaps=[(g.start_s, g.duration_s) for g in sampler.gaps[before.gaps :]],
         overhead_cpu_s=after.overhead_cpu_s - before.overhead_cpu_s,
         timeline=[(t - start.t_s, p) for t, p in timeline.snapshot()],
+        work=record_work,
     )
 
 

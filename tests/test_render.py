@@ -11,6 +11,7 @@ import pytest
 from conftest import check_golden
 from test_estimate import FLAG_VALUES
 
+from ecoai.errors import InputError
 from ecoai.estimate import estimate
 from ecoai.models import Report
 from ecoai.output import Format
@@ -25,10 +26,20 @@ def sample_report() -> Report:
     return estimate(params, now=NOW).model_copy(update={"ecoai_version": "0.0.0-golden"})
 
 
-@pytest.mark.parametrize("fmt", list(Format))
+MEASURED_ONLY = {Format.CODECARBON_CSV, Format.MODEL_CARD}
+"""Formats describing one measured run (tested in test_interop.py): an estimate is refused."""
+
+
+@pytest.mark.parametrize("fmt", [f for f in Format if f not in MEASURED_ONLY])
 def test_golden(fmt: Format) -> None:
     text = render(sample_report(), fmt, width=100, explain=True)
     check_golden(f"estimate.{fmt.value}", text)
+
+
+@pytest.mark.parametrize("fmt", sorted(MEASURED_ONLY))
+def test_measured_only_formats_refuse_an_estimate_clearly(fmt: Format) -> None:
+    with pytest.raises(InputError, match=f"--format {fmt.value} needs a measured"):
+        render(sample_report(), fmt)
 
 
 def test_json_round_trips_to_the_same_report() -> None:

@@ -23,7 +23,7 @@ def key_parameters(names: Iterable[str], panel: str = "Scenario") -> list[inspec
 
 
 def _parameter(key: Key, panel: str) -> inspect.Parameter:
-    unit = f" [{key.unit}]" if key.unit and key.unit not in ("fraction",) else ""
+    unit = f" ({key.unit})" if key.unit and key.unit not in ("fraction",) else ""
     decls = [f"{key.flag}/--no-{key.flag[2:]}"] if key.kind == "bool" else [key.flag]
     option = typer.Option(
         None, *decls, help=key.help + unit, rich_help_panel=panel, show_default=False

@@ -18,12 +18,15 @@ if TYPE_CHECKING:
     from ecoai.models import HostInfo, Param
     from ecoai.profile import ProfileRequest
     from ecoai.profiles import Catalog
+    from ecoai.watch import Watch
 
 HELP = """Run COMMAND and measure the energy, water and carbon it draws.
 
 ecoai profile [OPTIONS] -- COMMAND [ARGS]...  (options after COMMAND belong to COMMAND). The
 command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and ecoai exits with
 the command's exit status. GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
+The command may report its queries, tokens and phases as JSON lines appended to the file named
+by $ECOAI_EVENTS (from Python: ecoai.track) for per-query, per-token and per-phase figures.
 """
 FOOTPRINT_KEYS = [
     "host",
@@ -34,6 +37,7 @@ FOOTPRINT_KEYS = [
     "cif_kg_per_kwh",
 ]
 _PANEL = "Measurement"
+_WATCH = "Watching"
 
 
 def profile_command(
@@ -55,7 +59,7 @@ def profile_command(
         "--format",
         "-f",
         show_default=False,
-        help="Report format: table, json, markdown or csv.",
+        help="Report format: table, json, markdown, csv, codecarbon-csv or model-card.",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
@@ -135,6 +139,35 @@ def profile_command(
         rich_help_panel=_PANEL,
         help="After a signal, wait this long before SIGTERM/SIGKILL.",
     ),
+    timeline: Path | None = typer.Option(
+        None,
+        "--timeline",
+        show_default=False,
+        rich_help_panel=_WATCH,
+        help="Write every sample to FILE as it is taken (.csv or .jsonl).",
+    ),
+    plot: Path | None = typer.Option(
+        None,
+        "--plot",
+        show_default=False,
+        rich_help_panel=_WATCH,
+        help="Draw power by component and the phases to FILE (.png or .svg; needs matplotlib).",
+    ),
+    metrics_port: int | None = typer.Option(
+        None,
+        "--metrics-port",
+        min=0,
+        max=65535,
+        show_default=False,
+        rich_help_panel=_WATCH,
+        help="Serve live power and energy as Prometheus metrics on PORT (0: any free port).",
+    ),
+    metrics_host: str = typer.Option(
+        "127.0.0.1",
+        "--metrics-host",
+        rich_help_panel=_WATCH,
+        help="Address the metrics endpoint listens on.",
+    ),
     label: str | None = typer.Option(
         None, "--label", show_default=False, help="A name for this run in reports and comparisons."
     ),
@@ -182,8 +215,29 @@ def profile_command(
             cpu_tdp_lookup=tdp_lookup(catalog),
         )
     )
-    report = _measure_and_report(request, found, params, rank, local_rank)
+    from ecoai.watch import Watch, WatchOptions
+    from ecoai.watch.live import wanted
+
+    options = WatchOptions(
+        timeline,
+        plot,
+        metrics_port,
+        metrics_host,
+        wanted(sys.stderr, quiet, os.environ),
+        force,
+        quiet,
+    )
+    try:
+        watch = Watch(options, found.sensors)
+    except BaseException:
+        found.close()
+        raise
+    try:
+        report = _measure_and_report(request, found, params, rank, local_rank, watch)
+    finally:
+        watch.close()
     _emit(report, fmt, destination, quiet)
+    watch.finish(report)
     raise typer.Exit(report.measurement.exit_status if report.measurement else 0)
 
 
@@ -193,7 +247,10 @@ def _measure_and_report(
     params: dict[str, Param],
     rank: int | None,
     local_rank: int | None,
+    watch: Watch,
 ) -> Any:
+    from dataclasses import replace
+
     from ecoai.profile import measure
 
     host: list[HostInfo] = []
@@ -207,7 +264,13 @@ def _measure_and_report(
             host.append(host_info(rank, local_rank))
 
     try:
-        measured = measure(request, found, on_start=prepare)
+        measured = measure(
+            replace(request, env=watch.child_env()),
+            found,
+            on_start=prepare,
+            listeners=watch.listeners,
+            work=watch.work,
+        )
     finally:
         found.close()
     for run in measured.runs:
@@ -217,7 +280,13 @@ def _measure_and_report(
 
     skipped = [(skip.name, skip.reason) for skip in found.skipped]
     facts = host[0] if host else host_info(rank, local_rank)
-    return build_report(request, measured, skipped, facts, params, found.notes)
+    notes = list(found.notes)
+    if request.queries and any(r.work and r.work.queries for r in measured.runs):
+        notes.append(
+            f"--queries {request.queries} ignored: the command counted its own queries "
+            "in its event file"
+        )
+    return build_report(request, measured, skipped, facts, params, notes)
 
 
 def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:

@@ -22,6 +22,14 @@ def render(
         from ecoai.render.csv import render_csv
 
         return render_csv(report)
+    if fmt is Format.CODECARBON_CSV:
+        from ecoai.render.interop import render_codecarbon_csv
+
+        return render_codecarbon_csv(report)
+    if fmt is Format.MODEL_CARD:
+        from ecoai.render.interop import render_model_card
+
+        return render_model_card(report)
     from ecoai.render.table import render_table
 
     return render_table(report, width=width, color=color, explain=explain)

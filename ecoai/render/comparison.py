@@ -17,6 +17,13 @@ def render_comparison(
     comparison: Comparison, fmt: Format, *, width: int = 100, color: bool = False
 ) -> str:
     """Render ``comparison`` in ``fmt``; the table is ``width`` columns wide."""
+    if fmt in (Format.CODECARBON_CSV, Format.MODEL_CARD):
+        from ecoai.errors import InputError
+
+        raise InputError(
+            f"--format {fmt.value} describes one measured run, not a comparison",
+            "choose table, json, markdown or csv",
+        )
     if fmt is Format.JSON:
         return comparison.model_dump_json(indent=2)
     if fmt is Format.MARKDOWN:

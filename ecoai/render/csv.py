@@ -1,4 +1,4 @@
-"""CSV renderer: one row per scope and metric, the canonical JSON units, for spreadsheets."""
+"""CSV renderer: one row per scope and metric (per-token and per-phase too), in JSON units."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ def render_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for scope, _heading, footprint in scopes_present(report):
+    from ecoai.render.workload import workload_scopes
+
+    for scope, _heading, footprint in [*scopes_present(report), *workload_scopes(report)]:
         for _label, path, kind in METRICS:
             stat = pick(footprint, path)
             if stat is None:

@@ -18,6 +18,9 @@ def render_markdown(report: Report, *, explain: bool = False) -> str:
             cells = [label.strip(), fmt(stat.mean, kind), fmt_range(stat, kind) or "—"]
             cells += [fmt(o[index][2].mean, kind) for o in others if index < len(o)]
             lines.append(_row(cells))
+    from ecoai.render.workload import workload_markdown
+
+    lines += workload_markdown(report)
     lines += ["", "| input | value | source |", "| --- | --- | --- |"]
     table, citations = assumptions(report)
     lines += [_row([f"`{name}`", value, source]) for name, value, source in table]

@@ -1,0 +1,241 @@
+"""``ecoai.measure``: measure a block of Python in-process, with the profile's sensors and report.
+
+    with ecoai.measure(queries=10, pue=1.2, grid="FRA") as m:
+        answers = [model(prompt) for prompt in prompts]
+    print(m.report.per_query.energy_wh.mean)
+
+Also a decorator (``@ecoai.measure()``: each call is one run). Every entry of the same object
+is another run, and ``report`` covers them all (mean and spread, as ``profile --repeat``);
+re-entering it while open (recursion) counts once; separate objects nest freely. ``ecoai.track``
+calls inside the block count queries, tokens and phases. When torch is already imported and has
+initialised CUDA, the block's edges wait for the GPUs (``torch.cuda.synchronize``), so queued
+kernels count inside the block. The block's share of CPU and DRAM energy is this process's CPU
+time (all its threads, ecoai's sampler included) over the machine's busy CPU time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from ecoai.errors import InputError
+
+if TYPE_CHECKING:
+    from ecoai.models import HostInfo, Param, ParamValue, Report
+    from ecoai.profile import Measured, ProfileRequest, RunRecord
+    from ecoai.runner import RunResult
+    from ecoai.sensors import Discovery
+    from ecoai.workload import WorkMeter
+
+FOOTPRINT_KEYS = (
+    "host",
+    "grid",
+    "pue",
+    "wue_site_l_per_kwh",
+    "wue_source_l_per_kwh",
+    "cif_kg_per_kwh",
+)
+
+
+class Measure(contextlib.ContextDecorator):
+    """A context manager and decorator measuring what runs inside it (see the module)."""
+
+    def __init__(
+        self,
+        *,
+        queries: int | None = None,
+        label: str | None = None,
+        interval_s: float = 0.1,
+        scope: Literal["process-tree", "machine"] = "process-tree",
+        sensors: str = "auto",
+        discover: Callable[[], Discovery] | None = None,
+        **footprint: ParamValue,
+    ) -> None:
+        unknown = sorted(set(footprint) - set(FOOTPRINT_KEYS))
+        if unknown:
+            raise InputError(
+                f"unknown measure() argument {unknown[0]!r}",
+                "footprint arguments: " + ", ".join(FOOTPRINT_KEYS),
+            )
+        self.queries, self.label, self.interval_s, self.scope = queries, label, interval_s, scope
+        self._sensors, self._discover, self._footprint = sensors, discover, footprint
+        self._runs: list[RunRecord] = []
+        self._last: Measured | None = None
+        self._skipped: list[tuple[str, str]] = []
+        self._notes: list[str] = []
+        self._params: dict[str, Param] | None = None
+        self._request: ProfileRequest | None = None
+        self._depth = 0
+        self._run: _Run | None = None
+        self._report: Report | None = None
+
+    def __enter__(self) -> Measure:
+        self._depth += 1
+        if self._depth == 1:
+            self._run = _Run(self._prepare(), self._found(), self._work())
+            self._run.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth or self._run is None:
+            return
+        run, self._run = self._run, None
+        measured, found = run.stop(None if error is None else f"{type(error).__name__}: {error}")
+        self._runs += measured.runs
+        self._last = measured
+        self._skipped = [(s.name, s.reason) for s in found.skipped]
+        self._notes = list(found.notes)
+        self._report = None
+
+    @property
+    def report(self) -> Report:
+        """The report of every run so far (the same model ``ecoai profile`` writes)."""
+        if self._report is None:
+            if self._last is None or self._request is None or self._params is None:
+                raise InputError("no block has been measured yet", "use it in a with block first")
+            from ecoai.measurement import build_report
+            from ecoai.profile import Measured
+
+            measured = Measured(self._last.sensors, self._last.baseline_power_w, self._runs)
+            self._report = build_report(
+                self._request, measured, self._skipped, _host(), self._params, self._notes
+            )
+        return self._report
+
+    def _prepare(self) -> ProfileRequest:
+        if self._request is None:
+            from ecoai.estimate import multipliers_from
+            from ecoai.profile import ProfileRequest
+            from ecoai.resolve import resolve
+
+            params = resolve(None, dict(self._footprint))
+            self._params = {k: v for k, v in params.items() if k in FOOTPRINT_KEYS}
+            command = [f"<python block: {self.label or 'ecoai.measure'}>"]
+            self._request = ProfileRequest(
+                command,
+                multipliers_from(params),
+                interval_s=self.interval_s,
+                scope=self.scope,
+                queries=self.queries,
+                label=self.label,
+            )
+        return self._request
+
+    def _found(self) -> Discovery:
+        if self._discover is not None:
+            return self._discover()
+        from ecoai.sensors import SensorRequest, discover, parse_backends
+
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        return discover(SensorRequest(backends=parse_backends(self._sensors), gpu_visible=visible))
+
+    def _work(self) -> WorkMeter:
+        from ecoai.workload import WorkMeter
+
+        return WorkMeter()
+
+
+def measure(**options: Any) -> Measure:
+    """Measure a block or a function: ``with ecoai.measure(queries=10) as m: ...; m.report``."""
+    return Measure(**options)
+
+
+class _Run:
+    """One run: ``profile.measure`` on a helper thread, its 'command' being the block itself."""
+
+    def __init__(self, request: ProfileRequest, found: Discovery, work: WorkMeter) -> None:
+        self.request, self.found, self.work = request, found, work
+        self._entered, self._exited = threading.Event(), threading.Event()
+        self._error: str | None = None
+        self._measured: Measured | None = None
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._measure, name="ecoai-measure", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._entered.wait()
+        if self._failure is not None:
+            raise self._failure
+        _sync_cuda()
+
+    def stop(self, error: str | None) -> tuple[Measured, Discovery]:
+        _sync_cuda()
+        self._error = error
+        self._exited.set()
+        self._thread.join()
+        self.found.close()
+        if self._measured is None:
+            raise self._failure or RuntimeError("the measurement did not finish")
+        return self._measured, self.found
+
+    def _measure(self) -> None:
+        from ecoai.profile import measure
+
+        try:
+            self._measured = measure(self.request, self.found, runner=self._block, work=self.work)
+        except BaseException as failure:  # handed to the caller's thread by start/stop
+            self._failure = failure
+            self._entered.set()
+
+    def _block(self, argv: list[str], grace_s: float, on_start: Callable[[int], None]) -> RunResult:
+        from ecoai import track
+        from ecoai.runner import RunResult
+
+        start_s, cpu0_s = time.monotonic(), time.process_time()
+        on_start(os.getpid())
+        track._sinks.append(self.work.feed)
+        self._entered.set()
+        self._exited.wait()
+        track._sinks.remove(self.work.feed)
+        status = 0 if self._error is None else 1
+        return RunResult(
+            status,
+            status,
+            None,
+            False,
+            time.monotonic() - start_s,
+            time.process_time() - cpu0_s,
+            self._error,
+        )
+
+
+def _sync_cuda() -> None:
+    """Wait for queued CUDA work, only if torch is already imported and CUDA is initialised."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    try:
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            for index in range(torch.cuda.device_count()):
+                torch.cuda.synchronize(index)
+    except Exception:  # a broken CUDA set-up must not break the measured program
+        return
+
+
+def _host() -> HostInfo:
+    import platform
+    import socket
+
+    from ecoai.models import HostInfo
+    from ecoai.sensors.cpu_model import read_cpu_facts
+
+    facts = read_cpu_facts()
+    return HostInfo(
+        hostname=socket.gethostname(),
+        platform=platform.platform(),
+        cpu_model=facts.model_name,
+        logical_cpus=facts.logical_cpus,
+        memory_gb=round(facts.memory_gb, 2),
+    )

@@ -1,0 +1,186 @@
+"""The event file a measured command appends to: queries, tokens and phase edges as JSON lines.
+
+ecoai names the file in ``ECOAI_EVENTS``; the command appends one JSON object per line::
+
+    {"event": "query", "n": 1, "input_tokens": 100, "output_tokens": 300, "t": 1764336000.25}
+    {"event": "phase", "name": "prefill", "edge": "start", "t": 1764336000.10}
+    {"event": "phase", "name": "prefill", "edge": "end", "t": 1764336000.20}
+
+``n`` defaults to 1, the token counts to 0; ``t`` (Unix time in seconds, ``time.time()``) is
+optional: without it ecoai stamps the event when it reads it, one sampling interval late at
+worst. Each line should reach the file in one ``write`` to a descriptor opened with
+``O_APPEND``, so concurrent writers never interleave. A malformed line is counted, never fatal.
+``parse_line`` is pure; ``EventTail`` is the edge that reads what was appended since last time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV = "ECOAI_EVENTS"
+EDGES = ("start", "end")
+MAX_LINE_BYTES = 64 * 1024
+"""A longer line is malformed (and skipped without being held in memory)."""
+READ_CHUNK_BYTES = 1 << 20
+_decode = json.JSONDecoder().decode
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """``n`` queries served, with their input and output tokens; ``t_s`` in Unix seconds."""
+
+    n: int = 1
+    input_tokens: int = 0
+    output_tokens: int = 0
+    t_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseEdge:
+    """A phase starting or ending; ``t_s`` in Unix seconds."""
+
+    name: str
+    edge: str
+    t_s: float | None = None
+
+
+Event = Query | PhaseEdge
+
+
+def _count(data: dict[str, object], key: str, default: int) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{key} must be a non-negative number")
+    if value != int(value):
+        raise ValueError(f"{key} must be a whole number")
+    return int(value)
+
+
+def _time(data: dict[str, object]) -> float | None:
+    value = data.get("t")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("t must be Unix time in seconds")
+    return float(value)
+
+
+def parse_event(data: object) -> Event:
+    """One decoded JSON value -> an Event; ValueError says what is wrong with it."""
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    kind = data.get("event")
+    if kind == "query":
+        return Query(
+            _count(data, "n", 1),
+            _count(data, "input_tokens", 0),
+            _count(data, "output_tokens", 0),
+            _time(data),
+        )
+    if kind == "phase":
+        name, edge = data.get("name"), data.get("edge")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a phase needs a non-empty name")
+        if edge not in EDGES:
+            raise ValueError('edge must be "start" or "end"')
+        return PhaseEdge(name.strip(), str(edge), _time(data))
+    raise ValueError('event must be "query" or "phase"')
+
+
+def parse_line(line: bytes) -> Event:
+    """One line of the file (without its newline) -> an Event; ValueError when malformed."""
+    try:
+        data = _decode(line.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"not JSON: {error}") from None
+    return parse_event(data)
+
+
+@dataclass
+class EventTail:
+    """Reads the lines appended to ``path`` since the last call, keeping a partial last line.
+
+    Memory is bounded: at most one chunk and one partial line (``MAX_LINE_BYTES``) are held.
+    """
+
+    path: Path
+    malformed: int = 0
+    examples: list[str] = field(default_factory=list)
+    """The first few malformed lines, with the reason."""
+    offset: int = 0
+    _partial: bytes = b""
+    _skipping: bool = False
+
+    def read(self, max_bytes: int | None = None) -> list[Event]:
+        """Events in the complete lines appended since the last call (at most ``max_bytes``)."""
+        events: list[Event] = []
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return events
+        try:
+            budget = max_bytes
+            while budget is None or budget > 0:
+                chunk = os.pread(fd, min(READ_CHUNK_BYTES, budget or READ_CHUNK_BYTES), self.offset)
+                if not chunk:
+                    break
+                self.offset += len(chunk)
+                budget = None if budget is None else budget - len(chunk)
+                events += self._lines(chunk)
+        finally:
+            os.close(fd)
+        return events
+
+    def finish(self) -> list[Event]:
+        """Everything left, a last line without its newline included (the writer has ended)."""
+        events = self.read()
+        if self._partial.strip() and not self._skipping:
+            events += self._parse([self._partial])
+        elif self._skipping:
+            self._bad(b"", "line longer than 64 KiB")
+        self._partial, self._skipping = b"", False
+        return events
+
+    def _lines(self, chunk: bytes) -> list[Event]:
+        head, *rest = chunk.split(b"\n")
+        if not rest:  # no newline: the current line goes on
+            if not self._skipping:
+                self._partial += head
+                self._skip_if_long()
+            return []
+        complete = rest[:-1]
+        if self._skipping:
+            self._bad(b"", "line longer than 64 KiB")
+            self._skipping = False
+        else:
+            complete = [self._partial + head, *complete]
+        self._partial = rest[-1]
+        self._skip_if_long()
+        return self._parse(complete)
+
+    def _skip_if_long(self) -> None:
+        if len(self._partial) > MAX_LINE_BYTES:
+            self._partial, self._skipping = b"", True
+
+    def _parse(self, lines: list[bytes]) -> list[Event]:
+        events: list[Event] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            if len(line) > MAX_LINE_BYTES:
+                self._bad(b"", "line longer than 64 KiB")
+                continue
+            try:
+                events.append(parse_line(line))
+            except ValueError as error:
+                self._bad(line, str(error))
+        return events
+
+    def _bad(self, line: bytes, reason: str) -> None:
+        self.malformed += 1
+        if len(self.examples) < 3:
+            text = line[:80].decode("utf-8", "replace")
+            self.examples.append(f"{reason}: {text!r}" if text else reason)

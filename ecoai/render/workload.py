@@ -1,0 +1,109 @@
+"""The per-query, per-token and per-phase part of a measured summary (plain text)."""
+
+from __future__ import annotations
+
+from ecoai.models import Footprint, Report, Workload
+from ecoai.render.quantity import fmt
+
+
+def _cells(footprint: Footprint) -> str:
+    return (
+        f"{fmt(footprint.energy_wh.mean, 'energy'):>11} {fmt(footprint.water_ml.mean, 'water'):>11}"
+        f" {fmt(footprint.carbon_g.mean, 'carbon'):>11}"
+    )
+
+
+def workload_section(report: Report) -> str:
+    """Per query, per 1,000 output tokens, throughput, phases and event-file problems."""
+    m = report.measurement
+    work = m.workload if m else None
+    if m is None or work is None:
+        return ""
+    lines = [_per_unit(report, work)]
+    if work.queries_per_s or work.output_tokens_per_s:
+        lines.append("throughput: " + _throughput(work))
+    if work.phases:
+        lines.append(
+            f"  {'phase':<18}{'windows':>8}{'time':>9}{'share':>7} "
+            f"{'energy':>11} {'water':>11} {'carbon':>11}"
+        )
+        for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:
+            windows = f"{phase.windows:g}" if phase.windows else ""
+            lines.append(
+                f"  {phase.name[:18]:<18}{windows:>8}{phase.duration_s:>8.2f}s"
+                f"{phase.share:>7.1%} {_cells(phase.footprint)}"
+            )
+    lines += _event_notes(report)
+    return "\n".join(lines)
+
+
+def _per_unit(report: Report, work: Workload) -> str:
+    source = "from the event file" if work.queries_from == "events" else "from --queries"
+    head = f"per unit ({work.queries:g} queries {source}"
+    if work.output_tokens:
+        head += f", {work.output_tokens:g} output tokens"
+    lines = [head + "):", f"  {'':<18}{'':>31}{'energy':>11} {'water':>11} {'carbon':>11}"]
+    if report.per_query is not None:
+        lines.append(f"  {'per query':<49}{_cells(report.per_query)}")
+    if work.per_1k_output_tokens is not None:
+        lines.append(f"  {'per 1,000 output tokens':<49}{_cells(work.per_1k_output_tokens)}")
+    return "\n".join(lines)
+
+
+def _throughput(work: Workload) -> str:
+    parts = []
+    if work.queries_per_s:
+        parts.append(f"{work.queries_per_s:.3g} queries/s")
+    if work.output_tokens_per_s:
+        parts.append(f"{work.output_tokens_per_s:,.0f} output tokens/s")
+    return ", ".join(parts)
+
+
+def _event_notes(report: Report) -> list[str]:
+    assert report.measurement is not None
+    lines = []
+    for run in report.measurement.runs:
+        work = run.work
+        if work is None:
+            continue
+        if work.malformed_events:
+            first = f" (first: {work.malformed_examples[0]})" if work.malformed_examples else ""
+            lines.append(f"events: {work.malformed_events} malformed line(s) skipped{first}")
+        if work.unclosed_phases:
+            lines.append(
+                "events: phase(s) never ended, closed at exit: " + ", ".join(work.unclosed_phases)
+            )
+        if work.unmatched_phase_ends:
+            lines.append(f"events: {work.unmatched_phase_ends} phase end(s) without a start")
+    return list(dict.fromkeys(lines))
+
+
+def workload_scopes(report: Report) -> list[tuple[str, str, Footprint]]:
+    """(scope key, heading, footprint) for per-1k-token and per-phase figures (CSV, markdown)."""
+    work = report.measurement.workload if report.measurement else None
+    if work is None:
+        return []
+    scopes = []
+    if work.per_1k_output_tokens is not None:
+        scopes.append(
+            ("per_1k_output_tokens", "per 1,000 output tokens", work.per_1k_output_tokens)
+        )
+    for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:
+        scopes.append((f"phase:{phase.name}", f"phase {phase.name}", phase.footprint))
+    return scopes
+
+
+def workload_markdown(report: Report) -> list[str]:
+    """Markdown rows: one per per-unit scope, with energy, water and carbon."""
+    scopes = workload_scopes(report)
+    if not scopes:
+        return []
+    lines = ["", "| per unit | energy | water | carbon |", "| --- | ---: | ---: | ---: |"]
+    if report.per_query is not None:
+        scopes = [("per_query", "per query", report.per_query), *scopes]
+    for _key, heading, fp in scopes:
+        lines.append(
+            f"| {heading} | {fmt(fp.energy_wh.mean, 'energy')} | {fmt(fp.water_ml.mean, 'water')}"
+            f" | {fmt(fp.carbon_g.mean, 'carbon')} |"
+        )
+    return lines

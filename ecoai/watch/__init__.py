@@ -1,0 +1,131 @@
+"""Watching a profiled run: the event file, the live line, the timeline, metrics and the plot.
+
+``Watch`` opens them together before the command starts (so a bad path or a busy port fails
+first), hands the sampler its listeners and the command its ``ECOAI_EVENTS`` file, and closes
+them together afterwards, whatever happened.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ecoai.events import ENV, EventTail
+from ecoai.sampler import Listener
+from ecoai.sensors import Sensor
+from ecoai.workload import WorkMeter
+
+if TYPE_CHECKING:
+    from ecoai.models import Report
+    from ecoai.watch.live import LiveLine
+    from ecoai.watch.plot import PowerTrace
+    from ecoai.watch.prometheus import MetricsServer
+    from ecoai.watch.timeline import TimelineWriter
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """What the user asked to watch."""
+
+    timeline: Path | None = None
+    plot: Path | None = None
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    live: bool = False
+    force: bool = False
+    quiet: bool = False
+
+
+class Watch:
+    """The event meter and every view of one ``ecoai profile`` invocation."""
+
+    def __init__(
+        self, options: WatchOptions, sensors: Sequence[Sensor], stream: TextIO = sys.stderr
+    ) -> None:
+        self.options = options
+        self._dir = Path(tempfile.mkdtemp(prefix="ecoai-events-"))
+        self.events_path = self._dir / "events.jsonl"
+        self.events_path.touch()
+        self.work = WorkMeter(EventTail(self.events_path))
+        self.listeners: list[Listener] = []
+        self.timeline: TimelineWriter | None = None
+        self.trace: PowerTrace | None = None
+        self.metrics: MetricsServer | None = None
+        self.live: LiveLine | None = None
+        try:
+            self._open(sensors, stream)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, sensors: Sequence[Sensor], stream: TextIO) -> None:
+        options = self.options
+        if options.timeline is not None:
+            from ecoai.output import check_writable
+            from ecoai.watch.timeline import TimelineWriter, timeline_kind
+
+            timeline_kind(options.timeline)
+            check_writable(str(options.timeline), options.force)
+            self.timeline = TimelineWriter(options.timeline, sensors)
+            self.listeners.append(self.timeline)
+        if options.plot is not None:
+            from ecoai.output import check_writable
+            from ecoai.watch.plot import PowerTrace, check_plot_path
+
+            check_plot_path(options.plot)
+            check_writable(str(options.plot), options.force)
+            self.trace = PowerTrace(sensors)
+            self.listeners.append(self.trace)
+        if options.metrics_port is not None:
+            from ecoai.watch.prometheus import MetricsServer
+
+            self.metrics = MetricsServer(
+                options.metrics_host, options.metrics_port, sensors, self._counts
+            )
+            port = self.metrics.start()
+            if not options.quiet:
+                stream.write(f"ecoai: metrics on http://{options.metrics_host}:{port}/metrics\n")
+                stream.flush()
+            self.listeners.append(self.metrics)
+        if options.live:
+            from ecoai.watch.live import LiveLine
+
+            self.live = LiveLine(stream, sensors, self.work.queries)
+            self.live.start()
+            self.listeners.append(self.live)
+
+    def _counts(self) -> dict[str, int]:
+        record = self.work.record
+        return {
+            "queries": record.queries,
+            "input_tokens": record.input_tokens,
+            "output_tokens": record.output_tokens,
+        }
+
+    def child_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The command's environment: ecoai's, with ``ECOAI_EVENTS`` naming the event file."""
+        return {**(os.environ if base is None else base), ENV: str(self.events_path)}
+
+    def close(self) -> None:
+        """Stop every view (idempotent); the live line is cleared first."""
+        for view in (self.live, self.timeline, self.metrics):
+            if view is not None:
+                view.close()
+        self.live = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def finish(self, report: Report) -> None:
+        """After the report: draw the plot, if asked."""
+        if self.options.plot is None or self.trace is None:
+            return
+        from ecoai.watch.plot import draw
+
+        m = report.measurement
+        title = report.label or (" ".join(m.command)[:80] if m else "ecoai profile")
+        draw(self.options.plot, self.trace, self.work.windows, title)
