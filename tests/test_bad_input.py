@@ -401,3 +401,41 @@ def test_cli_bad_input_is_exit_2_one_line(
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert lines[0].startswith("ecoai: error: ") and len(lines) <= 2, done.stderr
     assert len(lines) == 1 or lines[1].startswith("hint: ")
+
+
+# --- the event file a profiled command appends to (ECOAI_EVENTS) ---------------------------------
+
+EVENT_VALUE = st.one_of(ANY, st.sampled_from(["query", "phase", "start", "end", "prefill", ""]))
+
+
+@st.composite
+def event_lines(draw: st.DrawFn) -> bytes:
+    """A JSON event with random fields and values, random bytes, or a truncated event."""
+    keys = st.sampled_from(["event", "n", "input_tokens", "output_tokens", "t", "name", "edge"])
+    data = draw(st.dictionaries(st.one_of(keys, st.text(max_size=4)), EVENT_VALUE, max_size=5))
+    line = json.dumps(data).encode()
+    return draw(st.sampled_from([line, line[: draw(st.integers(0, len(line)))],
+                                 draw(st.binary(max_size=40)).replace(b"\n", b"")]))  # fmt: skip
+
+
+@TMP
+@given(st.lists(event_lines(), max_size=8), st.integers(1, 64))
+def test_event_file_lines_are_events_or_counted_as_malformed(
+    tmp_path: Path, lines: list[bytes], read_bytes: int
+) -> None:
+    count("event file lines")
+    from ecoai.events import EventTail, PhaseEdge, Query
+
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "events.jsonl"
+    path.write_bytes(b"\n".join(lines))
+    tail = EventTail(path)
+    events = []
+    while batch := tail.read(read_bytes):  # in small reads, as the sampler does
+        events += batch
+    events += tail.finish()
+    assert all(isinstance(e, Query | PhaseEdge) for e in events)
+    assert len(events) + tail.malformed <= len([ln for ln in lines if ln.strip()])
+    assert len(tail.examples) <= 3 and all("\n" not in example for example in tail.examples)
+    for event in events:
+        if isinstance(event, Query):
+            assert event.n >= 0 and event.input_tokens >= 0 and event.output_tokens >= 0
