@@ -79,5 +79,6 @@ def test_real_profile_soak_rss_does_not_grow(tmp_path: Path) -> None:
     growth_kib = after_warm_up[-1] - after_warm_up[0]
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     print(f"soak {soak_s:g} s at 100 Hz: RSS {after_warm_up[0]} -> {after_warm_up[-1]} KiB")
+    print("RSS KiB over time (every 10th):", [kib for _, kib in readings][::10])
     assert growth_kib < 512, readings
     assert report["total"]["it_energy_wh"]["mean"] == pytest.approx(400 * soak_s / 3600, rel=0.05)
