@@ -86,6 +86,14 @@ class LongRun:
     timeline_stride: int
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident set (VmHWM). Not ru_maxrss: after fork and exec, Linux keeps
+    the parent's peak in it. Units: bytes."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
+
+
 def rss_bytes() -> int:
     """Current resident set size, from /proc (no psutil needed). Units: bytes."""
     with open("/proc/self/statm", encoding="ascii") as statm:
@@ -124,7 +132,7 @@ def simulate(days: float = 7.0, interval_s: float = 0.1, trace: bool = False) ->
         ticks=ticks,
         simulated_s=clock.now_s,
         wall_s=wall_s,
-        peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        peak_rss_bytes=peak_rss_bytes(),
         rss_growth_bytes=rss_bytes() - rss_after_warm_up,
         traced_growth_bytes=traced,
         energy_j={name: tally.energy_j for name, tally in sampler.tallies.items()},
