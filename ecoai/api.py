@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ecoai.errors import InputError
 
 if TYPE_CHECKING:
-    from ecoai.models import HostInfo, Param, ParamValue, Report
+    from ecoai.models import Param, ParamValue, Report
     from ecoai.profile import Measured, ProfileRequest, RunRecord
     from ecoai.runner import RunResult
     from ecoai.sensors import Discovery
@@ -106,11 +106,11 @@ class Measure(contextlib.ContextDecorator):
             if self._last is None or self._request is None or self._params is None:
                 raise InputError("no block has been measured yet", "use it in a with block first")
             from ecoai.measurement import build_report
-            from ecoai.profile import Measured
+            from ecoai.profile import Measured, host_info
 
             measured = Measured(self._last.sensors, self._last.baseline_power_w, self._runs)
             self._report = build_report(
-                self._request, measured, self._skipped, _host(), self._params, self._notes
+                self._request, measured, self._skipped, host_info(), self._params, self._notes
             )
         return self._report
 
@@ -222,20 +222,3 @@ def _sync_cuda() -> None:
                 torch.cuda.synchronize(index)
     except Exception:  # a broken CUDA set-up must not break the measured program
         return
-
-
-def _host() -> HostInfo:
-    import platform
-    import socket
-
-    from ecoai.models import HostInfo
-    from ecoai.sensors.cpu_model import read_cpu_facts
-
-    facts = read_cpu_facts()
-    return HostInfo(
-        hostname=socket.gethostname(),
-        platform=platform.platform(),
-        cpu_model=facts.model_name,
-        logical_cpus=facts.logical_cpus,
-        memory_gb=round(facts.memory_gb, 2),
-    )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecoai.errors import InputError
+from ecoai.files import read_user_text
 from ecoai.gates import Gate, gates_from_mapping
 
 
@@ -29,12 +30,9 @@ class GateFile:
 
 def read_gate_file(path: Path) -> GateFile:
     """Parse ``path``; every problem is one InputError naming the file."""
+    text = read_user_text(path, "a gates .toml file (--gates)")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file", "check the path given to --gates") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read ({error})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(
             f"{path}: not valid TOML ({error})", "see `ecoai compare --help`"

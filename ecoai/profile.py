@@ -20,6 +20,9 @@ from ecoai.sensors.gpu_share import GpuShareTracker, process_aware, process_tree
 if TYPE_CHECKING:
     from ecoai.workload import WorkMeter, WorkRecord
 
+if TYPE_CHECKING:
+    from ecoai.models import HostInfo
+
 Scope = Literal["process-tree", "machine"]
 
 
@@ -223,3 +226,23 @@ def baseline_power(start: Mark, end: Mark) -> dict[str, float]:
     if span_s <= 0:
         return {}
     return {name: energy_j / span_s for name, energy_j in start.until(end).items()}
+
+
+def host_info(rank: int | None = None, local_rank: int | None = None) -> HostInfo:
+    """Facts about this machine, read after the run (nothing slow before the child starts)."""
+    import platform
+    import socket
+
+    from ecoai.models import HostInfo
+    from ecoai.sensors.cpu_model import read_cpu_facts
+
+    facts = read_cpu_facts()
+    return HostInfo(
+        hostname=socket.gethostname(),
+        platform=platform.platform(),
+        cpu_model=facts.model_name,
+        logical_cpus=facts.logical_cpus,
+        memory_gb=round(facts.memory_gb, 2),
+        rank=rank,
+        local_rank=local_rank,
+    )

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from ecoai.errors import InputError
+from ecoai.files import read_user_text
 from ecoai.models import SCHEMA_VERSION, Report, non_finite_path
 
 
@@ -38,17 +39,7 @@ def read_report(path: str, stdin: TextIO | None = None) -> Report:
 def _read_text(path: str, stdin: TextIO | None) -> str:
     if path == "-":
         return (stdin or sys.stdin).read()
-    file = Path(path)
-    try:
-        return file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file", "check the path") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory", "give a report file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file", "give a report JSON file") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read ({error.strerror})") from None
+    return read_user_text(Path(path), "a report JSON file")
 
 
 def parse_report(data: Any, name: str) -> Report:

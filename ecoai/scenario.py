@@ -10,13 +10,14 @@ from typing import Any
 
 from ecoai import __version__
 from ecoai.errors import InputError, did_you_mean
+from ecoai.files import read_user_text
 from ecoai.keys import BY_NAME, Key
 from ecoai.models import Param, ParamValue
 
 
 def read_scenario(path: Path) -> dict[str, ParamValue]:
     """Read and validate a scenario file; every error names the file and the key."""
-    text = _read_text(path)
+    text = read_user_text(path, "a scenario .toml file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -30,21 +31,6 @@ def read_scenario(path: Path) -> dict[str, ParamValue]:
             raise InputError(f"{path}: {unknown.message}", unknown.hint)
         values[name] = coerce(BY_NAME[name], raw, where=f"{path}: {name}")
     return values
-
-
-def _read_text(path: Path) -> str:
-    if path.is_dir():
-        raise InputError(f"{path} is a directory, not a scenario file", "give a .toml file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file", "check the path of the scenario") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied", "make the file readable") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text", "save the scenario as UTF-8 TOML") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror}", "check the path") from None
 
 
 def coerce(key: Key, raw: Any, where: str) -> ParamValue:

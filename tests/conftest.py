@@ -69,3 +69,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if CASES:
         paths = ", ".join(f"{name} {n}" for name, n in sorted(CASES.items()))
         terminalreporter.write_line(f"bad-input cases: {sum(CASES.values())} ({paths})")
+
+
+def run_probe(probe: str) -> subprocess.CompletedProcess[str]:
+    """Run Python source ``probe`` in a fresh interpreter on this checkout; fail if it fails."""
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=REPO_ROOT,
+        check=True,
+    )

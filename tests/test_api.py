@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, cli_env
+from conftest import run_probe
 from fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 
 import ecoai
@@ -125,14 +124,7 @@ def test_never_imports_torch_itself(tmp_path: Path) -> None:
         " cif_kg_per_kwh=0.3, wue_site_l_per_kwh=0, wue_source_l_per_kwh=0) as m:\n    pass\n"
         "print('torch' in sys.modules, m.report.kind)\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        cwd=REPO_ROOT,
-        check=True,
-    )
+    run = run_probe(probe)
     assert run.stdout.split() == ["False", "measured"]
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
-from conftest import REPO_ROOT, CliRunner, cli_env
+from conftest import REPO_ROOT, CliRunner, run_probe
 from test_estimate import PAPER_FLAGS
 
 from ecoai import __version__
@@ -48,14 +47,7 @@ def test_startup_imports_nothing_heavy(argv: list[str], allowed: set[str]) -> No
         "    try:\n        main()\n    except SystemExit:\n        pass\n"
         f"print(sorted(m for m in sys.modules if m in {HEAVY!r} and m not in {allowed!r}))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        cwd=REPO_ROOT,
-        check=True,
-    )
+    run = run_probe(probe)
     assert run.stdout.strip() == "[]", run.stdout
 
 

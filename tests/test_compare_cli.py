@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import CliRunner, check_golden
+from conftest import CliRunner, check_golden, run_probe
 from fakes.reports import estimate_report, measured_report
 
 from ecoai.models import Report
@@ -256,10 +256,6 @@ def test_merge_refuses_the_same_gpu(ecoai_cli: CliRunner, tmp_path: Path) -> Non
 
 
 def test_compare_json_imports_nothing_heavy(three: list[str]) -> None:
-    import subprocess
-    import sys
-
-    from conftest import REPO_ROOT, cli_env
 
     heavy = ("torch", "pynvml", "psutil", "numpy", "tomli_w", "rich.table", "rich.console")
     probe = (
@@ -270,14 +266,7 @@ def test_compare_json_imports_nothing_heavy(three: list[str]) -> None:
         "    try:\n        main()\n    except SystemExit:\n        pass\n"
         f"print(sorted(m for m in sys.modules if m in {heavy!r}))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        cwd=REPO_ROOT,
-        check=True,
-    )
+    run = run_probe(probe)
     assert run.stdout.strip() == "[]", run.stdout
 
 

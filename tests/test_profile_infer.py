@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliRunner
+from conftest import CliRunner, run_probe
 
 DATA = Path(__file__).parent / "data"
 PY = sys.executable
@@ -327,9 +327,6 @@ def test_interop_formats_refuse_estimates(ecoai_cli: CliRunner) -> None:
 
 @pytest.mark.parametrize("argv", [["--help"], ["profile", "--help"]])
 def test_help_imports_no_optional_extra(argv: list[str]) -> None:
-    import subprocess
-
-    from conftest import REPO_ROOT, cli_env
 
     probe = (
         "import sys, io, contextlib\n"
@@ -340,12 +337,5 @@ def test_help_imports_no_optional_extra(argv: list[str]) -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('matplotlib', 'prometheus_client', 'torch', 'numpy')))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        cwd=REPO_ROOT,
-        check=True,
-    )
+    run = run_probe(probe)
     assert run.stdout.strip() == "[]"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, cli_env
+from conftest import run_probe
 
 from ecoai import track
 from ecoai.events import EventTail, PhaseEdge, Query
@@ -45,12 +43,5 @@ def test_imports_only_the_standard_library() -> None:
         "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
         "print(sorted(new - set(sys.stdlib_module_names) - {'ecoai'}))"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        cwd=REPO_ROOT,
-        check=True,
-    )
+    run = run_probe(probe)
     assert run.stdout.strip() == "[]"

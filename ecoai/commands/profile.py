@@ -251,7 +251,7 @@ def _measure_and_report(
 ) -> Any:
     from dataclasses import replace
 
-    from ecoai.profile import measure
+    from ecoai.profile import host_info, measure
 
     host: list[HostInfo] = []
 
@@ -389,26 +389,6 @@ def fill_template(path: str, rank: int | None, local_rank: int | None) -> str:
             f"bad output path template {path!r}: {error}",
             "use {host}, {rank}, {local_rank} or {pid}",
         ) from None
-
-
-def host_info(rank: int | None, local_rank: int | None) -> HostInfo:
-    """Facts about this machine, read after the run (nothing slow before the child starts)."""
-    import platform
-    import socket
-
-    from ecoai.models import HostInfo
-    from ecoai.sensors.cpu_model import read_cpu_facts
-
-    facts = read_cpu_facts()
-    return HostInfo(
-        hostname=socket.gethostname(),
-        platform=platform.platform(),
-        cpu_model=facts.model_name,
-        logical_cpus=facts.logical_cpus,
-        memory_gb=round(facts.memory_gb, 2),
-        rank=rank,
-        local_rank=local_rank,
-    )
 
 
 def _run_unmeasured(command: list[str], grace_s: float) -> None:
