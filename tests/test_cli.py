@@ -71,3 +71,21 @@ def test_bash_completion_completes_subcommands_and_flags() -> None:
 
 def test_python_dash_m_runs(ecoai_cli: CliRunner) -> None:
     assert ecoai_cli("estimate", *PAPER_FLAGS, "--json").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("document", "kind"), [("report", "estimate"), ("comparison", "comparison")]
+)
+def test_schema_documents_the_contracts(ecoai_cli: CliRunner, document: str, kind: str) -> None:
+    import json
+
+    run = ecoai_cli("schema", document)
+    assert run.returncode == 0, run.stderr
+    schema = json.loads(run.stdout)
+    assert "schema_version" in schema["properties"]
+    assert kind in json.dumps(schema["properties"]["kind"])
+
+
+def test_schema_of_an_unknown_document(ecoai_cli: CliRunner) -> None:
+    run = ecoai_cli("schema", "graph")
+    assert run.returncode == 2 and "choose report or comparison" in run.stderr
