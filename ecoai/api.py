@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ecoai.errors import InputError
+from ecoai.keys import FOOTPRINT_KEYS
 
 if TYPE_CHECKING:
     from ecoai.models import Param, ParamValue, Report
@@ -32,15 +33,6 @@ if TYPE_CHECKING:
     from ecoai.runner import RunResult
     from ecoai.sensors import Discovery
     from ecoai.workload import WorkMeter
-
-FOOTPRINT_KEYS = (
-    "host",
-    "grid",
-    "pue",
-    "wue_site_l_per_kwh",
-    "wue_source_l_per_kwh",
-    "cif_kg_per_kwh",
-)
 
 
 class Measure(contextlib.ContextDecorator):

@@ -137,3 +137,13 @@ KEYS: tuple[Key, ...] = (
 )
 
 BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
+
+# The keys that turn measured IT energy into facility energy, water and carbon (profile, measure).
+FOOTPRINT_KEYS: tuple[str, ...] = (
+    "host",
+    "grid",
+    "pue",
+    "wue_site_l_per_kwh",
+    "wue_source_l_per_kwh",
+    "cif_kg_per_kwh",
+)

@@ -13,6 +13,7 @@ import typer
 
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.errors import InputError
+from ecoai.keys import FOOTPRINT_KEYS
 
 if TYPE_CHECKING:
     from ecoai.models import HostInfo, Param
@@ -28,14 +29,6 @@ the command's exit status. GPUs through NVML, CPU and DRAM through RAPL, else a 
 The command may report its queries, tokens and phases as JSON lines appended to the file named
 by $ECOAI_EVENTS (from Python: ecoai.track) for per-query, per-token and per-phase figures.
 """
-FOOTPRINT_KEYS = [
-    "host",
-    "grid",
-    "pue",
-    "wue_site_l_per_kwh",
-    "wue_source_l_per_kwh",
-    "cif_kg_per_kwh",
-]
 _PANEL = "Measurement"
 _WATCH = "Watching"
 
@@ -341,8 +334,7 @@ def _footprint_params(values: dict[str, Any], catalog: Catalog) -> dict[str, Par
     from ecoai.resolve import resolve
 
     params = resolve(None, flag_values(values, FOOTPRINT_KEYS), catalog=catalog)
-    keep = {"host", "grid", "pue", "wue_site_l_per_kwh", "wue_source_l_per_kwh", "cif_kg_per_kwh"}
-    return {name: param for name, param in params.items() if name in keep}
+    return {name: param for name, param in params.items() if name in FOOTPRINT_KEYS}
 
 
 def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:

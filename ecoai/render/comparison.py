@@ -59,11 +59,8 @@ def row_title(row: Row) -> str:
 
 def gate_text(gate: GateResult) -> str:
     """One gate verdict on one line, e.g. ``FAIL energy=5% [new]: +10.0% vs max +5.0%``."""
-    if gate.gate == "max_increase":
-        seen = f"{gate.value:+.1f}% vs max {gate.threshold:+.1f}%"
-    else:
-        kind = _KINDS[gate.unit]
-        seen = f"{fmt(gate.value, kind)} vs budget {fmt(gate.threshold, kind)}"
+    value, limit = _seen(gate)
+    seen = f"{value} vs {limit}"
     test = ""
     if gate.test is not None:
         t = gate.test
@@ -77,6 +74,14 @@ def gate_text(gate: GateResult) -> str:
         test = f" ({t.name} {evidence}, {verdict})"
     scope = "" if gate.scope == "per_query" else " total"
     return f"{gate.verdict.upper()} {gate.spec} [{gate.item}{scope}]: {seen}{test}"
+
+
+def _seen(gate: GateResult) -> tuple[str, str]:
+    """The gate's value and its limit as text, e.g. ('+10.0%', 'max +5.0%')."""
+    if gate.gate == "max_increase":
+        return f"{gate.value:+.1f}%", f"max {gate.threshold:+.1f}%"
+    kind = _KINDS[gate.unit]
+    return fmt(gate.value, kind), f"budget {fmt(gate.threshold, kind)}"
 
 
 def summary(comparison: Comparison) -> str:
@@ -157,11 +162,8 @@ def _md_cell(cell: Cell | None, unit: str, is_baseline: bool) -> str:
 
 
 def _md_gate(gate: GateResult) -> str:
-    if gate.gate == "max_increase":
-        seen = f"{gate.value:+.1f}% (max {gate.threshold:+.1f}%)"
-    else:
-        kind = _KINDS[gate.unit]
-        seen = f"{fmt(gate.value, kind)} (budget {fmt(gate.threshold, kind)})"
+    value, limit = _seen(gate)
+    seen = f"{value} ({limit})"
     test = "—"
     if gate.test is not None:
         t = gate.test
