@@ -25,14 +25,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ecoai.errors import InputError
-from ecoai.keys import FOOTPRINT_KEYS
+from ecoai.inputs.keys import FOOTPRINT_KEYS
 
 if TYPE_CHECKING:
+    from ecoai.measurement.runner import RunResult
+    from ecoai.measurement.session import Measured, ProfileRequest, RunRecord
+    from ecoai.measurement.work import WorkMeter
     from ecoai.models import Param, ParamValue, Report
-    from ecoai.profile import Measured, ProfileRequest, RunRecord
-    from ecoai.runner import RunResult
     from ecoai.sensors import Discovery
-    from ecoai.workload import WorkMeter
 
 
 class Measure(contextlib.ContextDecorator):
@@ -97,8 +97,8 @@ class Measure(contextlib.ContextDecorator):
         if self._report is None:
             if self._last is None or self._request is None or self._params is None:
                 raise InputError("no block has been measured yet", "use it in a with block first")
-            from ecoai.measurement import build_report
-            from ecoai.profile import Measured, host_info
+            from ecoai.measurement.report import build_report
+            from ecoai.measurement.session import Measured, host_info
 
             measured = Measured(self._last.sensors, self._last.baseline_power_w, self._runs)
             self._report = build_report(
@@ -108,9 +108,9 @@ class Measure(contextlib.ContextDecorator):
 
     def _prepare(self) -> ProfileRequest:
         if self._request is None:
-            from ecoai.estimate import multipliers_from
-            from ecoai.profile import ProfileRequest
-            from ecoai.resolve import resolve
+            from ecoai.estimation.estimate import multipliers_from
+            from ecoai.inputs.resolve import resolve
+            from ecoai.measurement.session import ProfileRequest
 
             params = resolve(None, dict(self._footprint))
             self._params = {k: v for k, v in params.items() if k in FOOTPRINT_KEYS}
@@ -134,7 +134,7 @@ class Measure(contextlib.ContextDecorator):
         return discover(SensorRequest(backends=parse_backends(self._sensors), gpu_visible=visible))
 
     def _work(self) -> WorkMeter:
-        from ecoai.workload import WorkMeter
+        from ecoai.measurement.work import WorkMeter
 
         return WorkMeter()
 
@@ -173,7 +173,7 @@ class _Run:
         return self._measured, self.found
 
     def _measure(self) -> None:
-        from ecoai.profile import measure
+        from ecoai.measurement.session import measure
 
         try:
             self._measured = measure(self.request, self.found, runner=self._block, work=self.work)
@@ -183,7 +183,7 @@ class _Run:
 
     def _block(self, argv: list[str], grace_s: float, on_start: Callable[[int], None]) -> RunResult:
         from ecoai import track
-        from ecoai.runner import RunResult
+        from ecoai.measurement.runner import RunResult
 
         start_s, cpu0_s = time.monotonic(), time.process_time()
         on_start(os.getpid())

@@ -9,7 +9,8 @@
         track.query(input_tokens=len(request), output_tokens=len(text))
 
 Under ``ecoai profile`` each call appends one line to the file named by ``ECOAI_EVENTS`` (the
-format is in ``ecoai.events``); inside ``with ecoai.measure()`` the block receives it directly.
+format is in ``ecoai.measurement.events``); inside ``with ecoai.measure()`` the block receives it
+directly.
 Otherwise every call does nothing. Writes are single ``os.write`` calls on an ``O_APPEND``
 descriptor: safe from several threads and processes at once.
 """

@@ -24,18 +24,18 @@ from fakes.reports import estimate_report, measured_report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecoai.compare import Item, compare
+from ecoai.comparison.compare import Item, compare
+from ecoai.comparison.gate_file import read_gate_file
+from ecoai.comparison.gates import parse_gates
+from ecoai.comparison.report_files import read_report
+from ecoai.comparison.variation import variations
 from ecoai.errors import EcoaiError, format_error
-from ecoai.estimate import estimate
-from ecoai.gate_file import read_gate_file
-from ecoai.gates import parse_gates
-from ecoai.keys import BY_NAME
-from ecoai.output import Format
-from ecoai.profiles import built_in_dir, load_catalog
+from ecoai.estimation.estimate import estimate
+from ecoai.inputs.catalog import built_in_dir, load_catalog
+from ecoai.inputs.keys import BY_NAME
+from ecoai.inputs.resolve import resolve
+from ecoai.render import Format
 from ecoai.render.comparison import render_comparison, summary
-from ecoai.reports import read_report
-from ecoai.resolve import resolve
-from ecoai.variation import variations
 
 TMP = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -424,7 +424,7 @@ def test_event_file_lines_are_events_or_counted_as_malformed(
     tmp_path: Path, lines: list[bytes], read_bytes: int
 ) -> None:
     count("event file lines")
-    from ecoai.events import EventTail, PhaseEdge, Query
+    from ecoai.measurement.events import EventTail, PhaseEdge, Query
 
     path = Path(tempfile.mkdtemp(dir=tmp_path)) / "events.jsonl"
     path.write_bytes(b"\n".join(lines))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from fakes.reports import estimate_report, measured_report
 
-from ecoai.compare import Item, compare, pick_baseline, unique_labels
-from ecoai.comparison import Comparison, Row
+from ecoai.comparison.compare import Item, compare, pick_baseline, unique_labels
+from ecoai.comparison.gates import parse_gates
+from ecoai.comparison.model import Comparison, Row
 from ecoai.errors import InputError
-from ecoai.gates import parse_gates
 
 
 def _row(comparison: Comparison, metric: str, scope: str = "per_query") -> Row:

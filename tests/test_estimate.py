@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import CliRunner
 
-from ecoai.estimate import estimate
-from ecoai.resolve import resolve
+from ecoai.estimation.estimate import estimate
+from ecoai.inputs.resolve import resolve
 
 PAPER_FLAGS = [
     "--output-tokens",

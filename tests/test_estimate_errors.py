@@ -11,8 +11,8 @@ from conftest import CliRunner
 from test_estimate import PAPER_FLAGS
 
 from ecoai.errors import InputError, ReportWriteError
-from ecoai.output import write_text
-from ecoai.scenario import read_scenario
+from ecoai.files import write_text
+from ecoai.inputs.scenario import read_scenario
 
 
 def without(flag: str) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT
 
-from ecoai.events import MAX_LINE_BYTES, EventTail, PhaseEdge, Query, parse_line
+from ecoai.measurement.events import MAX_LINE_BYTES, EventTail, PhaseEdge, Query, parse_line
 
 
 def test_well_formed_lines() -> None:

@@ -28,11 +28,11 @@ from fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 
 from ecoai import cli
 from ecoai.footprint import Multipliers
-from ecoai.measurement import build_report
+from ecoai.measurement.report import build_report
+from ecoai.measurement.runner import RunResult
+from ecoai.measurement.sampler import Sampler
+from ecoai.measurement.session import ProfileRequest, measure
 from ecoai.models import HostInfo
-from ecoai.profile import ProfileRequest, measure
-from ecoai.runner import RunResult
-from ecoai.sampler import Sampler
 from ecoai.sensors import Discovery, Reading
 from ecoai.sensors.nvml import open_nvml
 from ecoai.sensors.rapl import open_rapl
@@ -243,7 +243,7 @@ def test_report_write_failure_keeps_the_exit_status_and_the_old_report(
         raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr(
-        f"ecoai.output.{'os.replace' if where == 'replace' else 'tempfile.mkstemp'}", fail
+        f"ecoai.files.{'os.replace' if where == 'replace' else 'tempfile.mkstemp'}", fail
     )
     assert profile_in_process("-o", "r.json", "--force") == 3
     err = capsys.readouterr().err

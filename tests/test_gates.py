@@ -6,8 +6,8 @@ import random
 
 import pytest
 
+from ecoai.comparison.gates import Sample, gates_from_mapping, judge, parse_gates
 from ecoai.errors import InputError
-from ecoai.gates import Sample, gates_from_mapping, judge, parse_gates
 
 
 def test_parse_max_increase() -> None:

@@ -49,7 +49,7 @@ def test_installed_wheel_finds_built_in_profiles(tmp_path: Path) -> None:
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECOAI_")}
     env |= {"PYTHONPATH": str(site), "XDG_CONFIG_HOME": str(tmp_path / "no-config")}
-    where = run([sys.executable, "-c", "import ecoai.profiles as p; print(p.built_in_dir())"],
+    where = run([sys.executable, "-c", "import ecoai.inputs.catalog as p; print(p.built_in_dir())"],
                 cwd=elsewhere, env=env)  # fmt: skip
     assert Path(where.strip()) == site / "ecoai" / "_profiles"
     out = run([sys.executable, "-m", "ecoai", "profiles", "list", "models", "--json"],

@@ -11,14 +11,13 @@ from conftest import check_golden
 from fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 from test_profile import FACTORS, HOST, Energy, FakeRunner
 
-from ecoai.measurement import build_report
+from ecoai.measurement.report import build_report
+from ecoai.measurement.session import ProfileRequest, measure
+from ecoai.measurement.work import WorkMeter
 from ecoai.models import Param, Report, Source
-from ecoai.output import Format
-from ecoai.profile import ProfileRequest, measure
-from ecoai.render import render
+from ecoai.render import Format, render
 from ecoai.render.interop import CODECARBON_COLUMNS
 from ecoai.sensors import Discovery
-from ecoai.workload import WorkMeter
 
 
 class ReportingRunner(FakeRunner):

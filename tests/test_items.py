@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fakes.reports import estimate_report
 
-from ecoai import items
+from ecoai.comparison import items
 from ecoai.errors import InputError
 
 

@@ -17,7 +17,7 @@ import pytest
 from benchmarks.bench_longrun import COUNTER_W, DAY_S, FAIL_EVERY, POWER_W, LongRun, simulate
 from conftest import cli_env
 
-from ecoai.sampler import MAX_GAPS
+from ecoai.measurement.sampler import MAX_GAPS
 
 KIB = 1024
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from fakes.reports import EASY, estimate_report, measured_report
 
+from ecoai.comparison.merge import Part, devices_of, merge
 from ecoai.errors import InputError
 from ecoai.footprint import Multipliers
-from ecoai.merge import Part, devices_of, merge
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 # A second site: cleaner grid, more water per kWh.

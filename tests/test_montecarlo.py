@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from ecoai.montecarlo import draw_pairs, interpolate, normal_cdf, running_max
+from ecoai.estimation.montecarlo import draw_pairs, interpolate, normal_cdf, running_max
 
 LEVELS = [0.05, 0.25, 0.5, 0.75, 0.95]
 TTFT = [0.51, 0.59, 0.69, 0.73, 0.96]

@@ -10,9 +10,9 @@ import pytest
 from conftest import CliRunner
 
 from ecoai import footprint, units
+from ecoai.estimation.montecarlo import draw_pairs
+from ecoai.inputs.catalog import load_catalog, preset_layer
 from ecoai.models import Param
-from ecoai.montecarlo import draw_pairs
-from ecoai.profiles import load_catalog, preset_layer
 
 EXAMPLES = tomllib.loads((Path(__file__).parent / "data" / "jegham_v6_examples.toml").read_text())
 REFERENCE = Path(__file__).resolve().parents[2] / "shared/reference/jegham_v6_inputs.toml"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ecoai.errors import InputError, ProfileError
+from ecoai.inputs.catalog import Catalog, load_catalog, preset_layer
 from ecoai.models import Param
-from ecoai.profiles import Catalog, load_catalog, preset_layer
 
 DATA = Path(__file__).parent / "data" / "profiles"
 

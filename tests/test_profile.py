@@ -9,10 +9,10 @@ from fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 
 from ecoai import units
 from ecoai.footprint import Multipliers, footprint_point
-from ecoai.measurement import attributed_j, build_report, cpu_share, first_failure
+from ecoai.measurement.report import attributed_j, build_report, cpu_share, first_failure
+from ecoai.measurement.runner import RunResult
+from ecoai.measurement.session import Measured, ProfileRequest, measure
 from ecoai.models import HostInfo
-from ecoai.profile import Measured, ProfileRequest, measure
-from ecoai.runner import RunResult
 from ecoai.sensors import Discovery, Reading
 
 FACTORS = Multipliers(
@@ -188,7 +188,7 @@ def test_a_shared_gpu_is_attributed_by_the_tree_share_of_sm_utilisation() -> Non
 
 @pytest.mark.usefixtures("no_thread_leak")
 def test_listeners_and_on_start_hooks_see_the_run() -> None:
-    from ecoai.sampler import Sample
+    from ecoai.measurement.sampler import Sample
 
     seen: list[Sample] = []
     pids: list[int] = []

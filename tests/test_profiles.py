@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ecoai.errors import ProfileError
-from ecoai.profile_schema import PROMPT_CLASSES
-from ecoai.profiles import Catalog, built_in_dir, load_catalog, user_config_dir
+from ecoai.inputs.catalog import Catalog, built_in_dir, load_catalog, user_config_dir
+from ecoai.inputs.catalog_schema import PROMPT_CLASSES
 
 DATA = Path(__file__).parent / "data" / "profiles"
 PAPER_MODELS = [
@@ -192,7 +192,7 @@ def test_built_in_models_match_the_papers_inputs(catalog: Catalog) -> None:
     reference = Path(__file__).resolve().parents[2] / "shared/reference/jegham_v6_inputs.toml"
     if not reference.exists():
         pytest.skip(f"{reference} not present")
-    from ecoai.profiles import preset_layer
+    from ecoai.inputs.catalog import preset_layer
 
     cases = tomllib.loads(reference.read_text())["cases"]
     assert len(cases) == 87

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from ecoai import footprint
 from ecoai.errors import EcoaiError
-from ecoai.estimate import estimate
+from ecoai.estimation.estimate import estimate
 from ecoai.footprint import Multipliers
-from ecoai.keys import BY_NAME
-from ecoai.resolve import resolve
-from ecoai.scenario import read_scenario
+from ecoai.inputs.keys import BY_NAME
+from ecoai.inputs.resolve import resolve
+from ecoai.inputs.scenario import read_scenario
 
 positive = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False)
 fraction = st.floats(min_value=0.0, max_value=1.0)

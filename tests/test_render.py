@@ -12,11 +12,10 @@ from conftest import check_golden
 from test_estimate import FLAG_VALUES
 
 from ecoai.errors import InputError
-from ecoai.estimate import estimate
+from ecoai.estimation.estimate import estimate
+from ecoai.inputs.resolve import resolve
 from ecoai.models import Report
-from ecoai.output import Format
-from ecoai.render import render
-from ecoai.resolve import resolve
+from ecoai.render import Format, render
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ecoai.runner import exit_status, run
+from ecoai.measurement.runner import exit_status, run
 
 DATA = Path(__file__).parent / "data"
 PY = sys.executable
@@ -124,7 +124,7 @@ class FakeChild:
 def test_sigint_is_forwarded_only_when_the_terminal_did_not_send_it_to_the_child(
     monkeypatch: pytest.MonkeyPatch, foreground: bool, sent: list[int]
 ) -> None:
-    from ecoai import runner
+    from ecoai.measurement import runner
 
     monkeypatch.setattr(runner, "_terminal_foreground", lambda: foreground)
     child = FakeChild()
@@ -135,7 +135,7 @@ def test_sigint_is_forwarded_only_when_the_terminal_did_not_send_it_to_the_child
 
 
 def test_sigterm_is_always_forwarded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ecoai import runner
+    from ecoai.measurement import runner
 
     monkeypatch.setattr(runner, "_terminal_foreground", lambda: True)
     child = FakeChild()

@@ -8,7 +8,7 @@ import pytest
 from fakes.clock import FakeClock
 from fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 
-from ecoai.sampler import Sample, Sampler, Tally, Timeline
+from ecoai.measurement.sampler import Sample, Sampler, Tally, Timeline
 from ecoai.sensors import Reading
 
 

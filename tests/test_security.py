@@ -10,9 +10,9 @@ import pytest
 from conftest import CliRunner
 
 from ecoai.errors import EcoaiError
-from ecoai.profile_schema import SCHEMAS
-from ecoai.profiles import load_catalog
-from ecoai.resolve import resolve
+from ecoai.inputs.catalog import load_catalog
+from ecoai.inputs.catalog_schema import SCHEMAS
+from ecoai.inputs.resolve import resolve
 
 PY = sys.executable
 FLAGS = ["--pue", "1.2", "--wue-site", "0.5", "--wue-source", "3", "--cif", "0.4"]

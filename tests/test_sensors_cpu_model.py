@@ -103,7 +103,7 @@ def test_cpu_facts_from_cpuinfo(tmp_path: Path) -> None:
 
 def test_built_in_cpu_profiles_are_found_by_model_name() -> None:
     from ecoai.commands.profile import tdp_lookup
-    from ecoai.profiles import load_catalog
+    from ecoai.inputs.catalog import load_catalog
 
     lookup = tdp_lookup(load_catalog())
     assert lookup("AMD EPYC 7742 64-Core Processor") == (225.0, "epyc-7742")

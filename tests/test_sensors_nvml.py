@@ -10,7 +10,7 @@ import pytest
 from fakes.clock import FakeClock
 from fakes.nvml import FAKED_NAMES, FakeGpu, FakeNvml
 
-from ecoai.sensors.gpu_share import GpuShareTracker
+from ecoai.measurement.gpu_share import GpuShareTracker
 from ecoai.sensors.nvml import open_nvml, select_devices
 
 
@@ -27,7 +27,8 @@ def test_every_nvml_name_the_code_calls_is_faked() -> None:
     import ast
     import inspect
 
-    from ecoai.sensors import gpu_share, nvml
+    from ecoai.measurement import gpu_share
+    from ecoai.sensors import nvml
 
     used = set()
     for module in (nvml, gpu_share):

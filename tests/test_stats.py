@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from ecoai import stats
+from ecoai.comparison import stats
 
 
 @pytest.mark.parametrize("t", [-3.0, -0.2, 0.0, 0.5, 2.0, 10.0])

@@ -9,7 +9,7 @@ import pytest
 from conftest import run_probe
 
 from ecoai import track
-from ecoai.events import EventTail, PhaseEdge, Query
+from ecoai.measurement.events import EventTail, PhaseEdge, Query
 
 
 def test_does_nothing_when_not_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

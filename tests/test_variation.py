@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ecoai.comparison.variation import variations
 from ecoai.errors import InputError
-from ecoai.variation import variations
 
 
 def test_cartesian_product_with_labels() -> None:

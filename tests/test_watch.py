@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ecoai.errors import InputError
+from ecoai.measurement.sampler import Sample
 from ecoai.render.sparkline import power_line, sparkline
-from ecoai.sampler import Sample
 from ecoai.sensors import Reading
 from ecoai.watch.plot import check_plot_path
 from ecoai.watch.prometheus import MetricsServer

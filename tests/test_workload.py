@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ecoai.sampler import Mark, Sample
-from ecoai.workload import WorkMeter
+from ecoai.measurement.sampler import Mark, Sample
+from ecoai.measurement.work import WorkMeter
 
 POWER_W = {"gpu0": 100.0, "cpu": 20.0}
 

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
-from ecoai.keys import KEYS
+from ecoai.inputs.keys import KEYS
 
 HELP = """Compare reports, scenario files and presets against a baseline; gate CI on the result.
 
@@ -86,10 +86,11 @@ def compare_command(
     **scenario_values: Any,
 ) -> None:
     from ecoai import __version__
-    from ecoai.compare import compare, pick_baseline
+    from ecoai.comparison.compare import compare, pick_baseline
+    from ecoai.comparison.items import load_items
     from ecoai.errors import ExitStatus
-    from ecoai.items import load_items
-    from ecoai.output import Format, check_writable, choose_format, write_text
+    from ecoai.files import check_writable, write_text
+    from ecoai.render import Format, choose_format
     from ecoai.render.comparison import render_comparison, summary
 
     fmt = choose_format(format_name, json_output, output)
@@ -131,12 +132,12 @@ def _gates(
     test: str | None,
 ) -> tuple[list[Any], float, Any]:
     """All gates from the flags and the file; the flags' confidence and test win over the file's."""
+    from ecoai.comparison.gates import Gate, parse_gates
     from ecoai.errors import InputError
-    from ecoai.gates import Gate, parse_gates
 
     gates: list[Gate] = []
     if gates_file is not None:
-        from ecoai.gate_file import read_gate_file
+        from ecoai.comparison.gate_file import read_gate_file
 
         found = read_gate_file(gates_file)
         gates += found.gates

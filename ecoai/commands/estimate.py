@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
-from ecoai.keys import KEYS
+from ecoai.inputs.keys import KEYS
 
 HELP = """Estimate the energy, water and carbon of AI queries or jobs.
 
@@ -44,10 +44,10 @@ def estimate_command(
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **scenario_values: Any,
 ) -> None:
-    from ecoai.estimate import estimate
-    from ecoai.output import check_writable, choose_format, write_text
-    from ecoai.render import render
-    from ecoai.resolve import resolve
+    from ecoai.estimation.estimate import estimate
+    from ecoai.files import check_writable, write_text
+    from ecoai.inputs.resolve import resolve
+    from ecoai.render import choose_format, render
 
     fmt = choose_format(format_name, json_output, output)
     destination = output or "-"
@@ -61,7 +61,7 @@ def estimate_command(
     )
     report = estimate(params)
     if save_scenario is not None:
-        from ecoai.scenario import scenario_toml
+        from ecoai.inputs.scenario import scenario_toml
 
         write_text(str(save_scenario), scenario_toml(params))
     color = destination == "-" and sys.stdout.isatty()

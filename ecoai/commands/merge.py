@@ -38,11 +38,11 @@ def merge_command(
     debug: bool = typer.Option(False, "--debug", hidden=True),
 ) -> None:
     from ecoai import __version__
+    from ecoai.comparison.merge import Part, merge
+    from ecoai.comparison.report_files import read_report
     from ecoai.errors import InputError
-    from ecoai.merge import Part, merge
-    from ecoai.output import check_writable, choose_format, write_text
-    from ecoai.render import render
-    from ecoai.reports import read_report
+    from ecoai.files import check_writable, write_text
+    from ecoai.render import choose_format, render
 
     fmt = choose_format(format_name, json_output, output)
     destination = output or "-"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ecoai.errors import InputError
-from ecoai.keys import BY_NAME, Key
+from ecoai.inputs.keys import BY_NAME, Key
 
 if TYPE_CHECKING:
     from ecoai.models import ParamValue

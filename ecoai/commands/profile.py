@@ -13,12 +13,12 @@ import typer
 
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.errors import InputError
-from ecoai.keys import FOOTPRINT_KEYS
+from ecoai.inputs.keys import FOOTPRINT_KEYS
 
 if TYPE_CHECKING:
+    from ecoai.inputs.catalog import Catalog
+    from ecoai.measurement.session import ProfileRequest
     from ecoai.models import HostInfo, Param
-    from ecoai.profile import ProfileRequest
-    from ecoai.profiles import Catalog
     from ecoai.watch import Watch
 
 HELP = """Run COMMAND and measure the energy, water and carbon it draws.
@@ -170,7 +170,8 @@ def profile_command(
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **footprint_values: Any,
 ) -> None:
-    from ecoai.output import check_writable, choose_format
+    from ecoai.files import check_writable
+    from ecoai.render import choose_format
     from ecoai.sensors import SensorRequest, discover, parse_backends
 
     rank, local_rank = ranks(dict(os.environ))
@@ -183,7 +184,7 @@ def profile_command(
     fmt = choose_format(format_name, json_output, destination)
     if scope not in ("process-tree", "machine"):
         raise InputError(f"unknown scope {scope!r}", "choose process-tree or machine")
-    from ecoai.profiles import load_catalog
+    from ecoai.inputs.catalog import load_catalog
 
     catalog = load_catalog(tuple(profiles_dir or ()))  # once, for the footprint and the CPU TDP
     params = _footprint_params(footprint_values, catalog)
@@ -244,14 +245,14 @@ def _measure_and_report(
 ) -> Any:
     from dataclasses import replace
 
-    from ecoai.profile import host_info, measure
+    from ecoai.measurement.session import host_info, measure
 
     host: list[HostInfo] = []
 
     def prepare(pid: int) -> None:
         """While the command runs: load what the report needs, so less is left after it."""
         if not host:
-            import ecoai.measurement
+            import ecoai.measurement.report
             import ecoai.render.table  # noqa: F401
 
             host.append(host_info(rank, local_rank))
@@ -269,7 +270,7 @@ def _measure_and_report(
     for run in measured.runs:
         if run.result.error:
             print(f"ecoai: error: {run.result.error}", file=sys.stderr)
-    from ecoai.measurement import build_report
+    from ecoai.measurement.report import build_report
 
     skipped = [(skip.name, skip.reason) for skip in found.skipped]
     facts = host[0] if host else host_info(rank, local_rank)
@@ -287,8 +288,8 @@ def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
     full, read-only) is an error line, not a new exit status: the command's status is kept,
     and the summary is shown even with --quiet so the figures are not lost."""
     from ecoai.errors import ReportWriteError, format_error
-    from ecoai.output import Format, write_text
-    from ecoai.render import render
+    from ecoai.files import write_text
+    from ecoai.render import Format, render
 
     if destination is not None:
         try:
@@ -314,8 +315,8 @@ def _request(
     grace_s: float,
     label: str | None,
 ) -> ProfileRequest:
-    from ecoai.estimate import multipliers_from
-    from ecoai.profile import ProfileRequest
+    from ecoai.estimation.estimate import multipliers_from
+    from ecoai.measurement.session import ProfileRequest
 
     return ProfileRequest(
         command=command,
@@ -331,7 +332,7 @@ def _request(
 
 
 def _footprint_params(values: dict[str, Any], catalog: Catalog) -> dict[str, Param]:
-    from ecoai.resolve import resolve
+    from ecoai.inputs.resolve import resolve
 
     params = resolve(None, flag_values(values, FOOTPRINT_KEYS), catalog=catalog)
     return {name: param for name, param in params.items() if name in FOOTPRINT_KEYS}
@@ -341,7 +342,7 @@ def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:
     """Look a CPU model name up in the profiles' CPUs (profiles/cpus.toml and overlays)."""
 
     def lookup(model_name: str) -> tuple[float, str] | None:
-        from ecoai.profile_schema import CpuEntry
+        from ecoai.inputs.catalog_schema import CpuEntry
         from ecoai.sensors.cpu_model import match_cpu
 
         entries = catalog.entries("cpus")
@@ -384,7 +385,7 @@ def fill_template(path: str, rank: int | None, local_rank: int | None) -> str:
 
 
 def _run_unmeasured(command: list[str], grace_s: float) -> None:
-    from ecoai.runner import run
+    from ecoai.measurement.runner import run
 
     result = run(command, grace_s=grace_s)
     if result.error:

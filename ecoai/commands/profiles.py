@@ -34,9 +34,9 @@ def list_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List preset ids with a one-line summary, where each comes from (built-in or user)."""
-    from ecoai.profile_schema import SCHEMAS
-    from ecoai.profile_view import summary
-    from ecoai.profiles import kind_of, load_catalog
+    from ecoai.inputs.catalog import kind_of, load_catalog
+    from ecoai.inputs.catalog_schema import SCHEMAS
+    from ecoai.render.catalog import summary
 
     catalog = load_catalog(profiles or ())
     kinds = [kind_of(kind)] if kind else list(SCHEMAS)
@@ -60,8 +60,8 @@ def show_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show every field of one preset, with its sources and origin."""
-    from ecoai.profile_view import detail_rows, find_any
-    from ecoai.profiles import load_catalog
+    from ecoai.inputs.catalog import load_catalog
+    from ecoai.render.catalog import detail_rows, find_any
 
     found_kind, entry = find_any(load_catalog(profiles or ()), id, kind)
     if as_json:

@@ -20,7 +20,7 @@ def schema_command(
 
         schema = Report.model_json_schema()
     elif document == "comparison":
-        from ecoai.comparison import Comparison
+        from ecoai.comparison.model import Comparison
 
         schema = Comparison.model_json_schema()
     else:

@@ -1,35 +1,85 @@
-"""Renderers: pure functions from a Report to a string, one per output format."""
+"""Renderers: pure functions from a Report to a string, one per output format.
+
+Holds the ``Format`` enum beside its dispatch, so a new format is one member here plus one
+module in this folder. Renderers never open files or print; they may import the vocabulary
+(``ecoai.models``, ``ecoai.units``, ``ecoai.metrics``) and rich, never the CLI or the edges.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import assert_never
+
+from ecoai.errors import InputError
 from ecoai.models import Report
-from ecoai.output import Format
+
+
+class Format(StrEnum):
+    """Output formats; every member has a renderer (tested)."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+    CODECARBON_CSV = "codecarbon-csv"
+    MODEL_CARD = "model-card"
+
+
+_EXTENSIONS = {
+    ".json": Format.JSON,
+    ".md": Format.MARKDOWN,
+    ".csv": Format.CSV,
+    ".txt": Format.TABLE,
+}
+
+
+def choose_format(requested: str | None, json_flag: bool, output: str | None) -> Format:
+    """Pick the format: --json, then --format, then the output file's extension, then table."""
+    if json_flag:
+        return Format.JSON
+    if requested:
+        try:
+            return Format(requested)
+        except ValueError:
+            choices = ", ".join(f.value for f in Format)
+            raise InputError(f"unknown format {requested!r}", f"choose one of: {choices}") from None
+    if output and output != "-":
+        return _EXTENSIONS.get(Path(output).suffix.lower(), Format.JSON)
+    return Format.TABLE
 
 
 def render(
     report: Report, fmt: Format, *, width: int = 100, color: bool = False, explain: bool = False
 ) -> str:
-    """Render ``report`` in ``fmt``; never opens files or prints."""
-    if fmt is Format.JSON:
-        from ecoai.render.json import render_json
+    """Render ``report`` in ``fmt``; never opens files or prints.
 
-        return render_json(report)
-    if fmt is Format.MARKDOWN:
-        from ecoai.render.markdown import render_markdown
+    Every member of ``Format`` is handled (``assert_never`` makes mypy prove it).
+    """
+    match fmt:
+        case Format.JSON:
+            from ecoai.render.json import render_json
 
-        return render_markdown(report, explain=explain)
-    if fmt is Format.CSV:
-        from ecoai.render.csv import render_csv
+            return render_json(report)
+        case Format.MARKDOWN:
+            from ecoai.render.markdown import render_markdown
 
-        return render_csv(report)
-    if fmt is Format.CODECARBON_CSV:
-        from ecoai.render.interop import render_codecarbon_csv
+            return render_markdown(report, explain=explain)
+        case Format.CSV:
+            from ecoai.render.csv import render_csv
 
-        return render_codecarbon_csv(report)
-    if fmt is Format.MODEL_CARD:
-        from ecoai.render.interop import render_model_card
+            return render_csv(report)
+        case Format.CODECARBON_CSV:
+            from ecoai.render.interop import render_codecarbon_csv
 
-        return render_model_card(report)
-    from ecoai.render.table import render_table
+            return render_codecarbon_csv(report)
+        case Format.MODEL_CARD:
+            from ecoai.render.interop import render_model_card
 
-    return render_table(report, width=width, color=color, explain=explain)
+            return render_model_card(report)
+        case Format.TABLE:
+            from ecoai.render.table import render_table
+
+            return render_table(report, width=width, color=color, explain=explain)
+        case _:
+            assert_never(fmt)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from ecoai.comparison import Cell, Comparison, GateResult, Row
-from ecoai.output import Format
+from ecoai.comparison.model import Cell, Comparison, GateResult, Row
+from ecoai.render import Format
 from ecoai.render.quantity import fmt
 
 _SCOPE_TEXT = {"per_query": "per query", "total": "total"}

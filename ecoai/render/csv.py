@@ -17,7 +17,7 @@ def render_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    from ecoai.render.workload import workload_scopes
+    from ecoai.render.per_unit import workload_scopes
 
     for scope, _heading, footprint in [*scopes_present(report), *workload_scopes(report)]:
         for _label, path, kind in METRICS:

@@ -18,7 +18,7 @@ def render_markdown(report: Report, *, explain: bool = False) -> str:
             cells = [label.strip(), fmt(stat.mean, kind), fmt_range(stat, kind) or "—"]
             cells += [fmt(o[index][2].mean, kind) for o in others if index < len(o)]
             lines.append(_row(cells))
-    from ecoai.render.workload import workload_markdown
+    from ecoai.render.per_unit import workload_markdown
 
     lines += workload_markdown(report)
     lines += ["", "| input | value | source |", "| --- | --- | --- |"]

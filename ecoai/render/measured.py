@@ -21,8 +21,8 @@ def measured_section(report: Report) -> str:
     lines += [f"  assumption ({s.name}): {a}" for s in m.sensors for a in s.assumptions]
     lines += [f"  skipped {skip.name}: {skip.reason}" for skip in m.skipped]
     lines.append(_sampling(m, run))
+    from ecoai.render.per_unit import workload_section
     from ecoai.render.sparkline import power_line
-    from ecoai.render.workload import workload_section
 
     lines += [text for text in (power_line(run.timeline), workload_section(report)) if text]
     return "\n".join(lines)

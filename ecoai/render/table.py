@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ecoai.equivalence import equivalences
 from ecoai.models import Report
+from ecoai.render.equivalence import equivalences
 from ecoai.render.quantity import assumptions, fmt, fmt_range, rows, scopes_present
 
 if TYPE_CHECKING:

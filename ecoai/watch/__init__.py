@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ecoai.events import ENV, EventTail
-from ecoai.sampler import Listener
+from ecoai.measurement.events import ENV, EventTail
+from ecoai.measurement.sampler import Listener
+from ecoai.measurement.work import WorkMeter
 from ecoai.sensors import Sensor
-from ecoai.workload import WorkMeter
 
 if TYPE_CHECKING:
     from ecoai.models import Report
@@ -67,7 +67,7 @@ class Watch:
     def _open(self, sensors: Sequence[Sensor], stream: TextIO) -> None:
         options = self.options
         if options.timeline is not None:
-            from ecoai.output import check_writable
+            from ecoai.files import check_writable
             from ecoai.watch.timeline import TimelineWriter, timeline_kind
 
             timeline_kind(options.timeline)
@@ -75,7 +75,7 @@ class Watch:
             self.timeline = TimelineWriter(options.timeline, sensors)
             self.listeners.append(self.timeline)
         if options.plot is not None:
-            from ecoai.output import check_writable
+            from ecoai.files import check_writable
             from ecoai.watch.plot import PowerTrace, check_plot_path
 
             check_plot_path(options.plot)

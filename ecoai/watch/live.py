@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
-from ecoai.sampler import Sample
+from ecoai.measurement.sampler import Sample
 from ecoai.sensors import Sensor
 
 _COMPONENTS = ("gpu", "cpu", "dram")

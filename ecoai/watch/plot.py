@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecoai.errors import InputError, ReportWriteError
-from ecoai.sampler import Sample
+from ecoai.measurement.sampler import Sample
 from ecoai.sensors import Sensor
 
 SUFFIXES = (".png", ".svg")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ecoai.errors import InputError
-from ecoai.sampler import Sample
+from ecoai.measurement.sampler import Sample
 from ecoai.sensors import Sensor
 
 INSTALL_HINT = "pip install 'ecoai[metrics]' (or pip install prometheus-client)"

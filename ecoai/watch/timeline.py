@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ecoai.errors import InputError, ReportWriteError
-from ecoai.sampler import Sample
+from ecoai.measurement.sampler import Sample
 from ecoai.sensors import Sensor
 
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")

@@ -15,9 +15,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from ecoai.events import EventTail  # noqa: E402
-from ecoai.sampler import Mark, Sample  # noqa: E402
-from ecoai.workload import WorkMeter  # noqa: E402
+from ecoai.measurement.events import EventTail  # noqa: E402
+from ecoai.measurement.sampler import Mark, Sample  # noqa: E402
+from ecoai.measurement.work import WorkMeter  # noqa: E402
 
 TARGET_LINES_PER_S = 3_000 / 0.05  # 1,000 queries/s x 3 lines within 5% of a core
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ecoai.sampler import MAX_GAPS, Sampler, Timeline
+from ecoai.measurement.sampler import MAX_GAPS, Sampler, Timeline
 from ecoai.sensors import Reading
 
 COUNTER_W = 300.0

@@ -14,10 +14,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ecoai import footprint
-from ecoai.estimate import estimate
-from ecoai.montecarlo import draw_pairs
-from ecoai.profiles import load_catalog, preset_layer
-from ecoai.resolve import resolve
+from ecoai.estimation.estimate import estimate
+from ecoai.estimation.montecarlo import draw_pairs
+from ecoai.inputs.catalog import load_catalog, preset_layer
+from ecoai.inputs.resolve import resolve
 
 SAMPLES = 10_000
 TTFT_S = [0.54, 0.63, 0.74, 0.82, 1.23]  # gpt-4.1-nano, long (profiles/models.toml)

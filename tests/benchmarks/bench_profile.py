@@ -63,7 +63,7 @@ def workload_ratio(
 def sampler_ms_per_s(interval_s: float, duration_s: float = 10.0) -> tuple[int, float]:
     """(sensors, sampler CPU ms per wall second) with this machine's sensors."""
     sys.path.insert(0, str(REPO))
-    from ecoai.sampler import Sampler
+    from ecoai.measurement.sampler import Sampler
     from ecoai.sensors import SensorRequest, discover
 
     found = discover(SensorRequest())

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ecoai.sampler import Sample
+from ecoai.measurement.sampler import Sample
 
 
 class ProcessAwareSensor(Protocol):

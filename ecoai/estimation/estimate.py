@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from ecoai import __version__, footprint, units
 from ecoai.errors import InputError
 from ecoai.footprint import Multipliers
+from ecoai.inputs.resolve import value
 from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
-from ecoai.resolve import value
 
 
 def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report:
-    """Estimate the footprint described by ``params`` (see ``ecoai.resolve.resolve``)."""
+    """Estimate the footprint described by ``params`` (see ``ecoai.inputs.resolve.resolve``)."""
     factors = multipliers_from(params)
     if "it_energy_wh" in params or "facility_energy_wh" in params:
         per_query, method, intermediate = _direct(params, factors)
@@ -106,7 +106,7 @@ def _has_quantiles(params: Mapping[str, Param]) -> bool:
 def _monte_carlo(
     params: Mapping[str, Param], factors: Multipliers
 ) -> tuple[Footprint, Method, dict[str, float]]:
-    from ecoai.montecarlo import draw_pairs
+    from ecoai.estimation.montecarlo import draw_pairs
 
     samples, seed, rho = (
         int(value(params, "samples")),

@@ -1,6 +1,6 @@
 """Measure a command: discover -> baseline -> sample -> run -> integrate -> footprint -> Report.
 
-``measure`` is the edge (threads, processes, sensors); ``ecoai.measurement.build_report`` is
+``measure`` is the edge (threads, processes, sensors); ``ecoai.measurement.report.build_report`` is
 the pure step that turns what was measured into the shared report model.
 """
 
@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ecoai.footprint import Multipliers
-from ecoai.runner import RunResult, run
-from ecoai.sampler import Listener, Mark, Sampler, Timeline
+from ecoai.measurement.gpu_share import GpuShareTracker, process_aware, process_tree
+from ecoai.measurement.runner import RunResult, run
+from ecoai.measurement.sampler import Listener, Mark, Sampler, Timeline
 from ecoai.sensors import Discovery, Sensor
-from ecoai.sensors.gpu_share import GpuShareTracker, process_aware, process_tree
 
 if TYPE_CHECKING:
-    from ecoai.workload import WorkMeter, WorkRecord
+    from ecoai.measurement.work import WorkMeter, WorkRecord
 
 if TYPE_CHECKING:
     from ecoai.models import HostInfo

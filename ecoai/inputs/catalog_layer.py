@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ecoai import units
 from ecoai.errors import InputError, ProfileError
 from ecoai.footprint import utilisation
-from ecoai.models import Param, ParamValue, Source
-from ecoai.profile_schema import (
+from ecoai.inputs.catalog_schema import (
     PROMPT_CLASSES,
     Entry,
     GridEntry,
@@ -20,9 +19,10 @@ from ecoai.profile_schema import (
     TaskEntry,
     UVariant,
 )
+from ecoai.models import Param, ParamValue, Source
 
 if TYPE_CHECKING:
-    from ecoai.profiles import Catalog
+    from ecoai.inputs.catalog import Catalog
 
 PRESET_KEYS = ("model", "prompt", "task", "host", "grid", "hardware", "size_class")
 DEFAULT_BATCH = 8  # the paper's B (v6 Sec. 3.3)

@@ -26,7 +26,7 @@ from ecoai.models import (
 from ecoai.sensors import sensor_facts
 
 if TYPE_CHECKING:
-    from ecoai.profile import Measured, ProfileRequest, RunRecord
+    from ecoai.measurement.session import Measured, ProfileRequest, RunRecord
 
 
 def cpu_share(child_cpu_s: float, machine_busy_cpu_s: float | None) -> float | None:
@@ -80,7 +80,7 @@ def build_report(
             it_j, [min(it_j)] * len(it_j), [max(it_j)] * len(it_j), request.factors
         )
     )
-    from ecoai.inference import workload
+    from ecoai.measurement.per_unit import workload
 
     work = workload(runs, it_j, total, request.factors, request.queries)
     queries = round(work.queries) if work and work.queries else request.queries
@@ -140,7 +140,7 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
     above = [s.above_idle_energy_j for s in sensors]
     work = None
     if rec.work is not None:
-        from ecoai.inference import ratios, run_work
+        from ecoai.measurement.per_unit import ratios, run_work
 
         work = run_work(rec.work, ratios(sensors, request.scope == "machine"))
     return RunMeasurement(

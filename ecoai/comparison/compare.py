@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ecoai.comparison import Cell, Comparison, ItemInfo, Row
+from ecoai.comparison.gates import Gate, Sample, TestName, judge
+from ecoai.comparison.model import Cell, Comparison, ItemInfo, Row
 from ecoai.errors import InputError
-from ecoai.gates import Gate, Sample, TestName, judge
 from ecoai.metrics import BY_NAME, SCOPES, TABLE_METRICS, Metric, Scope
 from ecoai.models import Footprint, Report, Stat
 

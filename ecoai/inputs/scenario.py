@@ -11,7 +11,7 @@ from typing import Any
 from ecoai import __version__
 from ecoai.errors import InputError, did_you_mean
 from ecoai.files import read_user_text
-from ecoai.keys import BY_NAME, Key
+from ecoai.inputs.keys import BY_NAME, Key
 from ecoai.models import Param, ParamValue
 
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecoai.events import Event, EventTail, PhaseEdge, Query, parse_event
-from ecoai.sampler import Mark, Sample
+from ecoai.measurement.events import Event, EventTail, PhaseEdge, Query, parse_event
+from ecoai.measurement.sampler import Mark, Sample
 
 MAX_PHASES = 100
 READ_BYTES = 8 << 20

@@ -22,7 +22,7 @@ from ecoai.models import (
 )
 
 if TYPE_CHECKING:
-    from ecoai.workload import WorkRecord
+    from ecoai.measurement.work import WorkRecord
 
 
 def ratios(sensors: Sequence[SensorEnergy], machine: bool) -> dict[str, float]:

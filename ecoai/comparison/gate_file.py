@@ -16,9 +16,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecoai.comparison.gates import Gate, gates_from_mapping
 from ecoai.errors import InputError
 from ecoai.files import read_user_text
-from ecoai.gates import Gate, gates_from_mapping
 
 
 @dataclass(frozen=True)

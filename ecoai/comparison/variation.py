@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Sequence
 
 from ecoai.errors import InputError, closest
-from ecoai.keys import BY_NAME, Key
+from ecoai.inputs.keys import BY_NAME, Key
 from ecoai.models import ParamValue
 
 _BY_FLAG = {key.flag[2:].replace("-", "_"): key.name for key in BY_NAME.values()}

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ecoai.compare import Item, unique_labels
+from ecoai.comparison.compare import Item, unique_labels
+from ecoai.comparison.report_files import read_report
+from ecoai.comparison.variation import variations
 from ecoai.errors import InputError
 from ecoai.models import ParamValue, Report
-from ecoai.reports import read_report
-from ecoai.variation import variations
 
 Flags = Mapping[str, ParamValue | None]
 
@@ -28,8 +28,8 @@ class Scenario:
 
 def estimate_on_the_fly(scenario: Scenario, profile_dirs: tuple[Path, ...] = ()) -> Report:
     """Estimate a scenario with the same engine as `ecoai estimate`."""
-    from ecoai.estimate import estimate
-    from ecoai.resolve import resolve
+    from ecoai.estimation.estimate import estimate
+    from ecoai.inputs.resolve import resolve
 
     return estimate(resolve(scenario.file, scenario.flags, profile_dirs=profile_dirs))
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ecoai import stats
-from ecoai.comparison import GateResult, TestInfo
+from ecoai.comparison import stats
+from ecoai.comparison.model import GateResult, TestInfo
 from ecoai.errors import InputError
 from ecoai.metrics import SCOPES, Metric, Scope, find_metric
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecoai.errors import InputError
-from ecoai.keys import BY_NAME
+from ecoai.inputs.keys import BY_NAME
+from ecoai.inputs.scenario import coerce, read_scenario
 from ecoai.models import Param, ParamValue, Source
-from ecoai.scenario import coerce, read_scenario
 
 if TYPE_CHECKING:
-    from ecoai.profiles import Catalog
+    from ecoai.inputs.catalog import Catalog
 
 PRESET_KEYS = ("model", "prompt", "task", "host", "grid", "hardware", "size_class")
 _RANK = {"default": 0, "profile": 1, "derived": 1, "file": 2, "flag": 3}
@@ -89,10 +89,10 @@ def _presets(
     if not wanted and _has_site_factors({}, layered) and "cif_kg_per_kwh" in layered:
         return {}  # everything given explicitly: no need to read the profiles
     if catalog is None:
-        from ecoai.profiles import load_catalog
+        from ecoai.inputs.catalog import load_catalog
 
         catalog = load_catalog(profile_dirs)
-    from ecoai.profiles import preset_layer
+    from ecoai.inputs.catalog import preset_layer
 
     found = preset_layer(catalog, wanted)
     if not _has_site_factors(found, layered) and "host" not in wanted:
@@ -108,7 +108,7 @@ def _has_site_factors(found: Mapping[str, Param], layered: Mapping[str, Param]) 
 
 
 def _fallback(catalog: Catalog, wanted: dict[str, ParamValue], what: str) -> dict[str, Param]:
-    from ecoai.profiles import preset_layer
+    from ecoai.inputs.catalog import preset_layer
 
     fallback = preset_layer(catalog, {what: wanted[what]})
     return {

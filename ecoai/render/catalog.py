@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ecoai.errors import InputError, did_you_mean
-from ecoai.profile_schema import SCHEMAS, Entry
-from ecoai.profiles import Catalog, kind_of
+from ecoai.inputs.catalog import Catalog, kind_of
+from ecoai.inputs.catalog_schema import SCHEMAS, Entry
 
 
 def summary(kind: str, entry: Any) -> str:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 import ecoai
 from ecoai.errors import ProfileError, did_you_mean
-from ecoai.profile_schema import SCHEMAS, Entry
+from ecoai.inputs.catalog_schema import SCHEMAS, Entry
 
 BUILT_IN = "built-in"
 KIND_NAMES = {  # accepted spellings -> kind (the top-level table of a profile file)
@@ -230,6 +230,6 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
-from ecoai.presets import preset_layer  # noqa: E402  (re-export: part of this module's API)
+from ecoai.inputs.catalog_layer import preset_layer  # noqa: E402  (re-export: part of this module's API)
 
 __all__ = ["Catalog", "load_catalog", "preset_layer"]
