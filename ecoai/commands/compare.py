@@ -8,7 +8,18 @@ from typing import Any
 
 import typer
 
-from ecoai.commands.options import flag_values, key_parameters, with_parameters
+from ecoai.commands.options import (
+    FORCE_OPTION,
+    FORMAT_OPTION,
+    JSON_OPTION,
+    OUTPUT_OPTION,
+    PROFILES_OPTION,
+    flag_values,
+    key_parameters,
+    output_target,
+    terminal_width,
+    with_parameters,
+)
 from ecoai.inputs.keys import KEYS
 
 HELP = """Compare reports, scenario files and presets against a baseline; gate CI on the result.
@@ -71,17 +82,11 @@ def compare_command(
         show_default=False,
         help="Significance test: welch (Welch's t-test) or bootstrap (default welch).",
     ),
-    json_output: bool = typer.Option(False, "--json", help="Print the JSON comparison on stdout."),
-    format_name: str | None = typer.Option(
-        None, "--format", "-f", show_default=False, help="table, json, markdown or csv."
-    ),
-    output: str | None = typer.Option(
-        None, "--output", "-o", show_default=False, help="Write the comparison to FILE."
-    ),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
-    profiles_dir: list[Path] | None = typer.Option(
-        None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
-    ),
+    json_output: bool = JSON_OPTION,
+    format_name: str | None = FORMAT_OPTION,
+    output: str | None = OUTPUT_OPTION,
+    force: bool = FORCE_OPTION,
+    profiles_dir: list[Path] | None = PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **scenario_values: Any,
 ) -> None:
@@ -89,13 +94,11 @@ def compare_command(
     from ecoai.comparison.compare import compare, pick_baseline
     from ecoai.comparison.items import load_items
     from ecoai.errors import ExitStatus
-    from ecoai.files import check_writable, write_text
-    from ecoai.render import Format, choose_format
-    from ecoai.render.comparison import render_comparison, summary
+    from ecoai.files import write_text
+    from ecoai.render import Format
+    from ecoai.render.comparison import comparison_summary, render_comparison
 
-    fmt = choose_format(format_name, json_output, output)
-    destination = output or "-"
-    check_writable(destination, force)
+    fmt, destination = output_target(format_name, json_output, output, force)
     gates, level, test_name = _gates(max_increase, budget, gates_file, confidence, test)
     flags = flag_values(scenario_values, [k.name for k in KEYS])
     items = load_items(
@@ -115,10 +118,11 @@ def compare_command(
     )
     color = destination == "-" and sys.stdout.isatty()
     write_text(
-        destination, render_comparison(comparison, fmt, width=_width(destination), color=color)
+        destination,
+        render_comparison(comparison, fmt, width=terminal_width(destination), color=color),
     )
     if destination != "-" or fmt is not Format.TABLE:  # a table on stdout already lists gates
-        print(summary(comparison), file=sys.stderr)
+        print(comparison_summary(comparison), file=sys.stderr)
     if not comparison.passed:
         # sys.exit, not typer.Exit: click returns typer.Exit's code under standalone_mode=False.
         sys.exit(int(ExitStatus.GATE_FAILED))
@@ -151,14 +155,6 @@ def _gates(
     if (test or "welch") not in ("welch", "bootstrap"):
         raise InputError(f"--test {test!r} is unknown", "choose welch or bootstrap")
     return gates, level, test or "welch"
-
-
-def _width(destination: str) -> int:
-    import shutil
-
-    if destination != "-":
-        return 100
-    return max(80, min(200, shutil.get_terminal_size((100, 24)).columns))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ecoai.commands.options import flag_values, key_parameters, with_parameters
+from ecoai.commands.options import (
+    FORCE_OPTION,
+    FORMAT_OPTION,
+    JSON_OPTION,
+    OUTPUT_OPTION,
+    PROFILES_OPTION,
+    flag_values,
+    key_parameters,
+    terminal_width,
+    with_parameters,
+)
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
 
@@ -28,6 +38,7 @@ command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and e
 the command's exit status. GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
 The command may report its queries, tokens and phases as JSON lines appended to the file named
 by $ECOAI_EVENTS (from Python: ecoai.track) for per-query, per-token and per-phase figures.
+In -o FILE, {host}, {rank}, {local_rank} and {pid} are filled in: one report per process.
 """
 _PANEL = "Measurement"
 _WATCH = "Watching"
@@ -38,24 +49,10 @@ def profile_command(
         ..., help="The command and its arguments.", show_default=False
     ),
     *,
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        show_default=False,
-        help=(
-            "Write the report to FILE ('-' = stdout); {host}, {rank}, {local_rank} are filled in."
-        ),
-    ),
-    format_name: str | None = typer.Option(
-        None,
-        "--format",
-        "-f",
-        show_default=False,
-        help="Report format: table, json, markdown, csv, codecarbon-csv or model-card.",
-    ),
-    json_output: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    output: str | None = OUTPUT_OPTION,
+    format_name: str | None = FORMAT_OPTION,
+    json_output: bool = JSON_OPTION,
+    force: bool = FORCE_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
     queries: int | None = typer.Option(
         None,
@@ -164,13 +161,12 @@ def profile_command(
     label: str | None = typer.Option(
         None, "--label", show_default=False, help="A name for this run in reports and comparisons."
     ),
-    profiles_dir: list[Path] | None = typer.Option(
-        None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
-    ),
+    profiles_dir: list[Path] | None = PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **footprint_values: Any,
 ) -> None:
     from ecoai.files import check_writable
+    from ecoai.models import ATTRIBUTION_SCOPES
     from ecoai.render import choose_format
     from ecoai.sensors import SensorRequest, discover, parse_backends
 
@@ -182,8 +178,8 @@ def profile_command(
         destination = fill_template(destination, rank, local_rank)
         check_writable(destination, force)
     fmt = choose_format(format_name, json_output, destination)
-    if scope not in ("process-tree", "machine"):
-        raise InputError(f"unknown scope {scope!r}", "choose process-tree or machine")
+    if scope not in ATTRIBUTION_SCOPES:
+        raise InputError(f"unknown scope {scope!r}", "choose " + " or ".join(ATTRIBUTION_SCOPES))
     from ecoai.inputs.catalog import load_catalog
 
     catalog = load_catalog(tuple(profiles_dir or ()))  # once, for the footprint and the CPU TDP
@@ -300,7 +296,7 @@ def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
             quiet = False
     if not quiet and not (destination == "-" and fmt is Format.TABLE):
         with contextlib.suppress(OSError):  # stderr gone (a hung-up terminal): nothing to tell
-            sys.stderr.write(render(report, Format.TABLE, width=_width()))
+            sys.stderr.write(render(report, Format.TABLE, width=terminal_width()))
             sys.stderr.flush()
 
 
@@ -391,12 +387,6 @@ def _run_unmeasured(command: list[str], grace_s: float) -> None:
     if result.error:
         print(f"ecoai: error: {result.error}", file=sys.stderr)
     raise typer.Exit(result.exit_status)
-
-
-def _width() -> int:
-    import shutil
-
-    return max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
 
 
 def register(app: typer.Typer) -> None:

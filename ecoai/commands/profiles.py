@@ -8,17 +8,12 @@ from typing import Any
 
 import typer
 
+from ecoai.commands.options import JSON_OPTION, PROFILES_OPTION
+
 profiles_app = typer.Typer(
     help="List and show the built-in and user presets (models, hardware, hosts, grids, ...).",
     no_args_is_help=True,
 )
-
-PROFILES_OPTION = typer.Option(
-    None,
-    "--profiles",
-    help="Extra profile directory overlaying the built-ins (repeatable; wins over ECOAI_PROFILES).",
-)
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
 def register(app: typer.Typer) -> None:

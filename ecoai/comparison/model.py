@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ecoai.models import SCHEMA_VERSION, Frozen
+from ecoai.models import SCHEMA_VERSION, FigureScope, Frozen, GateKind, ReportKind
 
 
 class TestInfo(Frozen):
@@ -23,11 +23,11 @@ class TestInfo(Frozen):
 class GateResult(Frozen):
     """One gate judged for one item."""
 
-    gate: Literal["max_increase", "budget"]
+    gate: GateKind
     spec: str
     """The gate as written, e.g. ``energy=5%``."""
     metric: str
-    scope: Literal["per_query", "total"]
+    scope: FigureScope
     item: str
     threshold: float
     unit: str
@@ -47,7 +47,7 @@ class ItemInfo(Frozen):
     label: str
     origin: str
     """The report path, scenario file, preset (``gpt-4.1:short``) or variation it came from."""
-    kind: Literal["estimate", "measured", "merged"]
+    kind: ReportKind
     queries: int | None = None
     runs: int | None = None
     """How many repeated runs the report holds (``profile --repeat``), if any."""
@@ -74,7 +74,7 @@ class Row(Frozen):
     metric: str
     label: str
     unit: str
-    scope: Literal["per_query", "total"]
+    scope: FigureScope
     cells: list[Cell | None]
 
 

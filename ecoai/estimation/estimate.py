@@ -9,6 +9,7 @@ from ecoai import __version__, footprint, units
 from ecoai.errors import InputError
 from ecoai.footprint import Multipliers
 from ecoai.inputs.resolve import value
+from ecoai.metrics import FOOTPRINT_HEADINGS
 from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
 
 
@@ -28,9 +29,7 @@ def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report
 
 def _finite(report: Report) -> Report:
     """``report``, unless the inputs are so extreme that a figure overflowed (or is NaN)."""
-    where = non_finite_path(
-        report.model_dump(include={"per_query", "total", "per_day", "per_year"})
-    )
+    where = non_finite_path(report.model_dump(include=set(FOOTPRINT_HEADINGS)))
     if where is not None:
         raise InputError(
             f"the inputs overflow: {'.'.join(map(str, where))} is not a finite number",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ecoai.footprint import footprint_point, footprint_samples
 from ecoai.models import (
+    COMPONENTS,
     GapInfo,
     HostInfo,
     Measurement,
@@ -190,7 +191,7 @@ def _intermediate(runs: Sequence[RunMeasurement], it_j: Sequence[float]) -> dict
         "attributed_it_energy_j": sum(r.attributed_energy_j for r in runs) / n,
         "overhead_cpu_s": sum(r.overhead_cpu_s for r in runs) / n,
     }
-    for component in ("gpu", "cpu", "dram"):
+    for component in COMPONENTS:
         energies = [sum(s.energy_j for s in r.sensors if s.component == component) for r in runs]
         if any(s.component == component for s in runs[0].sensors):
             values[f"{component}_energy_j"] = sum(energies) / n

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ecoai.footprint import Multipliers
 from ecoai.measurement.gpu_share import GpuShareTracker, process_aware, process_tree
@@ -21,9 +21,7 @@ if TYPE_CHECKING:
     from ecoai.measurement.work import WorkMeter, WorkRecord
 
 if TYPE_CHECKING:
-    from ecoai.models import HostInfo
-
-Scope = Literal["process-tree", "machine"]
+    from ecoai.models import AttributionScope, HostInfo
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class ProfileRequest:
     factors: Multipliers
     interval_s: float = 0.1
     baseline_s: float = 0.0
-    scope: Scope = "process-tree"
+    scope: AttributionScope = "process-tree"
     repeat: int = 1
     queries: int | None = None
     grace_s: float = 10.0

@@ -4,38 +4,48 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import assert_never
 
 from ecoai.comparison.model import Cell, Comparison, GateResult, Row
-from ecoai.render import Format
+from ecoai.errors import InputError
+from ecoai.metrics import FOOTPRINT_HEADINGS, METRIC_BY_NAME
+from ecoai.render import MEASURED_RUN_FORMATS, Format, format_names
 from ecoai.render.quantity import fmt
-
-_SCOPE_TEXT = {"per_query": "per query", "total": "total"}
-_KINDS = {"Wh": "energy", "mL": "water", "gCO2e": "carbon"}
 
 
 def render_comparison(
     comparison: Comparison, fmt: Format, *, width: int = 100, color: bool = False
 ) -> str:
-    """Render ``comparison`` in ``fmt``; the table is ``width`` columns wide."""
-    if fmt in (Format.CODECARBON_CSV, Format.MODEL_CARD):
-        from ecoai.errors import InputError
+    """Render ``comparison`` in ``fmt``; the table is ``width`` columns wide.
 
-        raise InputError(
-            f"--format {fmt.value} describes one measured run, not a comparison",
-            "choose table, json, markdown or csv",
-        )
-    if fmt is Format.JSON:
-        return comparison.model_dump_json(indent=2)
-    if fmt is Format.MARKDOWN:
-        return render_markdown(comparison)
-    if fmt is Format.CSV:
-        return render_csv(comparison)
-    return render_table(comparison, width=width, color=color)
+    Every member of ``Format`` renders or refuses with an InputError (``assert_never`` makes
+    mypy prove it is handled). Raises InputError for the formats of one measured run.
+    """
+    match fmt:
+        case Format.JSON:
+            return comparison.model_dump_json(indent=2)
+        case Format.MARKDOWN:
+            return render_comparison_markdown(comparison)
+        case Format.CSV:
+            return render_comparison_csv(comparison)
+        case Format.TABLE:
+            return render_comparison_table(comparison, width=width, color=color)
+        case Format.CODECARBON_CSV | Format.MODEL_CARD:
+            raise InputError(
+                f"--format {fmt.value} describes one measured run, not a comparison",
+                f"choose {format_names(COMPARISON_FORMATS)}",
+            )
+        case _:
+            assert_never(fmt)
 
 
-def value_text(cell: Cell, unit: str, sep: str = " ") -> str:
-    """The value with a readable unit and its spread (± std) or range [min–max]."""
-    kind = _KINDS[unit]
+COMPARISON_FORMATS = tuple(f for f in Format if f not in MEASURED_RUN_FORMATS)
+"""The formats a comparison renders in; the others refuse."""
+
+
+def value_text(cell: Cell, metric: str, sep: str = " ") -> str:
+    """The value of ``metric`` with a readable unit and its spread (± std) or range [min–max]."""
+    kind = METRIC_BY_NAME[metric].quantity
     text = fmt(cell.mean, kind)
     if cell.std:
         text += f" ± {fmt(cell.std, kind)}"
@@ -54,7 +64,7 @@ def ratio_text(cell: Cell, is_baseline: bool) -> str:
 
 
 def row_title(row: Row) -> str:
-    return f"{row.label} ({_SCOPE_TEXT[row.scope]})"
+    return f"{row.label} ({FOOTPRINT_HEADINGS[row.scope]})"
 
 
 def gate_text(gate: GateResult) -> str:
@@ -80,11 +90,11 @@ def _seen(gate: GateResult) -> tuple[str, str]:
     """The gate's value and its limit as text, e.g. ('+10.0%', 'max +5.0%')."""
     if gate.gate == "max_increase":
         return f"{gate.value:+.1f}%", f"max {gate.threshold:+.1f}%"
-    kind = _KINDS[gate.unit]
+    kind = METRIC_BY_NAME[gate.metric].quantity
     return fmt(gate.value, kind), f"budget {fmt(gate.threshold, kind)}"
 
 
-def summary(comparison: Comparison) -> str:
+def comparison_summary(comparison: Comparison) -> str:
     """The human summary for stderr: how many gates, and each failure."""
     total = len(comparison.gates)
     if total == 0:
@@ -94,7 +104,9 @@ def summary(comparison: Comparison) -> str:
     return "\n".join([head, *(f"  {gate_text(g)}" for g in failed)])
 
 
-def render_table(comparison: Comparison, *, width: int = 100, color: bool = False) -> str:
+def render_comparison_table(
+    comparison: Comparison, *, width: int = 100, color: bool = False
+) -> str:
     from rich.console import Console
     from rich.table import Table
 
@@ -111,7 +123,7 @@ def render_table(comparison: Comparison, *, width: int = 100, color: bool = Fals
                 continue
             mark = "  ✗ FAIL" if cell.failed else ""
             ratio = ratio_text(cell, index == base)
-            text = f"{value_text(cell, row.unit, sep=chr(10))}\n{ratio}{mark}"
+            text = f"{value_text(cell, row.metric, sep=chr(10))}\n{ratio}{mark}"
             cells.append(f"[red]{text}[/red]" if cell.failed else text)
         table.add_row(row_title(row), *cells)
     console = Console(
@@ -127,7 +139,7 @@ def render_table(comparison: Comparison, *, width: int = 100, color: bool = Fals
     return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
 
 
-def render_markdown(comparison: Comparison) -> str:
+def render_comparison_markdown(comparison: Comparison) -> str:
     failed = sum(g.verdict == "fail" for g in comparison.gates)
     if not comparison.gates:
         status = "no gates"
@@ -146,7 +158,7 @@ def render_markdown(comparison: Comparison) -> str:
         "|---|" + "---:|" * len(labels),
     ]
     for row in comparison.rows:
-        cells = [_md_cell(cell, row.unit, n == base) for n, cell in enumerate(row.cells)]
+        cells = [_md_cell(cell, row.metric, n == base) for n, cell in enumerate(row.cells)]
         lines.append(f"| {row_title(row)} | " + " | ".join(cells) + " |")
     if comparison.gates:
         lines += ["", "| Gate | Item | Seen | Test | Verdict |", "|---|---|---|---|---|"]
@@ -154,10 +166,10 @@ def render_markdown(comparison: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md_cell(cell: Cell | None, unit: str, is_baseline: bool) -> str:
+def _md_cell(cell: Cell | None, metric: str, is_baseline: bool) -> str:
     if cell is None:
         return "—"
-    text = f"{value_text(cell, unit)}<br>{ratio_text(cell, is_baseline)}"
+    text = f"{value_text(cell, metric)}<br>{ratio_text(cell, is_baseline)}"
     return text + " ❌" if cell.failed else text
 
 
@@ -183,7 +195,7 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render_csv(comparison: Comparison) -> str:
+def render_comparison_csv(comparison: Comparison) -> str:
     """Long format: one line per metric, scope and item."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

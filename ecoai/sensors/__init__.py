@@ -12,15 +12,10 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from ecoai.errors import SensorError
-
-Component = Literal["gpu", "cpu", "dram"]
-SensorMethod = Literal["counter", "power", "model"]
-"""counter: a hardware energy counter; power: integrated power readings; model: an estimate."""
-SensorScope = Literal["device", "machine"]
-"""device: one GPU; machine: a whole CPU package, all DRAM, or every CPU of the machine."""
+from ecoai.models import Component, SensorMethod, SensorScope
 
 BACKENDS = ("nvml", "rapl", "cpu-model")
 FAKE_ENV = "ECOAI_FAKE_SENSORS"

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ecoai.sensors import Component, Discovery, Reading, SensorMethod, SensorScope
+from ecoai.models import Component, SensorMethod, SensorScope
+from ecoai.sensors import Discovery, Reading
 
 CCF_URL = "https://www.cloudcarbonfootprint.org/docs/methodology/"
 VCPU_MIN_W = 0.74

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ecoai.errors import InputError
-from ecoai.sensors import Component, Discovery, Reading, Sensor, SensorMethod, SensorScope, Skip
+from ecoai.models import Component, SensorMethod, SensorScope
+from ecoai.sensors import Discovery, Reading, Sensor, Skip
 
 
 class ScriptedSensor:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ecoai import units
-from ecoai.sensors import Component, Discovery, Reading, SensorMethod, SensorScope, Skip
+from ecoai.models import Component, SensorMethod, SensorScope
+from ecoai.sensors import Discovery, Reading, Skip
 
 
 class NvmlSession:

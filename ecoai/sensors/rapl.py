@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ecoai import units
-from ecoai.sensors import Component, Discovery, Reading, SensorMethod, SensorScope, Skip
+from ecoai.models import Component, SensorMethod, SensorScope
+from ecoai.sensors import Discovery, Reading, Skip
 
 Reader = Callable[[Path], str]
 
