@@ -4,7 +4,7 @@ complete -c ecoai -n '__fish_use_subcommand' -a compare -d 'Compare reports, sce
 complete -c ecoai -n '__fish_use_subcommand' -a estimate -d 'Estimate the energy, water and carbon of AI queries or jobs.'
 complete -c ecoai -n '__fish_use_subcommand' -a merge -d 'Add up measured reports from the ranks or nodes of one...'
 complete -c ecoai -n '__fish_use_subcommand' -a profile -d 'Run COMMAND and measure the energy, water and carbon it...'
-complete -c ecoai -n '__fish_use_subcommand' -a profiles -d 'List and show the built-in and user presets (models,...'
+complete -c ecoai -n '__fish_use_subcommand' -a profiles -d 'List and show the built-in and user profiles: models,...'
 complete -c ecoai -n '__fish_use_subcommand' -a schema -d 'Print the JSON Schema of a report or a comparison.'
 complete -c ecoai -n '__fish_use_subcommand' -l version -d 'Print the version and exit.'
 complete -c ecoai -n '__fish_use_subcommand' -l help -d 'Show the help and exit.'

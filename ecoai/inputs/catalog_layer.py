@@ -19,12 +19,12 @@ from ecoai.inputs.catalog_schema import (
     TaskEntry,
     UVariant,
 )
+from ecoai.inputs.preset_kinds import PRESET_KEYS
 from ecoai.models import Param, ParamValue, Source
 
 if TYPE_CHECKING:
     from ecoai.inputs.catalog import Catalog
 
-PRESET_KEYS = ("model", "prompt", "task", "host", "grid", "hardware", "size_class")
 DEFAULT_BATCH = 8  # the paper's B (v6 Sec. 3.3)
 
 
