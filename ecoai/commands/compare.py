@@ -8,18 +8,8 @@ from typing import Any
 
 import typer
 
-from ecoai.commands.options import (
-    FORCE_OPTION,
-    FORMAT_OPTION,
-    JSON_OPTION,
-    OUTPUT_OPTION,
-    PROFILES_OPTION,
-    flag_values,
-    key_parameters,
-    output_target,
-    terminal_width,
-    with_parameters,
-)
+from ecoai.commands import options
+from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.inputs.keys import KEYS
 
 HELP = """Compare reports, scenario files and presets against a baseline; gate CI on the result.
@@ -82,11 +72,11 @@ def compare_command(
         show_default=False,
         help="Significance test: welch (Welch's t-test) or bootstrap (default welch).",
     ),
-    json_output: bool = JSON_OPTION,
-    format_name: str | None = FORMAT_OPTION,
-    output: str | None = OUTPUT_OPTION,
-    force: bool = FORCE_OPTION,
-    profiles_dir: list[Path] | None = PROFILES_OPTION,
+    json_output: bool = options.JSON_OPTION,
+    format_name: str | None = options.FORMAT_OPTION,
+    output: str | None = options.OUTPUT_OPTION,
+    force: bool = options.FORCE_OPTION,
+    profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **scenario_values: Any,
 ) -> None:
@@ -98,7 +88,7 @@ def compare_command(
     from ecoai.render import Format
     from ecoai.render.comparison import comparison_summary, render_comparison
 
-    fmt, destination = output_target(format_name, json_output, output, force)
+    fmt, destination = options.output_target(format_name, json_output, output, force)
     gates, level, test_name = _gates(max_increase, budget, gates_file, confidence, test)
     flags = flag_values(scenario_values, [k.name for k in KEYS])
     items = load_items(
@@ -119,7 +109,7 @@ def compare_command(
     color = destination == "-" and sys.stdout.isatty()
     write_text(
         destination,
-        render_comparison(comparison, fmt, width=terminal_width(destination), color=color),
+        render_comparison(comparison, fmt, width=options.terminal_width(destination), color=color),
     )
     if destination != "-" or fmt is not Format.TABLE:  # a table on stdout already lists gates
         print(comparison_summary(comparison), file=sys.stderr)

@@ -8,18 +8,8 @@ from typing import Any
 
 import typer
 
-from ecoai.commands.options import (
-    FORCE_OPTION,
-    FORMAT_OPTION,
-    JSON_OPTION,
-    OUTPUT_OPTION,
-    PROFILES_OPTION,
-    flag_values,
-    key_parameters,
-    output_target,
-    terminal_width,
-    with_parameters,
-)
+from ecoai.commands import options
+from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.inputs.keys import KEYS
 
 HELP = """Estimate the energy, water and carbon of AI queries or jobs.
@@ -34,10 +24,10 @@ def estimate_command(
         None, help="TOML scenario file (keys as the flags).", show_default=False
     ),
     *,
-    json_output: bool = JSON_OPTION,
-    format_name: str | None = FORMAT_OPTION,
-    output: str | None = OUTPUT_OPTION,
-    force: bool = FORCE_OPTION,
+    json_output: bool = options.JSON_OPTION,
+    format_name: str | None = options.FORMAT_OPTION,
+    output: str | None = options.OUTPUT_OPTION,
+    force: bool = options.FORCE_OPTION,
     explain: bool = typer.Option(False, "--explain", help="Show every intermediate value."),
     save_scenario: Path | None = typer.Option(
         None,
@@ -45,7 +35,7 @@ def estimate_command(
         show_default=False,
         help="Write the fully resolved scenario as TOML.",
     ),
-    profiles_dir: list[Path] | None = PROFILES_OPTION,
+    profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **scenario_values: Any,
 ) -> None:
@@ -54,7 +44,7 @@ def estimate_command(
     from ecoai.inputs.resolve import resolve
     from ecoai.render import render
 
-    fmt, destination = output_target(format_name, json_output, output, force)
+    fmt, destination = options.output_target(format_name, json_output, output, force)
     if save_scenario is not None:
         check_writable(str(save_scenario), force)
     params = resolve(
@@ -68,7 +58,7 @@ def estimate_command(
 
         write_text(str(save_scenario), scenario_toml(params))
     color = destination == "-" and sys.stdout.isatty()
-    width = terminal_width(destination)
+    width = options.terminal_width(destination)
     write_text(destination, render(report, fmt, width=width, color=color, explain=explain))
 
 

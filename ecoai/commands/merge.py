@@ -7,13 +7,7 @@ from datetime import UTC, datetime
 
 import typer
 
-from ecoai.commands.options import (
-    FORCE_OPTION,
-    FORMAT_OPTION,
-    JSON_OPTION,
-    OUTPUT_OPTION,
-    output_target,
-)
+from ecoai.commands import options
 
 HELP = """Add up measured reports from the ranks or nodes of one job (torchrun, Slurm).
 
@@ -35,10 +29,10 @@ def merge_command(
         help="Queries the whole job served, for per-query figures.",
     ),
     label: str | None = typer.Option(None, "--label", show_default=False, help="Report label."),
-    json_output: bool = JSON_OPTION,
-    format_name: str | None = FORMAT_OPTION,
-    output: str | None = OUTPUT_OPTION,
-    force: bool = FORCE_OPTION,
+    json_output: bool = options.JSON_OPTION,
+    format_name: str | None = options.FORMAT_OPTION,
+    output: str | None = options.OUTPUT_OPTION,
+    force: bool = options.FORCE_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
 ) -> None:
     from ecoai import __version__
@@ -48,7 +42,7 @@ def merge_command(
     from ecoai.files import write_text
     from ecoai.render import render
 
-    fmt, destination = output_target(format_name, json_output, output, force)
+    fmt, destination = options.output_target(format_name, json_output, output, force)
     if len(set(reports)) != len(reports):
         raise InputError("a report is given twice", "give each rank's report once")
     parts = [Part(path, read_report(path, sys.stdin)) for path in reports]

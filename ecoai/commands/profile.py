@@ -11,17 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ecoai.commands.options import (
-    FORCE_OPTION,
-    FORMAT_OPTION,
-    JSON_OPTION,
-    OUTPUT_OPTION,
-    PROFILES_OPTION,
-    flag_values,
-    key_parameters,
-    terminal_width,
-    with_parameters,
-)
+from ecoai.commands import options
+from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
 
@@ -49,10 +40,10 @@ def profile_command(
         ..., help="The command and its arguments.", show_default=False
     ),
     *,
-    output: str | None = OUTPUT_OPTION,
-    format_name: str | None = FORMAT_OPTION,
-    json_output: bool = JSON_OPTION,
-    force: bool = FORCE_OPTION,
+    output: str | None = options.OUTPUT_OPTION,
+    format_name: str | None = options.FORMAT_OPTION,
+    json_output: bool = options.JSON_OPTION,
+    force: bool = options.FORCE_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
     queries: int | None = typer.Option(
         None,
@@ -161,7 +152,7 @@ def profile_command(
     label: str | None = typer.Option(
         None, "--label", show_default=False, help="A name for this run in reports and comparisons."
     ),
-    profiles_dir: list[Path] | None = PROFILES_OPTION,
+    profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **footprint_values: Any,
 ) -> None:
@@ -208,7 +199,7 @@ def profile_command(
     from ecoai.watch import Watch, WatchOptions
     from ecoai.watch.live import wanted
 
-    options = WatchOptions(
+    watch_options = WatchOptions(
         timeline,
         plot,
         metrics_port,
@@ -218,7 +209,7 @@ def profile_command(
         quiet,
     )
     try:
-        watch = Watch(options, found.sensors)
+        watch = Watch(watch_options, found.sensors)
     except BaseException:
         found.close()
         raise
@@ -296,7 +287,7 @@ def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
             quiet = False
     if not quiet and not (destination == "-" and fmt is Format.TABLE):
         with contextlib.suppress(OSError):  # stderr gone (a hung-up terminal): nothing to tell
-            sys.stderr.write(render(report, Format.TABLE, width=terminal_width()))
+            sys.stderr.write(render(report, Format.TABLE, width=options.terminal_width()))
             sys.stderr.flush()
 
 
