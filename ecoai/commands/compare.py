@@ -126,7 +126,7 @@ def _gates(
     test: str | None,
 ) -> tuple[list[Any], float, Any]:
     """All gates from the flags and the file; the flags' confidence and test win over the file's."""
-    from ecoai.comparison.gates import Gate, parse_gates
+    from ecoai.comparison.gates import TEST_NAMES, Gate, parse_gates
     from ecoai.errors import InputError
 
     gates: list[Gate] = []
@@ -142,9 +142,10 @@ def _gates(
     level = 0.95 if confidence is None else confidence
     if not 0.5 <= level < 1.0:
         raise InputError(f"--confidence {level:g} is out of range", "use e.g. 0.9, 0.95 or 0.99")
-    if (test or "welch") not in ("welch", "bootstrap"):
-        raise InputError(f"--test {test!r} is unknown", "choose welch or bootstrap")
-    return gates, level, test or "welch"
+    test = test or TEST_NAMES[0]
+    if test not in TEST_NAMES:
+        raise InputError(f"--test {test!r} is unknown", "choose " + " or ".join(TEST_NAMES))
+    return gates, level, test
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecoai.comparison.gates import Gate, gates_from_mapping
+from ecoai.comparison.gates import TEST_NAMES, Gate, gates_from_mapping
 from ecoai.errors import InputError
 from ecoai.files import read_user_text
 
@@ -44,5 +44,5 @@ def read_gate_file(path: Path) -> GateFile:
         raise InputError(f"{path}: confidence must be a number, e.g. 0.95")
     test = data.get("test")
     if test is not None and not isinstance(test, str):
-        raise InputError(f'{path}: test must be "welch" or "bootstrap"')
+        raise InputError(f"{path}: test must be " + " or ".join(f'"{t}"' for t in TEST_NAMES))
     return GateFile(gates_from_mapping(data, str(path)), confidence, test)

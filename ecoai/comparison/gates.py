@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ecoai.comparison import stats
 from ecoai.comparison.model import GateResult, TestInfo
@@ -20,6 +20,8 @@ from ecoai.metrics import Metric, find_metric
 from ecoai.models import FIGURE_SCOPES, GATE_KINDS, FigureScope, GateKind
 
 TestName = Literal["welch", "bootstrap"]
+TEST_NAMES: tuple[TestName, ...] = get_args(TestName)
+"""The significance tests of --test and a gate file's ``test``; the first is the default."""
 _FLAGS: dict[GateKind, str] = {"max_increase": "--max-increase", "budget": "--budget"}
 
 
