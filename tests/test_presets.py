@@ -32,7 +32,8 @@ def test_model_and_prompt(catalog: Catalog) -> None:
         "gpu_count": 2, "batch_size": 8, "d_gpu_min": 0.55, "d_gpu_max": 0.8, "d_non_gpu": 0.5,
         "u_gpu_min": 0.017, "u_gpu_max": 0.025, "u_non_gpu": 0.016,
         "p_gpu_kw": 5.6, "p_non_gpu_kw": 4.6, "gpus_per_node": 8,
-        "embodied_server_kg": 3000.0, "lifetime_years": 5.0,
+        "embodied_gpu_kg": 164.0, "embodied_gpu_kg_min": 164.0, "embodied_gpu_kg_max": 575.0,
+        "embodied_server_kg": 5700.0, "lifetime_years": 5.0,
         "pue": 1.12, "wue_site_l_per_kwh": 0.3, "wue_source_l_per_kwh": 4.35,
         "cif_kg_per_kwh": 0.34,
     }  # fmt: skip

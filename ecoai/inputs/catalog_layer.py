@@ -147,18 +147,27 @@ def hardware_params(
         gpus = _int(so_far["gpu_count"].value) if "gpu_count" in so_far else 1
         out = _params(source, p_gpu_kw=gpus * (hardware.tdp_w or 0.0) / 1000.0,
                       gpus_per_node=gpus)  # fmt: skip
-        if hardware.embodied_kg is not None:
-            out |= _params(source, embodied_gpu_kg=hardware.embodied_kg)
-        return out
+        return out | _embodied_gpu_params(source, hardware)
     out = _params(source, p_gpu_kw=hardware.p_gpu_kw, p_non_gpu_kw=hardware.p_non_gpu_kw,
                   gpus_per_node=hardware.gpus_per_node)  # fmt: skip
     gpu: HardwareEntry = catalog.get("hardware", hardware.gpu or "")
-    if gpu.embodied_kg is not None:
-        out |= _params(profile_source("hardware", gpu), embodied_gpu_kg=gpu.embodied_kg)
-    for key in ("embodied_server_kg", "lifetime_years"):
-        if getattr(hardware, key) is not None:
-            out[key] = Param(value=getattr(hardware, key), source=source)
-    return out
+    out |= _embodied_gpu_params(profile_source("hardware", gpu), gpu)
+    for key in ("embodied_server_kg", "embodied_server_kg_min", "embodied_server_kg_max"):
+        out |= _present(source, key, getattr(hardware, key))
+    return out | _present(source, "lifetime_years", hardware.lifetime_years)
+
+
+def _embodied_gpu_params(source: Source, gpu: HardwareEntry) -> dict[str, Param]:
+    """A GPU's embodied figure and, where sources disagree, its published range."""
+    return (
+        _present(source, "embodied_gpu_kg", gpu.embodied_kg)
+        | _present(source, "embodied_gpu_kg_min", gpu.embodied_kg_min)
+        | _present(source, "embodied_gpu_kg_max", gpu.embodied_kg_max)
+    )
+
+
+def _present(source: Source, key: str, value: float | None) -> dict[str, Param]:
+    return {} if value is None else {key: Param(value=value, source=source)}
 
 
 def host_params(catalog: Catalog, host: HostEntry) -> dict[str, Param]:

@@ -126,6 +126,8 @@ KEYS: tuple[Key, ...] = (
     # Embodied carbon (optional extra line)
     Key("embodied", "bool", "", "add the embodied (manufacturing) carbon line"),
     Key("embodied_gpu_kg", "float", "kgCO2e", "manufacturing emissions of one GPU", low=0),
+    Key("embodied_gpu_kg_min", "float", "kgCO2e", "lowest published figure for one GPU", low=0),
+    Key("embodied_gpu_kg_max", "float", "kgCO2e", "highest published figure for one GPU", low=0),
     Key(
         "embodied_server_kg",
         "float",
@@ -133,6 +135,8 @@ KEYS: tuple[Key, ...] = (
         "manufacturing emissions of the server, no GPUs",
         low=0,
     ),
+    Key("embodied_server_kg_min", "float", "kgCO2e", "lowest published server figure", low=0),
+    Key("embodied_server_kg_max", "float", "kgCO2e", "highest published server figure", low=0),
     Key("lifetime_years", "float", "years", "hardware life for amortisation", low=0, low_open=True),
 )
 
