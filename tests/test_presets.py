@@ -130,3 +130,17 @@ def test_user_entry_is_reported_as_such(monkeypatch: pytest.MonkeyPatch) -> None
     got = preset_layer(catalog, {"model": "gpt-4.1"})
     assert got["pue"].value == 1.25
     assert got["pue"].source.ref == f"hosts.azure (user: {DATA / 'user-host' / 'hosts.toml'})"
+
+
+@pytest.mark.parametrize(
+    ("host", "grid", "cif_g_per_kwh"),
+    [("washington", "US-WA", 120.9), ("virginia", "US-VA", 244.8), ("arizona", "US-AZ", 312.6),
+     ("texas", "US-TX", 349.8)],
+)  # fmt: skip
+def test_us_state_hosts_use_their_state_grid(
+    catalog: Catalog, host: str, grid: str, cif_g_per_kwh: float
+) -> None:
+    """EPA eGRID2023 state rates (STC2ERTA x 0.4536), not the national average."""
+    got = preset_layer(catalog, {"host": host})
+    assert got["cif_kg_per_kwh"].value == pytest.approx(cif_g_per_kwh / 1000)
+    assert got["cif_kg_per_kwh"].source.ref == f"grids.{grid}"

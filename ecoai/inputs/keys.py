@@ -46,7 +46,7 @@ KEYS: tuple[Key, ...] = (
     Key("prompt", "str", "", "prompt class of a model preset: short, medium or long"),
     Key("task", "str", "", "task preset id (profiles/tasks.toml), e.g. image-generation"),
     Key("host", "str", "", "host / data-centre preset id (PUE, WUE), e.g. azure"),
-    Key("grid", "str", "", "grid preset: ISO 3166 alpha-3 country code, e.g. FRA, or world"),
+    Key("grid", "str", "", "grid preset: country (ISO alpha-3, FRA), U.S. state (US-WA), world"),
     Key("hardware", "str", "", "hardware preset id: a node (dgx-h100) or a GPU (h100-sxm)"),
     Key("size_class", "str", "", "model size class preset (nano, micro, small, medium, large)"),
     # Workload
