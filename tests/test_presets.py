@@ -33,6 +33,7 @@ def test_model_and_prompt(catalog: Catalog) -> None:
         "u_gpu_min": 0.017, "u_gpu_max": 0.025, "u_non_gpu": 0.016,
         "p_gpu_kw": 5.6, "p_non_gpu_kw": 4.6, "gpus_per_node": 8,
         "embodied_gpu_kg": 164.0, "embodied_gpu_kg_min": 164.0, "embodied_gpu_kg_max": 575.0,
+        "gpu": "h100-sxm", "gpu_memory_gb": 80.0, "gpu_memory_bandwidth_tb_s": 3.35,
         "embodied_server_kg": 5700.0, "lifetime_years": 5.0,
         "pue": 1.12, "wue_site_l_per_kwh": 0.3, "wue_source_l_per_kwh": 4.35,
         "cif_kg_per_kwh": 0.34,

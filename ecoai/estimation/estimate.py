@@ -15,7 +15,11 @@ from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
 def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report:
     """Estimate the footprint described by ``params`` (see ``ecoai.inputs.resolve.resolve``)."""
     factors = multipliers_from(params)
-    if "it_energy_wh" in params or "facility_energy_wh" in params:
+    if "params_b" in params:
+        from ecoai.estimation.open_llm import open_llm
+
+        params, per_query, method, intermediate = open_llm(params, factors)
+    elif "it_energy_wh" in params or "facility_energy_wh" in params:
         per_query, method, intermediate = _direct(params, factors)
     elif _has_quantiles(params):
         per_query, method, intermediate = _monte_carlo(params, factors)

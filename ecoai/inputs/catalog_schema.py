@@ -91,6 +91,10 @@ class HardwareEntry(Entry):
     type: Literal["gpu", "node"]
     tdp_w: Positive | None = None
     idle_w: NonNeg | None = None
+    memory_gb: Positive | None = None
+    """A GPU's memory (HBM or GDDR). Units: GB."""
+    memory_bandwidth_tb_s: Positive | None = None
+    """A GPU's peak memory bandwidth. Units: TB/s."""
     embodied_kg: NonNeg | None = None
     """Manufacturing emissions of one GPU (the central figure). Units: kgCO2e."""
     embodied_kg_min: NonNeg | None = None
