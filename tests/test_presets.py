@@ -48,9 +48,9 @@ def test_model_and_prompt(catalog: Catalog) -> None:
 def test_user_choices_beat_the_models(catalog: Catalog) -> None:
     got = preset_layer(catalog, {"model": "gpt-4.1", "host": "aws", "grid": "FRA"})
     assert "host" not in got and got["pue"].value == 1.14
-    assert got["cif_kg_per_kwh"].value == pytest.approx(0.056)
+    assert got["cif_kg_per_kwh"].value == pytest.approx(0.04418)
     assert got["cif_kg_per_kwh"].source.ref == "grids.FRA"
-    assert "2023" in (got["cif_kg_per_kwh"].source.citation or "")
+    assert "2024" in (got["cif_kg_per_kwh"].source.citation or "")
 
 
 def test_skipped_prompt_is_a_clear_error(catalog: Catalog) -> None:
@@ -109,13 +109,13 @@ def test_single_gpu(catalog: Catalog) -> None:
 def test_location_host_takes_its_grid(catalog: Catalog) -> None:
     got = preset_layer(catalog, {"host": "ireland"})
     assert got["pue"].value == 1.19
-    assert got["cif_kg_per_kwh"].value == pytest.approx(0.2908)
+    assert got["cif_kg_per_kwh"].value == pytest.approx(0.27979)
     assert got["cif_kg_per_kwh"].source.ref == "grids.IRL"
 
 
 def test_world_grid_says_fallback(catalog: Catalog) -> None:
     got = preset_layer(catalog, {"grid": "WORLD"})
-    assert got["cif_kg_per_kwh"].value == pytest.approx(0.475)
+    assert got["cif_kg_per_kwh"].value == pytest.approx(0.47294)
     assert (got["cif_kg_per_kwh"].source.citation or "").startswith("FALLBACK")
 
 
