@@ -145,7 +145,9 @@ class Footprint(Frozen):
 class Method(Frozen):
     """How the figures were obtained."""
 
-    statistic: Literal["point", "monte-carlo", "measured", "direct-energy", "task", "merged"]
+    statistic: Literal[
+        "point", "monte-carlo", "measured", "direct-energy", "task", "merged", "open-model"
+    ]
     samples: int | None = None
     seed: int | None = None
     rho: float | None = None

@@ -16,7 +16,11 @@ from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
 def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report:
     """Estimate the footprint described by ``params`` (see ``ecoai.inputs.resolve.resolve``)."""
     factors = multipliers_from(params)
-    if "it_energy_wh" in params or "facility_energy_wh" in params:
+    if "params_b" in params:
+        from ecoai.estimation.open_llm import open_llm
+
+        params, per_query, method, intermediate = open_llm(params, factors)
+    elif "it_energy_wh" in params or "facility_energy_wh" in params:
         per_query, method, intermediate = _direct(params, factors)
     elif _has_quantiles(params):
         per_query, method, intermediate = _monte_carlo(params, factors)
@@ -199,16 +203,33 @@ def _intermediate(
 def _with_embodied(
     per_query: Footprint, params: Mapping[str, Param], duration_s: float
 ) -> Footprint:
-    carbon_g = footprint.embodied_carbon_g(
+    """Add the embodied line: the central figures, and the range of published figures.
+
+    The range's min uses the lowest GPU and server figures, its max the highest
+    (``embodied_*_kg_min``/``_max``; absent, they equal the central figure).
+    """
+    central = _embodied_g(params, duration_s, "")
+    low = _embodied_g(params, duration_s, "_min")
+    high = _embodied_g(params, duration_s, "_max")
+    stat = Stat(mean=central, min=min(low, central), max=max(high, central))
+    return per_query.model_copy(update={"embodied_carbon_g": stat})
+
+
+def _embodied_g(params: Mapping[str, Param], duration_s: float, bound: str) -> float:
+    """Embodied carbon per query with the ``bound`` figures (``""``, ``"_min"``, ``"_max"``)."""
+
+    def kg(name: str) -> float:
+        return value(params, name + bound) if name + bound in params else value(params, name)
+
+    return footprint.embodied_carbon_g(
         duration_s=duration_s,
         lifetime_years=value(params, "lifetime_years"),
         gpu_count=value(params, "gpu_count"),
         gpus_per_node=value(params, "gpus_per_node"),
-        embodied_gpu_kg=value(params, "embodied_gpu_kg"),
-        embodied_server_kg=value(params, "embodied_server_kg"),
+        embodied_gpu_kg=kg("embodied_gpu_kg"),
+        embodied_server_kg=kg("embodied_server_kg"),
         batch_size=value(params, "batch_size"),
     )
-    return per_query.model_copy(update={"embodied_carbon_g": Stat.point(carbon_g)})
 
 
 def _report(

@@ -125,8 +125,15 @@ class HardwareEntry(Entry):
     type: Literal["gpu", "node"]
     tdp_w: Positive | None = None
     idle_w: NonNeg | None = None
+    memory_gb: Positive | None = None
+    """A GPU's memory (HBM or GDDR). Units: GB."""
+    memory_bandwidth_tb_s: Positive | None = None
+    """A GPU's peak memory bandwidth. Units: TB/s."""
     embodied_kg: NonNeg | None = None
-    """Manufacturing emissions of one GPU. Units: kgCO2e."""
+    """Manufacturing emissions of one GPU (the central figure). Units: kgCO2e."""
+    embodied_kg_min: NonNeg | None = None
+    embodied_kg_max: NonNeg | None = None
+    """The range of published figures where sources disagree. Units: kgCO2e."""
     gpu: str | None = None
     """A node's GPU (a hardware id of kind gpu)."""
     gpus_per_node: Annotated[int, Field(ge=1)] | None = None
@@ -134,7 +141,10 @@ class HardwareEntry(Entry):
     p_gpu_kw: Positive | None = None
     p_non_gpu_kw: NonNeg | None = None
     embodied_server_kg: NonNeg | None = None
-    """Manufacturing emissions of the server without its GPUs. Units: kgCO2e."""
+    """Manufacturing emissions of the server without its GPUs (central figure). Units: kgCO2e."""
+    embodied_server_kg_min: NonNeg | None = None
+    embodied_server_kg_max: NonNeg | None = None
+    """The range of published figures where sources disagree. Units: kgCO2e."""
     lifetime_years: Positive | None = None
 
     @model_validator(mode="after")
@@ -147,6 +157,8 @@ class HardwareEntry(Entry):
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(f"a {self.type} needs {', '.join(missing)}")
+        for name in ("embodied_kg", "embodied_server_kg"):
+            _check_range(name, getattr(self, name), *self._range(name))
         return self
 
     def summary(self) -> str:
@@ -158,6 +170,19 @@ class HardwareEntry(Entry):
     def references(self) -> Iterator[tuple[str, str, str]]:
         if self.gpu is not None:  # the loader also checks that it is of type gpu
             yield ("gpu", "hardware", self.gpu)
+
+    def _range(self, name: str) -> tuple[float | None, float | None]:
+        return getattr(self, name + "_min"), getattr(self, name + "_max")
+
+
+def _check_range(name: str, central: float | None, low: float | None, high: float | None) -> None:
+    """A range needs its central figure and must hold it: low <= central <= high."""
+    if (low is not None or high is not None) and central is None:
+        raise ValueError(f"{name}_min/{name}_max need {name}")
+    if central is not None and low is not None and low > central:
+        raise ValueError(f"{name}_min ({low:g}) is above {name} ({central:g})")
+    if central is not None and high is not None and high < central:
+        raise ValueError(f"{name}_max ({high:g}) is below {name} ({central:g})")
 
 
 class HostEntry(Entry):
