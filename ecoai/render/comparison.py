@@ -443,7 +443,7 @@ def _assumption_lines(savings: Savings) -> list[str]:
         lines.append(f"| {name} | {_md(value)} | {_md(who)} | {_md(source)} |")
     if citations:
         lines.append("")
-        lines += [f"[{n}] {_md(text)}  " for n, text in enumerate(citations, 1)]
+        lines += [f"- [{n}] {_md(text)}" for n, text in enumerate(citations, 1)]
     return lines
 
 
