@@ -258,6 +258,15 @@ def test_gates_file_sets_the_rate_and_the_flag_wins(
     assert json.loads(run.stdout)["savings"]["queries_per_day"] == 1.0
 
 
+def test_one_item_has_nothing_to_save_against(ecoai_cli: CliRunner, pair: list[str]) -> None:
+    for fmt in ("table", "markdown", "csv"):
+        run = ecoai_cli("compare", pair[0], "--queries-per-day", "1e6", "-f", fmt)
+        assert run.returncode == 0 and "avoided" not in run.stdout.lower(), run.stdout
+        assert "saved_" not in run.stdout
+    run = ecoai_cli("compare", pair[0], "--queries-per-day", "1e6", "--json")
+    assert json.loads(run.stdout)["savings"]["items"] == []
+
+
 def test_without_a_rate_there_is_no_savings_section(ecoai_cli: CliRunner, pair: list[str]) -> None:
     run = ecoai_cli("compare", *pair, "--json")
     assert json.loads(run.stdout)["savings"] is None
@@ -277,6 +286,11 @@ def test_without_a_rate_there_is_no_savings_section(ecoai_cli: CliRunner, pair: 
         ([], "queries_per_day = inf", "gates.toml: queries_per_day must be a finite number > 0"),
         ([], 'queries_per_day = "lots"', "gates.toml: queries_per_day must be a number"),
         ([], "queries = 2.5", "gates.toml: queries must be a whole number"),
+        (
+            ["--queries-per-day", "1e307", "small.json"],
+            None,
+            "the savings at this traffic overflow",
+        ),
         (["--queries-per-day", "1e6", "run.json"], None, "run: no per-query figures"),
         (
             ["--queries-per-day", "-1", "gpt-4.1:short"],
@@ -294,6 +308,7 @@ def test_bad_input_exits_2_with_one_line(
     message: str,
 ) -> None:
     _write(tmp_path / "run.json", measured_report([5.0], queries=None))
+    _write(tmp_path / "small.json", estimate_report(0.5))
     if toml is not None:
         (tmp_path / "gates.toml").write_text(toml + "\n", encoding="utf-8")
         args = [*args, "--gates", "gates.toml"]

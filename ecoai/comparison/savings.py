@@ -16,7 +16,7 @@ from ecoai.comparison.compare import Item
 from ecoai.comparison.model import Amount, Assumption, ItemSaving, MetricSaving, Savings
 from ecoai.errors import InputError
 from ecoai.metrics import BY_NAME
-from ecoai.models import Footprint, Stat
+from ecoai.models import Footprint, Stat, non_finite_path
 
 SAVING_METRICS: tuple[str, ...] = (
     "energy_wh",
@@ -113,6 +113,11 @@ def savings(
             ItemSaving(
                 item=item.label, metrics=metrics, avoided_power_w=power, avoided_plants=plants
             )
+        )
+    if non_finite_path([i.model_dump() for i in found]) is not None:
+        raise InputError(
+            "the savings at this traffic overflow (not a finite number)",
+            "give a realistic --queries-per-day or --queries",
         )
     return Savings(
         baseline=items[baseline].label,

@@ -127,7 +127,7 @@ def render_table(comparison: Comparison, *, width: int = 100, color: bool = Fals
         highlight=False,
     )
     console.print(table)
-    if comparison.savings is not None:
+    if comparison.savings is not None and comparison.savings.items:
         render_savings_table(comparison.savings, console)
     for gate in comparison.gates:
         console.print(gate_text(gate), markup=False)
@@ -158,7 +158,7 @@ def render_markdown(comparison: Comparison) -> str:
     if comparison.gates:
         lines += ["", "| Gate | Item | Seen | Test | Verdict |", "|---|---|---|---|---|"]
         lines += [_md_gate(g) for g in comparison.gates]
-    if comparison.savings is not None:
+    if comparison.savings is not None and comparison.savings.items:
         lines += ["", render_savings_markdown(comparison.savings).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
@@ -233,7 +233,7 @@ def render_csv(comparison: Comparison) -> str:
                     cell.failed,
                 ]
             )
-    if comparison.savings is not None:
+    if comparison.savings is not None and comparison.savings.items:
         writer.writerows(savings_csv_rows(comparison.savings))
     return out.getvalue()
 
