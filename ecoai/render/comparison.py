@@ -374,7 +374,9 @@ def _report_cell(amount: Amount | None, scale: float) -> str:
     if amount is None:
         return "—"
     mean, low, high = amount.mean / scale, amount.min / scale, amount.max / scale
-    text = _report_number(mean)
+    if mean < 0:  # an increase, stated as one (its range as an increase too)
+        mean, low, high = -mean, -high, -low
+    text = _report_number(mean) + (" increase" if amount.mean < 0 else "")
     if low != high:
         text += f" ({_report_number(low)} – {_report_number(high)})"
     return text
@@ -408,12 +410,15 @@ def render_savings_markdown(savings: Savings) -> str:
             cells += (
                 ["—", "—"]
                 if power is None or plants is None
-                else [power_text(power.mean), plants_text(plants.mean)]
+                else [
+                    power_text(abs(power.mean)) + (" increase" if power.mean < 0 else ""),
+                    plants_text(abs(plants.mean)) + (" increase" if plants.mean < 0 else ""),
+                ]
             )
         lines.append(f"| {_md(item.item)} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Positive figures are avoided, negative ones an increase; ranges in parentheses.",
+        "Figures are avoided amounts unless marked as an increase; ranges in parentheses.",
         "Energy is facility energy (IT energy × PUE); water is on-site cooling plus off-site "
         "electricity generation; carbon is operational, location-based.",
         "",
