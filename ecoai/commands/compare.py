@@ -18,6 +18,8 @@ INPUTS are report JSON files ('-' reads one from stdin), scenario TOML files and
 
 Gates: --max-increase energy=5%,carbon=10% (over the baseline, for every other item) and --budget energy_wh=1.5,total.water_ml=10 (absolute, for every item; per query unless prefixed total.). Metrics: energy, it_energy, water, water_site, water_source, carbon, embodied_carbon; budgets carry the unit (energy_wh, water_ml, carbon_g). When both sides hold repeated runs (profile --repeat), a gate fails only on a significant regression at --confidence.
 
+Savings: --queries-per-day RATE shows what each item avoids against the baseline (facility and IT energy, water on-site and off-site, carbon) per day and per year at that traffic, with the average continuous power and 1 GW power plants it equals; --queries N over N queries. A negative saving is an increase. Every item needs per-query figures.
+
 Exit status: 0 every gate passed, 1 a gate failed, 2 bad input.
 """  # noqa: E501
 
@@ -91,6 +93,7 @@ def compare_command(
     fmt, destination = options.output_target(format_name, json_output, output, force)
     gates, level, test_name = _gates(max_increase, budget, gates_file, confidence, test)
     flags = flag_values(scenario_values, [k.name for k in KEYS])
+    rate, count = _traffic(flags, gates_file)
     items = load_items(
         inputs or [],
         vary=vary or [],
@@ -106,6 +109,11 @@ def compare_command(
         confidence=level,
         test=test_name,
     )
+    if rate is not None or count is not None:
+        from ecoai.comparison.savings import savings
+
+        found = savings(items, pick_baseline(items, baseline), queries_per_day=rate, queries=count)
+        comparison = comparison.model_copy(update={"savings": found})
     color = destination == "-" and sys.stdout.isatty()
     write_text(
         destination,
@@ -146,6 +154,21 @@ def _gates(
     if test not in TEST_NAMES:
         raise InputError(f"--test {test!r} is unknown", "choose " + " or ".join(TEST_NAMES))
     return gates, level, test
+
+
+def _traffic(flags: dict[str, Any], gates_file: Path | None) -> tuple[float | None, int | None]:
+    """The traffic savings are given at: --queries-per-day and --queries, else the gates file's."""
+    from ecoai.comparison.savings import check_rate
+
+    rate, count = flags.get("queries_per_day"), flags.get("queries")
+    check_rate({"--queries-per-day": rate, "--queries": count})
+    if gates_file is not None and (rate is None or count is None):
+        from ecoai.comparison.gate_file import read_gate_file
+
+        found = read_gate_file(gates_file)
+        rate = found.queries_per_day if rate is None else rate
+        count = found.queries if count is None else count
+    return rate, count
 
 
 def register(app: typer.Typer) -> None:

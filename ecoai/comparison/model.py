@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from ecoai.models import SCHEMA_VERSION, FigureScope, Frozen, GateKind, ReportKind
 
 
@@ -78,6 +80,73 @@ class Row(Frozen):
     cells: list[Cell | None]
 
 
+class Amount(Frozen):
+    """A saving as a range: positive = avoided, negative = an increase (the item uses more)."""
+
+    mean: float
+    """baseline mean - item mean."""
+    min: float
+    """baseline min - item max: the least it can avoid when both are ranges."""
+    max: float
+    """baseline max - item min: the most it can avoid."""
+
+
+class MetricSaving(Frozen):
+    """What one item avoids of one metric against the baseline, per query and at the traffic."""
+
+    metric: str
+    """The metric's name with its unit (``energy_wh``, ``water_site_ml``, ``carbon_g``)."""
+    label: str
+    unit: str
+    per_query: Amount
+    per_day: Amount | None = None
+    """per_query x queries_per_day (set with --queries-per-day)."""
+    per_year: Amount | None = None
+    """per_day x days_per_year."""
+    over_queries: Amount | None = None
+    """per_query x queries (set with --queries)."""
+
+
+class ItemSaving(Frozen):
+    """Everything one item avoids against the baseline."""
+
+    item: str
+    metrics: list[MetricSaving]
+    avoided_power_w: Amount | None = None
+    """Facility energy avoided per day / 24 h: the average continuous power it equals. Units: W."""
+    avoided_plants: Amount | None = None
+    """avoided_power_w / (plant_net_capacity_w x plant_capacity_factor)."""
+
+
+class Assumption(Frozen):
+    """One input behind a saving, with where it came from (for a sustainability report)."""
+
+    item: str
+    input: str
+    value: str
+    source: str
+    """``profile hosts.azure``, ``flag --pue``, ``report r.json``..."""
+    citation: str | None = None
+    """The publication or datasheet behind a profile value."""
+
+
+class Savings(Frozen):
+    """What each item avoids against the baseline at a traffic (``compare --queries-per-day``)."""
+
+    baseline: str
+    queries_per_day: float | None = None
+    queries: int | None = None
+    days_per_year: float
+    range_rule: str
+    """How the min and max of a saving are formed from the two ranges."""
+    plant_net_capacity_w: float
+    plant_capacity_factor: float
+    plant_source: str
+    items: list[ItemSaving]
+    assumptions: list[Assumption] = Field(default_factory=list)
+    """The baseline's and each item's footprint inputs (model, host, PUE, WUE, CIF...)."""
+
+
 class Comparison(Frozen):
     """Items side by side against a baseline, with every gate's verdict."""
 
@@ -91,3 +160,5 @@ class Comparison(Frozen):
     gates: list[GateResult]
     passed: bool
     """True when every gate passed (exit 0); False makes ``ecoai compare`` exit 1."""
+    savings: Savings | None = None
+    """What each item avoids at a traffic; set with --queries-per-day or --queries."""
