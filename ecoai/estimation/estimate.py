@@ -16,7 +16,11 @@ from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
 def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report:
     """Estimate the footprint described by ``params`` (see ``ecoai.inputs.resolve.resolve``)."""
     factors = multipliers_from(params)
-    if "params_b" in params:
+    if "pipeline" in params:
+        from ecoai.estimation.open_llm import open_diffusion
+
+        params, per_query, method, intermediate = open_diffusion(params, factors)
+    elif "params_b" in params:
         from ecoai.estimation.open_llm import open_llm
 
         params, per_query, method, intermediate = open_llm(params, factors)

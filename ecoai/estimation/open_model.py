@@ -24,7 +24,6 @@ Pure: the measurements come from ``ecoai.inputs.mlenergy`` (read once, cached).
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -84,8 +83,8 @@ class Fit:
     def predict(self, config: Config | Measured) -> tuple[float, float]:
         """(energy per token J, average power of all GPUs W) for ``config``."""
         x = features(config)
-        energy = math.exp(_dot(self.energy, x))
-        power = math.exp(_dot(self.power, x)) * config.gpu_count
+        energy = math.exp(dot(self.energy, x))
+        power = math.exp(dot(self.power, x)) * config.gpu_count
         return energy, power
 
 
@@ -120,8 +119,8 @@ def per_token(config: Config, points: Sequence[Measured] | None = None) -> PerTo
     anchors = [p for p in same if p.gpu == config.gpu] or same
     if not anchors:
         return PerToken(energy, power, "fitted", _fit_detail(len(data)))
-    ratio_e = _median([p.energy_per_token_j / model.predict(p)[0] for p in anchors])
-    ratio_p = _median([p.gpu_power_w / model.predict(p)[1] for p in anchors])
+    ratio_e = median([p.energy_per_token_j / model.predict(p)[0] for p in anchors])
+    ratio_p = median([p.gpu_power_w / model.predict(p)[1] for p in anchors])
     detail = (
         f"{_fit_detail(len(data))}, anchored to {len(anchors)} measured configurations of "
         f"{config.model_id} (median measured/fitted {ratio_e:.3g})"
@@ -160,35 +159,51 @@ def _merge(repeats: Sequence[Measured]) -> Measured:
 
 def _interpolate(series: Sequence[Measured], batch: float) -> PerToken | None:
     """Log-log interpolation between the measured batch sizes around ``batch``; None outside."""
-    for low, high in itertools.pairwise(series):
-        if low.batch_size <= batch <= high.batch_size:
-            span = math.log(high.batch_size) - math.log(low.batch_size)
-            w = 0.0 if span == 0 else (math.log(batch) - math.log(low.batch_size)) / span
-            energy = _geo(low.energy_per_token_j, high.energy_per_token_j, w)
-            power = _geo(low.gpu_power_w, high.gpu_power_w, w)
-            detail = (
-                f"interpolated between measured batch {low.batch_size} and {high.batch_size} "
-                f"({low.model_id}, {low.gpu} x{low.gpu_count}, {low.precision}, {low.task})"
-            )
-            return PerToken(energy, power, "measured", detail)
-    if len(series) == 1 and series[0].batch_size == batch:
-        point = series[0]
-        detail = f"measured at batch {point.batch_size} ({point.model_id}, {point.task})"
-        return PerToken(point.energy_per_token_j, point.gpu_power_w, "measured", detail)
+    found = bracket([p.batch_size for p in series], batch)
+    if found is None:
+        return None
+    i, j, w = found
+    low, high = series[i], series[j]
+    energy = geo(low.energy_per_token_j, high.energy_per_token_j, w)
+    power = geo(low.gpu_power_w, high.gpu_power_w, w)
+    if i == j:
+        detail = f"measured at batch {low.batch_size} ({low.model_id}, {low.task})"
+    else:
+        detail = (
+            f"interpolated between measured batch {low.batch_size} and {high.batch_size} "
+            f"({low.model_id}, {low.gpu} x{low.gpu_count}, {low.precision}, {low.task})"
+        )
+    return PerToken(energy, power, "measured", detail)
+
+
+def bracket(batches: Sequence[float], batch: float) -> tuple[int, int, float] | None:
+    """(index below, index above, weight of the one above in log space) of ``batch`` among the
+    ascending measured ``batches``; a measured batch gives weight 0 (or 1); None outside."""
+    if len(batches) == 1 and batches[0] == batch:
+        return 0, 0, 0.0
+    for i in range(len(batches) - 1):
+        low, high = batches[i], batches[i + 1]
+        if low <= batch <= high:
+            span = math.log(high) - math.log(low)
+            w = 0.0 if span == 0 else (math.log(batch) - math.log(low)) / span
+            return i, i + 1, w
     return None
 
 
-def _geo(a: float, b: float, w: float) -> float:
+def geo(a: float, b: float, w: float) -> float:
+    """exp((1 - w) ln a + w ln b): the point at ``w`` between ``a`` and ``b`` in log space."""
     return math.exp((1 - w) * math.log(a) + w * math.log(b))
 
 
-def _median(values: Sequence[float]) -> float:
+def median(values: Sequence[float]) -> float:
+    """The median of a non-empty sequence."""
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+def dot(a: Sequence[float], b: Sequence[float]) -> float:
+    """The dot product of two equally long vectors."""
     return sum(x * y for x, y in zip(a, b, strict=True))
 
 
