@@ -50,6 +50,9 @@ def _register() -> None:
 
     compare.register(app)
     merge.register(app)
+    from ecoai.commands import calibrate
+
+    calibrate.register(app)
 
 
 _register()

@@ -16,6 +16,11 @@ from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
 def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report:
     """Estimate the footprint described by ``params`` (see ``ecoai.inputs.resolve.resolve``)."""
     factors = multipliers_from(params)
+    if "calibrate" in params and "params_b" not in params:
+        raise InputError(
+            "--calibrate applies to open LLMs",
+            "describe the model: --params-b N (or --model with an id of the ML.ENERGY data)",
+        )
     if "pipeline" in params:
         from ecoai.estimation.open_llm import open_diffusion
 
@@ -255,6 +260,13 @@ def _report(
         for name, what in (("pue", "data centre"), ("cif_kg_per_kwh", "grid"))
         if name in params and params[name].source.kind == "default" and params[name].source.ref
     ]
+    if "uncalibrated_ratio" in intermediate:
+        ratio = intermediate["uncalibrated_ratio"]
+        source = params["calibration_gpu_energy_per_token_j"].source
+        notes.append(
+            f"calibrated by {source.ref}: without it the estimate of GPU energy per token would "
+            f"have been {ratio:.3g}x the measurement ({source.citation})"
+        )
     return Report(
         kind="estimate",
         ecoai_version=__version__,

@@ -15,10 +15,12 @@ from ecoai.estimation.open_diffusion import ItemConfig
 from ecoai.estimation.open_model import (
     NON_GPU_W_PER_GPU,
     NON_GPU_W_PER_GPU_LOW,
+    Calibration,
     Config,
     OpenLlm,
     default_gpu_count,
     estimate_open_llm,
+    uncalibrated_ratio,
 )
 from ecoai.footprint import Multipliers
 from ecoai.inputs.keys import BY_NAME
@@ -56,11 +58,10 @@ def open_llm(
     batch = _batch(inputs)
     config = Config(total_b, active_b, precision, gpu, gpu_count, batch, _model_id(params))
     tdp_w = units.kw_to_w(value(params, "p_gpu_kw")) / value(params, "gpus_per_node")
+    gpu_facts = (tdp_w, value(params, "gpu_memory_bandwidth_tb_s"))
+    calibration = _calibration(params)
     result = estimate_open_llm(
-        config,
-        value(params, "output_tokens"),
-        (tdp_w, value(params, "gpu_memory_bandwidth_tb_s")),
-        _non_gpu_w(inputs),
+        config, value(params, "output_tokens"), gpu_facts, _non_gpu_w(inputs), calibration
     )
     inputs["gpu_energy_per_token_j"] = Param(
         value=result.gpu_energy_per_token_j[0],
@@ -68,7 +69,23 @@ def open_llm(
     )
     mean, low, high = result.it_energy_j
     per_query = footprint.footprint_from_it(Stat(mean=mean, min=low, max=high), factors)
-    return inputs, per_query, _method(result), _intermediate(result, gpu_count, factors.pue)
+    intermediate = _intermediate(result, gpu_count, factors.pue)
+    if calibration is not None:
+        intermediate["uncalibrated_ratio"] = uncalibrated_ratio(config, gpu_facts, calibration)
+    return inputs, per_query, _method(result), intermediate
+
+
+def _calibration(params: Mapping[str, Param]) -> Calibration | None:
+    """The calibration among the inputs (``ecoai.inputs.calibration``), if any."""
+    if "calibration_gpu_energy_per_token_j" not in params:
+        return None
+    source = params["calibration_gpu_energy_per_token_j"].source
+    return Calibration(
+        gpu_energy_per_token_j=value(params, "calibration_gpu_energy_per_token_j"),
+        time_per_token_s=value(params, "calibration_time_per_token_s"),
+        batch_size=value(params, "calibration_batch_size"),
+        ref=f"{source.ref}: {source.citation}" if source.citation else str(source.ref),
+    )
 
 
 def _active_params_b(inputs: dict[str, Param], total_b: float) -> float:
@@ -183,7 +200,7 @@ def _intermediate(result: OpenLlm, gpu_count: int, pue: float) -> dict[str, floa
     }
 
 
-_LLM_ONLY = ("active_params_b", "output_tokens", "input_tokens")
+_LLM_ONLY = ("active_params_b", "output_tokens", "input_tokens", "calibrate")
 
 
 def open_diffusion(

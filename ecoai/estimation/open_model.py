@@ -294,18 +294,36 @@ class OpenLlm:
     detail: str
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """A measurement of this model on this GPU, GPU count and precision (``ecoai calibrate``)."""
+
+    gpu_energy_per_token_j: float
+    """Measured GPU energy per output token, all GPUs. Units: J."""
+    time_per_token_s: float
+    """Measured run time per output token of the replica. Units: s."""
+    batch_size: float
+    ref: str
+    """Where it comes from, for ``inputs.*.source``."""
+
+
 def estimate_open_llm(
     config: Config,
     output_tokens: float,
     gpu_facts: tuple[float, float],
     non_gpu_w_per_gpu: tuple[float, float, float],
+    calibration: Calibration | None = None,
 ) -> OpenLlm:
     """Energy of one query of ``output_tokens`` for ``config``.
 
     ``gpu_facts`` is the GPU's (TDP W, memory bandwidth TB/s); ``non_gpu_w_per_gpu`` the
     (expected, min, max) non-GPU power per GPU in W. GPUs outside the data are estimated as the
-    H100 and widened by ``gpu_scaling``.
+    H100 and widened by ``gpu_scaling``. A ``calibration`` replaces the data at its batch size;
+    at another batch the data's estimate is scaled by measured / estimated at the calibration's
+    batch (path ``calibrated``; range the interpolation error, none at the measured batch).
     """
+    if calibration is not None:
+        return _calibrated(config, output_tokens, gpu_facts, non_gpu_w_per_gpu, calibration)
     low, high = 1.0, 1.0
     tdp_w, bandwidth_tb_s = gpu_facts
     as_config = config
@@ -336,5 +354,50 @@ def estimate_open_llm(
         request_s=config.batch_size * output_tokens / throughput,
         non_gpu_energy_j=non_gpu_j[0],
         path=found.path,
+        detail=detail,
+    )
+
+
+def uncalibrated_ratio(
+    config: Config, gpu_facts: tuple[float, float], calibration: Calibration
+) -> float:
+    """The data's estimate of GPU energy per token over the measured one, at the calibration's
+    batch size (1: the data was right; 2: it estimated twice the measurement)."""
+    at = replace(config, batch_size=calibration.batch_size)
+    estimate = estimate_open_llm(at, 1.0, gpu_facts, (0.0, 0.0, 0.0))
+    return estimate.gpu_energy_per_token_j[0] / calibration.gpu_energy_per_token_j
+
+
+def _calibrated(
+    config: Config,
+    output_tokens: float,
+    gpu_facts: tuple[float, float],
+    non_gpu_w_per_gpu: tuple[float, float, float],
+    calibration: Calibration,
+) -> OpenLlm:
+    no_non_gpu = (0.0, 0.0, 0.0)
+    asked = estimate_open_llm(config, 1.0, gpu_facts, no_non_gpu)
+    at = estimate_open_llm(replace(config, batch_size=calibration.batch_size), 1.0, gpu_facts,
+                           no_non_gpu)  # fmt: skip
+    ratio_e = calibration.gpu_energy_per_token_j / at.gpu_energy_per_token_j[0]
+    ratio_t = calibration.time_per_token_s * at.throughput_tokens_per_s
+    ept = asked.gpu_energy_per_token_j[0] * ratio_e
+    throughput = asked.throughput_tokens_per_s / ratio_t
+    error = 1.0 if config.batch_size == calibration.batch_size else INTERPOLATION_ERROR_P90
+    non_gpu_j = [w * config.gpu_count * output_tokens / throughput for w in non_gpu_w_per_gpu]
+    per_token_j = (ept, ept / error, ept * error)
+    it_j = tuple(e * output_tokens + n for e, n in zip(per_token_j, non_gpu_j, strict=True))
+    detail = f"measured {calibration.gpu_energy_per_token_j:.4g} J/token at batch "
+    detail += f"{calibration.batch_size:g} ({calibration.ref})"
+    if error != 1.0:
+        detail += f", scaled to batch {config.batch_size:g} by the data (x{ratio_e:.3g})"
+    return OpenLlm(
+        it_energy_j=(it_j[0], it_j[1], it_j[2]),
+        gpu_energy_per_token_j=per_token_j,
+        gpu_power_w=ept * throughput,
+        throughput_tokens_per_s=throughput,
+        request_s=config.batch_size * output_tokens / throughput,
+        non_gpu_energy_j=non_gpu_j[0],
+        path="calibrated",
         detail=detail,
     )

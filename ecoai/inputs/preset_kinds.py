@@ -41,6 +41,7 @@ PRESET_KINDS: tuple[PresetKind, ...] = (
     PresetKind("grids", "grid", "grid", "GridEntry"),
     PresetKind("tasks", "task", "task", "TaskEntry"),
     PresetKind("cpus", "cpu", None, "CpuEntry"),
+    PresetKind("calibrations", "calibration", None, "CalibrationEntry"),
 )
 """Every preset kind, in the order ``ecoai profiles list`` shows them."""
 
