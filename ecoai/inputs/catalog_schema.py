@@ -186,7 +186,9 @@ def _check_range(name: str, central: float | None, low: float | None, high: floa
 
 
 class HostEntry(Entry):
-    basis: Literal["computation", "table1", "location", "user"] = "user"
+    basis: Literal["computation", "table1", "location", "provider", "user"] = "user"
+    """computation / table1: Jegham et al.'s values; location: Li et al.'s; provider: the
+    operator's own published figures; user: a user's profile."""
     pue: Annotated[float, Field(ge=1)]
     wue_site_l_per_kwh: NonNeg
     wue_source_l_per_kwh: NonNeg
