@@ -138,3 +138,27 @@ def test_an_existing_output_is_kept_without_force(
     forced = ecoai_cli("calibrate", "r.json", "--params-b", "8", "--batch-size", "8",
                        "-o", "c.toml", "--force")  # fmt: skip
     assert forced.returncode == 0 and "calibrations" in (tmp_path / "c.toml").read_text()
+
+
+def test_a_model_of_the_data_gives_size_and_precision(
+    ecoai_cli: CliRunner, tmp_path: Path, report: dict[str, Any]
+) -> None:
+    done = ecoai_cli("calibrate", "r.json", "--model", "qwen3-8b", "--batch-size", "16",
+                     "-o", "q.toml")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "q.toml").read_text()
+    assert 'model = "Qwen/Qwen3-8B"' in text and 'precision = "bf16"' in text
+    (tmp_path / "cal").mkdir()
+    (tmp_path / "q.toml").rename(tmp_path / "cal" / "q.toml")
+    got = ecoai_cli("estimate", "--model", "Qwen/Qwen3-8B", "--hardware", "h100-sxm",
+                    "--batch-size", "16", "--output-tokens", "100", "--profiles", "cal",
+                    "--json")  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    per_token = json.loads(got.stdout)["intermediate"]["gpu_energy_per_token_j"]
+    assert per_token == pytest.approx(_sensor_j_per_token(report), rel=0.01)
+
+
+def test_a_report_of_another_gpu_is_refused(ecoai_cli: CliRunner, report: dict[str, Any]) -> None:
+    done = ecoai_cli("estimate", "--params-b", "8", "--hardware", "b200", "--output-tokens",
+                     "100", "--batch-size", "8", "--calibrate", "r.json")  # fmt: skip
+    assert done.returncode == 2 and "measured h100-sxm GPUs, not b200" in done.stderr

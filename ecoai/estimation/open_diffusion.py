@@ -32,7 +32,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
-from ecoai.estimation.open_model import bracket, dot, geo, least_squares, median
+from ecoai.estimation.open_model import (
+    bracket,
+    dot,
+    geo,
+    gram,
+    least_squares,
+    median,
+    solve_normal,
+)
 from ecoai.inputs.mlenergy import MeasuredItem, load_diffusion
 
 P0_GRID_B = tuple(x / 2 for x in range(17))
@@ -108,9 +116,10 @@ def fit(points: Sequence[MeasuredItem]) -> DiffusionFit:
     """Fit on ``points``: P0 by grid search, the coefficients by least squares on the logs."""
     best: tuple[float, float, list[float]] | None = None
     rows = [_features(p) for p in points]
+    left = gram(rows)  # the same for every P0: only the targets change
     for p0_b in P0_GRID_B:
         targets = [math.log(p.energy_per_item_j) - _offset(p, p0_b) for p in points]
-        coefficients = least_squares(rows, targets)
+        coefficients = solve_normal(left, rows, targets)
         error = sum((dot(coefficients, r) - y) ** 2 for r, y in zip(rows, targets, strict=True))
         if best is None or error < best[0]:
             best = (error, p0_b, coefficients)

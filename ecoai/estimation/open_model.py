@@ -213,9 +213,25 @@ def least_squares(rows: Sequence[Sequence[float]], targets: Sequence[float]) -> 
     Solves the normal equations (X^T X) c = X^T y by Gaussian elimination with partial pivoting;
     a tiny ridge term (1e-9) keeps a rank-deficient subset solvable.
     """
+    return solve_normal(gram(rows), rows, targets)
+
+
+def gram(rows: Sequence[Sequence[float]]) -> list[list[float]]:
+    """X^T X plus the ridge term: the left side of the normal equations, reusable for several
+    targets over the same ``rows``."""
     n = len(rows[0])
-    a = [[sum(r[i] * r[j] for r in rows) + (1e-9 if i == j else 0.0) for j in range(n)]
-         for i in range(n)]  # fmt: skip
+    return [[sum(r[i] * r[j] for r in rows) + (1e-9 if i == j else 0.0) for j in range(n)]
+            for i in range(n)]  # fmt: skip
+
+
+def solve_normal(
+    gram_matrix: Sequence[Sequence[float]],
+    rows: Sequence[Sequence[float]],
+    targets: Sequence[float],
+) -> list[float]:
+    """Least-squares coefficients for ``targets`` given ``gram(rows)``."""
+    n = len(gram_matrix)
+    a = [list(row) for row in gram_matrix]
     b = [sum(r[i] * y for r, y in zip(rows, targets, strict=True)) for i in range(n)]
     for col in range(n):
         pivot = max(range(col, n), key=lambda r: abs(a[r][col]))

@@ -112,35 +112,53 @@ def _output_tokens(report: Report, name: str, given: Mapping[str, Any]) -> float
 
 
 def _hardware(catalog: Catalog, name: str, device_names: list[str], given: Any) -> HardwareEntry:
+    """The GPU's hardware entry: recognised from the sensors' device names, or ``given``
+    (a GPU or node id); a given GPU that contradicts a recognised one is an error."""
+    recognised = _recognise(catalog, device_names)
     if given is not None:
         entry: HardwareEntry = catalog.get("hardware", str(given))
         if entry.type == "node":  # a node names its GPU
-            gpu: HardwareEntry = catalog.get("hardware", entry.gpu or "")
-            return gpu
+            entry = catalog.get("hardware", entry.gpu or "")
+        if recognised is not None and recognised.id != entry.id:
+            raise InputError(
+                f"{name}: measured {recognised.id} GPUs, not {entry.id}",
+                f"calibrate estimates of the GPU the report measured (--hardware {recognised.id})",
+            )
         return entry
-    distinct = sorted(set(device_names))
-    if len(distinct) == 1:
-        found = catalog.find("hardware", distinct[0])
-        wanted = _norm(distinct[0])
-        matches = [h for h in catalog.entries("hardware")
-                   if isinstance(h, HardwareEntry) and h.type == "gpu"
-                   and _norm(h.name or h.id) == wanted]  # fmt: skip
-        if isinstance(found, HardwareEntry):
-            return found
-        if len(matches) == 1:
-            return matches[0]
+    if recognised is not None:
+        return recognised
+    devices = ", ".join(sorted(set(device_names)))
     raise InputError(
-        f"{name}: cannot tell the hardware preset of the GPU {', '.join(distinct)!s}",
+        f"{name}: cannot tell the hardware preset of the GPU {devices}",
         "pass --hardware, e.g. --hardware h100-sxm (ecoai profiles list hardware)",
     )
 
 
-def _sizes(catalog: Catalog, name: str, values: Mapping[str, Any]) -> tuple[float, float]:
+def _recognise(catalog: Catalog, device_names: list[str]) -> HardwareEntry | None:
+    """The one GPU entry whose id, alias or name is the sensors' device name, if any."""
+    distinct = sorted(set(device_names))
+    if len(distinct) != 1:
+        return None
+    found = catalog.find("hardware", distinct[0])
+    if isinstance(found, HardwareEntry) and found.type == "gpu":
+        return found
+    wanted = _norm(distinct[0])
+    matches = [h for h in catalog.entries("hardware")
+               if isinstance(h, HardwareEntry) and h.type == "gpu"
+               and _norm(h.name or h.id) == wanted]  # fmt: skip
+    return matches[0] if len(matches) == 1 else None
+
+
+def _sizes(catalog: Catalog, name: str, values: dict[str, Any]) -> tuple[float, float]:
+    """(total, active) parameters in billions; a model of the data also supplies its precision
+    unless one is given."""
     if "params_b" not in values and "model" in values:
         from ecoai.inputs.catalog_layer import find_open_model
 
         found = find_open_model(str(values["model"]))
         if found is not None:
+            values.setdefault("precision", found.precision)
+            values["model"] = found.model_id
             return found.total_params_b, found.active_params_b
     if "params_b" not in values:
         raise InputError(
