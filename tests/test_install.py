@@ -55,4 +55,6 @@ def test_installed_wheel_finds_built_in_profiles(tmp_path: Path) -> None:
     out = run([sys.executable, "-m", "ecoai", "profiles", "list", "models", "--json"],
               cwd=elsewhere, env=env)  # fmt: skip
     rows = json.loads(out)
-    assert len(rows) == 30 and rows[0]["id"] == "gpt-4.1"
+    presets = [row for row in rows if row["origin"] == "built-in"]  # + the data's open models
+    assert len(presets) == 30 and rows[0]["id"] == "gpt-4.1"
+    assert any(row["id"] == "black-forest-labs/FLUX.1-dev" for row in rows)  # the JSON ships
