@@ -83,7 +83,7 @@ def _calibration(params: Mapping[str, Param]) -> Calibration | None:
     return Calibration(
         gpu_energy_per_token_j=value(params, "calibration_gpu_energy_per_token_j"),
         time_per_token_s=value(params, "calibration_time_per_token_s"),
-        batch_size=value(params, "calibration_batch_size"),
+        batch_size=value(params, "calibration_batch"),
         ref=f"{source.ref}: {source.citation}" if source.citation else str(source.ref),
     )
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 CALIBRATION_KEYS = (
     "calibration_gpu_energy_per_token_j",
     "calibration_time_per_token_s",
-    "calibration_batch_size",
+    "calibration_batch",
 )
 """The inputs a calibration supplies to an open-LLM estimate."""
 DESCRIPTION_KEYS = ("model", "params_b", "active_params_b", "precision", "batch_size")
@@ -214,7 +214,7 @@ def calibration_params(entry: CalibrationEntry, source: Source) -> dict[str, Par
             value=entry.gpu_energy_per_token_j, source=source
         ),
         "calibration_time_per_token_s": Param(value=entry.time_per_token_s, source=source),
-        "calibration_batch_size": Param(value=entry.batch_size, source=source),
+        "calibration_batch": Param(value=entry.batch_size, source=source),
         "gpu_count": Param(value=entry.gpu_count, source=source),
     }
 

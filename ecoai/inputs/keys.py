@@ -159,7 +159,7 @@ KEYS: tuple[Key, ...] = (
         low=0,
         low_open=True,
     ),
-    Key("calibration_batch_size", "int", "requests", "batch of the calibration's run", low=1),
+    Key("calibration_batch", "int", "requests", "batch of the calibration's run", low=1),
     # Open diffusion models (text-to-image, text-to-video), from the same measurements
     Key("pipeline", "str", "", "diffusion pipeline: text-to-image or text-to-video"),
     Key("steps", "int", "steps", "denoising (inference) steps per image or video", low=1),
