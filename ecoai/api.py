@@ -98,7 +98,8 @@ class Measure(contextlib.ContextDecorator):
             if self._last is None or self._request is None or self._params is None:
                 raise InputError("no block has been measured yet", "use it in a with block first")
             from ecoai.measurement.report import build_report
-            from ecoai.measurement.session import Measured, host_info
+            from ecoai.measurement.session import Measured
+            from ecoai.sensors.host import host_info
 
             measured = Measured(self._last.sensors, self._last.baseline_power_w, self._runs)
             self._report = build_report(

@@ -12,11 +12,10 @@ from ecoai.sensors.cpu_model import (
     DRAM_W_PER_GB,
     VCPU_MAX_W,
     VCPU_MIN_W,
-    CpuFacts,
     match_cpu,
     open_cpu_model,
-    read_cpu_facts,
 )
+from ecoai.sensors.host import CpuFacts, read_cpu_facts
 
 FACTS = CpuFacts(
     "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", logical_cpus=4, sockets=1, memory_gb=16.0

@@ -245,7 +245,8 @@ def _measure_and_report(
 ) -> Any:
     from dataclasses import replace
 
-    from ecoai.measurement.session import host_info, measure
+    from ecoai.measurement.session import measure
+    from ecoai.sensors.host import host_info
 
     host: list[HostInfo] = []
 

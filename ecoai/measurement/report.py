@@ -20,10 +20,9 @@ from ecoai.models import (
     Report,
     RunMeasurement,
     SensorEnergy,
-    SensorInfo,
     SensorSkip,
 )
-from ecoai.sensors import sensor_facts
+from ecoai.sensors.base import describe
 
 if TYPE_CHECKING:
     from ecoai.measurement.session import Measured, ProfileRequest, RunRecord
@@ -103,7 +102,7 @@ def build_report(
             interval_s=request.interval_s,
             baseline_s=request.baseline_s,
             host=host,
-            sensors=[SensorInfo(**sensor_facts(s)) for s in measured.sensors],
+            sensors=[describe(s) for s in measured.sensors],
             skipped=[SensorSkip(name=name, reason=reason) for name, reason in skipped],
             runs=runs,
             exit_status=first_failure([r.exit_status for r in runs]),

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ecoai.sensors import Reading, Sensor
+from ecoai.sensors.base import Reading, Sensor
 
 MAX_GAPS = 100
 HANG_S = 0.25

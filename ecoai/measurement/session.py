@@ -12,16 +12,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ecoai.footprint import Multipliers
-from ecoai.measurement.gpu_share import GpuShareTracker, process_aware, process_tree
+from ecoai.measurement.gpu_share import GpuShareTracker, process_tree
 from ecoai.measurement.runner import RunResult, run
 from ecoai.measurement.sampler import Listener, Mark, Sampler, Timeline
-from ecoai.sensors import Discovery, Sensor
+from ecoai.sensors.base import Discovery, ProcessAwareSensor, Sensor
+from ecoai.sensors.host import machine_busy_cpu_s
 
 if TYPE_CHECKING:
     from ecoai.measurement.work import WorkMeter, WorkRecord
-
-if TYPE_CHECKING:
-    from ecoai.models import HostInfo
 
 Scope = Literal["process-tree", "machine"]
 
@@ -92,8 +90,6 @@ def measure(
     ``on_start`` is called with each child's PID on the main thread while the child runs;
     ``work`` reads the events the command reports during each run.
     """
-    from ecoai.sensors.cpu_model import machine_busy_cpu_s
-
     busy = busy_cpu_s or machine_busy_cpu_s
     sampler = Sampler(found.sensors, interval_s=request.interval_s)
     measured = Measured(list(found.sensors))
@@ -107,7 +103,9 @@ def measure(
             time.sleep(request.baseline_s)
             measured.baseline_power_w = baseline_power(origin, sampler.mark())
         for _ in range(request.repeat):
-            measured.runs.append(_one_run(request, sampler, busy, runner, tree, on_start, work))
+            measured.runs.append(
+                _one_run(request, sampler, found.process_aware, busy, runner, tree, on_start, work)
+            )
             measured.notes += survivors_note(measured.runs[-1].result)
             if measured.runs[-1].result.interrupted:
                 break
@@ -141,6 +139,7 @@ def lost_sensors(sampler: Sampler, origin_s: float) -> list[str]:
 def _one_run(
     request: ProfileRequest,
     sampler: Sampler,
+    process_aware: Sequence[ProcessAwareSensor],
     busy: Callable[[], float],
     runner: Callable[..., RunResult],
     tree: Callable[[int], set[int]],
@@ -148,7 +147,7 @@ def _one_run(
     work: WorkMeter | None = None,
 ) -> RunRecord:
     timeline = Timeline()
-    tracker = GpuShareTracker(process_aware(sampler.sensors), tree=tree)
+    tracker = GpuShareTracker(process_aware, tree=tree)
     sampler.add_listener(timeline)
     if tracker.sensors:
         sampler.add_listener(tracker)
@@ -226,23 +225,3 @@ def baseline_power(start: Mark, end: Mark) -> dict[str, float]:
     if span_s <= 0:
         return {}
     return {name: energy_j / span_s for name, energy_j in start.until(end).items()}
-
-
-def host_info(rank: int | None = None, local_rank: int | None = None) -> HostInfo:
-    """Facts about this machine, read after the run (nothing slow before the child starts)."""
-    import platform
-    import socket
-
-    from ecoai.models import HostInfo
-    from ecoai.sensors.cpu_model import read_cpu_facts
-
-    facts = read_cpu_facts()
-    return HostInfo(
-        hostname=socket.gethostname(),
-        platform=platform.platform(),
-        cpu_model=facts.model_name,
-        logical_cpus=facts.logical_cpus,
-        memory_gb=round(facts.memory_gb, 2),
-        rank=rank,
-        local_rank=local_rank,
-    )

@@ -10,14 +10,12 @@ Footprint's per-vCPU coefficients. DRAM: a constant power per GB installed.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
-from ecoai.sensors import Component, Discovery, Reading, SensorMethod, SensorScope
+from ecoai.sensors.base import Component, Discovery, Reading, SensorMethod, SensorScope
+from ecoai.sensors.host import CpuFacts, busy_cpu_reader, read_cpu_facts
 
 CCF_URL = "https://www.cloudcarbonfootprint.org/docs/methodology/"
 VCPU_MIN_W = 0.74
@@ -27,16 +25,6 @@ VCPU_MAX_W = 3.5
 DRAM_W_PER_GB = 0.392
 """DRAM power per GB: Cloud Carbon Footprint, the mean of Crucial's 3 W per 8 GB (0.375 W/GB)
 and Micron's DDR4 power note TN-40-07 (0.4083 W/GB)."""
-
-
-@dataclass(frozen=True)
-class CpuFacts:
-    """What the model needs to know about the machine (read cheaply from /proc and psutil)."""
-
-    model_name: str
-    logical_cpus: int
-    sockets: int
-    memory_gb: float
 
 
 class CpuModelSensor:
@@ -124,7 +112,7 @@ def open_cpu_model(
     found = Discovery()
     if "cpu" not in skip_components:
         found.sensors.append(
-            cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or _busy_reader(), clock, lookup)
+            cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or busy_cpu_reader(), clock, lookup)
         )
     if "dram" not in skip_components:
         per_gb = DRAM_W_PER_GB if dram_w_per_gb is None else dram_w_per_gb
@@ -207,77 +195,3 @@ def match_cpu(model_name: str, entries: Iterable[CpuProfile]) -> tuple[float, st
         if any(pattern in model_name for pattern in entry.match):
             return float(entry.tdp_w), entry.id
     return None
-
-
-class ProcStat:
-    """Busy CPU time of the machine from /proc/stat's first line, kept open (one pread a call).
-
-    Busy = user + nice + system + irq + softirq; idle, iowait and steal (time the hypervisor
-    gave to other guests) are not this machine's work, and guest time is already in user.
-    Units: s (from clock ticks). Cold, this costs a third of psutil.cpu_times (measured).
-    """
-
-    def __init__(self, path: Path = Path("/proc/stat")) -> None:
-        self._fd: int | None = os.open(path, os.O_RDONLY)
-        self._tick_s = 1.0 / os.sysconf("SC_CLK_TCK")
-
-    def __call__(self) -> float:
-        if self._fd is None:
-            raise OSError("ProcStat is closed")
-        first = os.pread(self._fd, 512, 0).split(b"\n", 1)[0].split()[1:]
-        user, nice, system, _idle, _iowait, irq, softirq = (
-            int(v) for v in (first + [b"0"] * 7)[:7]
-        )
-        return (user + nice + system + irq + softirq) * self._tick_s
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def machine_busy_cpu_s() -> float:
-    """Busy CPU time of the whole machine, summed over CPUs (see ProcStat). Units: s."""
-    try:
-        reader = ProcStat()
-    except OSError:  # not Linux: psutil knows the platform's counters
-        import psutil
-
-        times = psutil.cpu_times()
-        return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
-    try:
-        return reader()
-    finally:
-        reader.close()
-
-
-def _busy_reader() -> Callable[[], float]:
-    try:
-        return ProcStat()
-    except OSError:
-        return machine_busy_cpu_s
-
-
-def read_cpu_facts(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuFacts:
-    """Model name, logical CPUs, sockets and memory: one read of cpuinfo, two sysconf calls."""
-    model_name, sockets = "unknown CPU", set()
-    try:
-        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
-            key, _, value = line.partition(":")
-            key = key.strip()
-            if key == "model name" and model_name == "unknown CPU":
-                model_name = value.strip()
-            elif key == "physical id":
-                sockets.add(value.strip())
-    except OSError:
-        pass  # not Linux: the name stays unknown and the per-vCPU figures apply
-    return CpuFacts(model_name, os.cpu_count() or 1, max(1, len(sockets)), _memory_gb())
-
-
-def _memory_gb() -> float:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
-    except (ValueError, OSError, AttributeError):  # not POSIX: psutil knows
-        import psutil
-
-        return float(psutil.virtual_memory().total) / 1e9

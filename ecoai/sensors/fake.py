@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from ecoai.errors import InputError
-from ecoai.sensors import Component, Discovery, Reading, Sensor, SensorMethod, SensorScope, Skip
+from ecoai.sensors.base import (
+    Component,
+    Discovery,
+    Reading,
+    Sensor,
+    SensorMethod,
+    SensorScope,
+    skip,
+)
 
 
 class ScriptedSensor:
@@ -60,7 +68,7 @@ def load_script(path: Path, clock: Callable[[], float] | None = None) -> Discove
     clock = clock or time.monotonic
     return Discovery(
         sensors=[_sensor(spec, clock) for spec in script.get("sensors", [])],
-        skipped=[Skip(s["name"], s["reason"]) for s in script.get("skipped", [])],
+        skipped=[skip(str(s["name"]), str(s["reason"])) for s in script.get("skipped", [])],
     )
 
 
