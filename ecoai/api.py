@@ -109,8 +109,7 @@ class Measure(contextlib.ContextDecorator):
 
     def _prepare(self) -> ProfileRequest:
         if self._request is None:
-            from ecoai.estimation.estimate import multipliers_from
-            from ecoai.inputs.resolve import resolve
+            from ecoai.inputs.resolve import multipliers, resolve
             from ecoai.measurement.session import ProfileRequest
 
             params = resolve(None, dict(self._footprint))
@@ -118,7 +117,7 @@ class Measure(contextlib.ContextDecorator):
             command = [f"<python block: {self.label or 'ecoai.measure'}>"]
             self._request = ProfileRequest(
                 command,
-                multipliers_from(params),
+                multipliers(params),
                 interval_s=self.interval_s,
                 scope=self.scope,
                 queries=self.queries,

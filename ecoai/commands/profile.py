@@ -316,12 +316,12 @@ def _request(
     grace_s: float,
     label: str | None,
 ) -> ProfileRequest:
-    from ecoai.estimation.estimate import multipliers_from
+    from ecoai.inputs.resolve import multipliers
     from ecoai.measurement.session import ProfileRequest
 
     return ProfileRequest(
         command=command,
-        factors=multipliers_from(params),
+        factors=multipliers(params),
         interval_s=interval_s,
         baseline_s=baseline_s,
         scope="machine" if scope == "machine" else "process-tree",

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from ecoai import __version__, footprint, units
 from ecoai.errors import InputError
 from ecoai.footprint import Multipliers
-from ecoai.inputs.resolve import value
+from ecoai.inputs.resolve import multipliers, value
 from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
 
 
 def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report:
     """Estimate the footprint described by ``params`` (see ``ecoai.inputs.resolve.resolve``)."""
-    factors = multipliers_from(params)
+    factors = multipliers(params)
     if "it_energy_wh" in params or "facility_energy_wh" in params:
         per_query, method, intermediate = _direct(params, factors)
     elif _has_quantiles(params):
@@ -37,16 +37,6 @@ def _finite(report: Report) -> Report:
             "check the magnitudes of the scenario values (tokens, tps, queries)",
         )
     return report
-
-
-def multipliers_from(params: Mapping[str, Param]) -> Multipliers:
-    """The data-centre and grid factors of the resolved inputs (CIF converted to g/kWh)."""
-    return Multipliers(
-        pue=value(params, "pue"),
-        wue_site_l_per_kwh=value(params, "wue_site_l_per_kwh"),
-        wue_source_l_per_kwh=value(params, "wue_source_l_per_kwh"),
-        cif_g_per_kwh=units.kg_to_g(value(params, "cif_kg_per_kwh")),
-    )
 
 
 def _power_bounds_w(params: Mapping[str, Param]) -> tuple[float, float]:

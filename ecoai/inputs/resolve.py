@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ecoai import units
 from ecoai.errors import InputError
-from ecoai.inputs.keys import BY_NAME
-from ecoai.inputs.scenario import coerce, read_scenario
+from ecoai.footprint import Multipliers
+from ecoai.inputs.keys import BY_NAME, coerce
+from ecoai.inputs.scenario import read_scenario
 from ecoai.models import Param, ParamValue, Source
 
 if TYPE_CHECKING:
@@ -154,3 +156,17 @@ def value(params: Mapping[str, Param], name: str) -> float:
     raw = params[name].value
     assert isinstance(raw, int | float) and not isinstance(raw, bool)
     return float(raw)
+
+
+def multipliers(params: Mapping[str, Param]) -> Multipliers:
+    """The data-centre and grid factors (PUE, WUE, CIF) of resolved inputs, CIF in g/kWh.
+
+    Shared by the estimate and the measurement: both turn IT energy into facility energy,
+    water and carbon with them. Raises InputError naming a factor that is missing.
+    """
+    return Multipliers(
+        pue=value(params, "pue"),
+        wue_site_l_per_kwh=value(params, "wue_site_l_per_kwh"),
+        wue_source_l_per_kwh=value(params, "wue_source_l_per_kwh"),
+        cif_g_per_kwh=units.kg_to_g(value(params, "cif_kg_per_kwh")),
+    )
