@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from ecoai.inputs.keys import FOOTPRINT_KEYS
 if TYPE_CHECKING:
     from ecoai.inputs.catalog import Catalog
     from ecoai.measurement.session import ProfileRequest
-    from ecoai.models import HostInfo, Param
+    from ecoai.models import HostInfo
     from ecoai.watch import Watch
 
 HELP = """Run COMMAND and measure the energy, water and carbon it draws.
@@ -182,23 +183,24 @@ def profile_command(
         destination = fill_template(destination, rank, local_rank)
         check_writable(destination, force)
     fmt = choose_format(format_name, json_output, destination)
-    if scope not in ("process-tree", "machine"):
-        raise InputError(f"unknown scope {scope!r}", "choose process-tree or machine")
     from ecoai.inputs.catalog import load_catalog
+    from ecoai.measurement.session import prepare
 
     catalog = load_catalog(tuple(profiles_dir or ()))  # once, for the footprint and the CPU TDP
-    params = _footprint_params(footprint_values, catalog)
-    request = _request(
+    request = prepare(
         command,
-        params,
-        queries,
-        repeat,
-        interval_s,
-        baseline_s,
-        "machine" if per_node else scope,
-        grace_s,
-        label,
+        flag_values(footprint_values, FOOTPRINT_KEYS),
+        catalog=catalog,
+        scope=scope,
+        interval_s=interval_s,
+        baseline_s=baseline_s,
+        repeat=repeat,
+        queries=queries,
+        grace_s=grace_s,
+        label=label,
     )
+    if per_node:  # local rank 0 measures the whole node for every rank
+        request = replace(request, scope="machine")
     found = discover(
         SensorRequest(
             backends=parse_backends(sensors),
@@ -227,7 +229,7 @@ def profile_command(
         found.close()
         raise
     try:
-        report = _measure_and_report(request, found, params, rank, local_rank, watch)
+        report = _measure_and_report(request, found, rank, local_rank, watch)
     finally:
         watch.close()
     _emit(report, fmt, destination, quiet)
@@ -238,13 +240,10 @@ def profile_command(
 def _measure_and_report(
     request: ProfileRequest,
     found: Any,
-    params: dict[str, Param],
     rank: int | None,
     local_rank: int | None,
     watch: Watch,
 ) -> Any:
-    from dataclasses import replace
-
     from ecoai.measurement.session import measure
     from ecoai.sensors.host import host_info
 
@@ -273,7 +272,6 @@ def _measure_and_report(
             print(f"ecoai: error: {run.result.error}", file=sys.stderr)
     from ecoai.measurement.report import build_report
 
-    skipped = [(skip.name, skip.reason) for skip in found.skipped]
     facts = host[0] if host else host_info(rank, local_rank)
     notes = list(found.notes)
     if request.queries and any(r.work and r.work.queries for r in measured.runs):
@@ -281,7 +279,7 @@ def _measure_and_report(
             f"--queries {request.queries} ignored: the command counted its own queries "
             "in its event file"
         )
-    return build_report(request, measured, skipped, facts, params, notes)
+    return build_report(request, measured, found.skipped, facts, request.inputs, notes)
 
 
 def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
@@ -303,40 +301,6 @@ def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
         with contextlib.suppress(OSError):  # stderr gone (a hung-up terminal): nothing to tell
             sys.stderr.write(render(report, Format.TABLE, width=_width()))
             sys.stderr.flush()
-
-
-def _request(
-    command: list[str],
-    params: dict[str, Param],
-    queries: int | None,
-    repeat: int,
-    interval_s: float,
-    baseline_s: float,
-    scope: str,
-    grace_s: float,
-    label: str | None,
-) -> ProfileRequest:
-    from ecoai.inputs.resolve import multipliers
-    from ecoai.measurement.session import ProfileRequest
-
-    return ProfileRequest(
-        command=command,
-        factors=multipliers(params),
-        interval_s=interval_s,
-        baseline_s=baseline_s,
-        scope="machine" if scope == "machine" else "process-tree",
-        repeat=repeat,
-        queries=queries,
-        grace_s=grace_s,
-        label=label,
-    )
-
-
-def _footprint_params(values: dict[str, Any], catalog: Catalog) -> dict[str, Param]:
-    from ecoai.inputs.resolve import resolve
-
-    params = resolve(None, flag_values(values, FOOTPRINT_KEYS), catalog=catalog)
-    return {name: param for name, param in params.items() if name in FOOTPRINT_KEYS}
 
 
 def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:

@@ -8,11 +8,10 @@ unshared GPU whole. Facility energy, water and carbon follow from IT energy (FOR
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from ecoai.footprint import footprint_point, footprint_samples
+from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
 from ecoai.models import (
-    GapInfo,
     HostInfo,
     Measurement,
     Method,
@@ -22,10 +21,6 @@ from ecoai.models import (
     SensorEnergy,
     SensorSkip,
 )
-from ecoai.sensors.base import describe
-
-if TYPE_CHECKING:
-    from ecoai.measurement.session import Measured, ProfileRequest, RunRecord
 
 
 def cpu_share(child_cpu_s: float, machine_busy_cpu_s: float | None) -> float | None:
@@ -59,14 +54,17 @@ def first_failure(statuses: Sequence[int]) -> int:
 def build_report(
     request: ProfileRequest,
     measured: Measured,
-    skipped: Sequence[tuple[str, str]],
+    skipped: Sequence[SensorSkip],
     host: HostInfo,
     inputs: Mapping[str, Param],
     notes: Sequence[str] = (),
 ) -> Report:
-    """Turn what was measured into the shared report (pure)."""
-    from datetime import UTC, datetime
+    """Turn what was measured into the shared report (pure).
 
+    ``skipped``: the sensors discovery did not use; ``inputs``: the report's inputs section
+    (``request.inputs`` for a request from ``session.prepare``); ``notes``: the caller's, first.
+    The report is dated ``measured.ended_at``.
+    """
     from ecoai import __version__
 
     runs = [run_measurement(request, measured, record) for record in measured.runs]
@@ -87,7 +85,7 @@ def build_report(
     return Report(
         kind="measured",
         ecoai_version=__version__,
-        created_at=datetime.now(UTC),
+        created_at=measured.ended_at,
         label=request.label,
         method=Method(statistic="measured", description=_describe(request, len(runs))),
         inputs=dict(inputs),
@@ -102,8 +100,8 @@ def build_report(
             interval_s=request.interval_s,
             baseline_s=request.baseline_s,
             host=host,
-            sensors=[describe(s) for s in measured.sensors],
-            skipped=[SensorSkip(name=name, reason=reason) for name, reason in skipped],
+            sensors=list(measured.sensors),
+            skipped=list(skipped),
             runs=runs,
             exit_status=first_failure([r.exit_status for r in runs]),
             workload=work,
@@ -118,7 +116,8 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
     duration_s = rec.result.duration_s
     sensors = []
     for sensor in measured.sensors:
-        whole_j = rec.energy_j.get(sensor.name, 0.0)
+        counted = rec.sensors.get(sensor.name) or SensorRun(energy_j=0.0, samples=0, read_errors=0)
+        whole_j = counted.energy_j
         idle_w = measured.baseline_power_w.get(sensor.name)
         sensors.append(
             SensorEnergy(
@@ -130,10 +129,10 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
                 ),
                 baseline_power_w=idle_w,
                 above_idle_energy_j=None if idle_w is None else whole_j - idle_w * duration_s,
-                peak_power_w=rec.peak_power_w.get(sensor.name),
-                samples=rec.samples.get(sensor.name, 0),
-                read_errors=rec.errors.get(sensor.name, 0),
-                last_error=rec.last_errors.get(sensor.name),
+                peak_power_w=counted.peak_power_w,
+                samples=counted.samples,
+                read_errors=counted.read_errors,
+                last_error=counted.last_error,
             )
         )
     above = [s.above_idle_energy_j for s in sensors]
@@ -158,11 +157,11 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
         gpu_share=rec.gpu_share,
         gpu_shared=rec.gpu_shared,
         sensors=sensors,
-        samples=max(rec.samples.values(), default=0),
-        read_errors=sum(rec.errors.values()),
+        samples=max((s.samples for s in rec.sensors.values()), default=0),
+        read_errors=sum(s.read_errors for s in rec.sensors.values()),
         gap_count=rec.gap_count,
         gap_s=rec.gap_s,
-        gaps=[GapInfo(start_s=a, duration_s=b) for a, b in rec.gaps],
+        gaps=list(rec.gaps),
         overhead_cpu_s=rec.overhead_cpu_s,
         timeline=rec.timeline,
         work=work,
