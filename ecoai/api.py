@@ -67,10 +67,11 @@ class Measure(contextlib.ContextDecorator):
         self._report: Report | None = None
 
     def __enter__(self) -> Measure:
+        if self._depth == 0:  # a failure to start leaves the object as it was
+            run = _Run(self._prepare(), self._found(), self._work())
+            run.start()
+            self._run = run
         self._depth += 1
-        if self._depth == 1:
-            self._run = _Run(self._prepare(), self._found(), self._work())
-            self._run.start()
         return self
 
     def __exit__(
