@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ecoai.measurement.records import Measured, ProfileRequest, RunRecord
     from ecoai.measurement.runner import RunResult
     from ecoai.measurement.work import WorkMeter
-    from ecoai.models import ParamValue, Report, SensorSkip
+    from ecoai.models import AttributionScope, ParamValue, Report, SensorSkip
     from ecoai.sensors import Discovery
 
 
@@ -44,7 +44,7 @@ class Measure(contextlib.ContextDecorator):
         queries: int | None = None,
         label: str | None = None,
         interval_s: float = 0.1,
-        scope: Literal["process-tree", "machine"] = "process-tree",
+        scope: AttributionScope = "process-tree",
         sensors: str = "auto",
         discover: Callable[[], Discovery] | None = None,
         **footprint: ParamValue,

@@ -9,11 +9,35 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
+
+# --- Vocabulary: each literal written once, imported everywhere it is used ---
+
+Component = Literal["gpu", "cpu", "dram"]
+"""What a sensor measures: one GPU, the CPU packages, or the DRAM."""
+COMPONENTS: tuple[Component, ...] = get_args(Component)
+"""The components in display order (GPU first)."""
+SensorMethod = Literal["counter", "power", "model"]
+"""counter: a hardware energy counter; power: integrated power readings; model: an estimate."""
+SensorScope = Literal["device", "machine"]
+"""What one sensor covers. device: one GPU; machine: a whole CPU package, all DRAM, or every CPU."""
+AttributionScope = Literal["process-tree", "machine"]
+"""Which measured energy a footprint uses: the share of the command's process tree, or the
+whole machine (``ecoai profile --scope``)."""
+ATTRIBUTION_SCOPES: tuple[AttributionScope, ...] = get_args(AttributionScope)
+FigureScope = Literal["per_query", "total"]
+"""Which footprint of a report a comparison row or a gate reads (``Report.per_query``/``total``)."""
+FIGURE_SCOPES: tuple[FigureScope, ...] = get_args(FigureScope)
+GateKind = Literal["max_increase", "budget"]
+"""max_increase: a % over the baseline (``--max-increase``); budget: an absolute limit
+(``--budget``)."""
+GATE_KINDS: tuple[GateKind, ...] = get_args(GateKind)
+ReportKind = Literal["estimate", "measured", "merged"]
+"""Which command made a report: ``ecoai estimate``, ``ecoai profile`` or ``ecoai merge``."""
 
 ParamValue = float | int | str | bool | list[float]
 
@@ -121,7 +145,9 @@ class Footprint(Frozen):
 class Method(Frozen):
     """How the figures were obtained."""
 
-    statistic: Literal["point", "monte-carlo", "measured", "direct-energy", "task", "merged"]
+    statistic: Literal[
+        "point", "monte-carlo", "measured", "direct-energy", "task", "merged", "open-model"
+    ]
     samples: int | None = None
     seed: int | None = None
     rho: float | None = None
@@ -136,10 +162,10 @@ class SensorInfo(Frozen):
     """A sensor used: what it reads, how, over what scope, and what it assumes."""
 
     name: str
-    component: Literal["gpu", "cpu", "dram"]
-    method: Literal["counter", "power", "model"]
+    component: Component
+    method: SensorMethod
     """counter: hardware energy counter; power: integrated power; model: an estimate."""
-    scope: Literal["device", "machine"]
+    scope: SensorScope
     facts: dict[str, str] = Field(default_factory=dict)
     """Device name, UUID, driver, zone, CPU model name ..."""
     assumptions: list[str] = Field(default_factory=list)
@@ -156,7 +182,7 @@ class SensorEnergy(Frozen):
     """One sensor's energy over one run. Units: J, W."""
 
     name: str
-    component: Literal["gpu", "cpu", "dram"]
+    component: Component
     energy_j: float
     """The whole device or machine."""
     attributed_energy_j: float
@@ -285,7 +311,7 @@ class Measurement(Frozen):
     """What `ecoai profile` measured: the sensors, the runs, and how each was attributed."""
 
     command: list[str]
-    scope: Literal["process-tree", "machine"]
+    scope: AttributionScope
     """Which energy the footprint uses: attributed to the process tree, or the whole machine."""
     interval_s: float
     baseline_s: float = 0.0
@@ -305,7 +331,7 @@ class Report(Frozen):
     """The one result model: written by estimate and profile, read by compare and merge."""
 
     schema_version: int = Field(default=SCHEMA_VERSION, strict=True)  # `true` is not 1
-    kind: Literal["estimate", "measured", "merged"]
+    kind: ReportKind
     ecoai_version: str
     created_at: datetime
     label: str | None = None

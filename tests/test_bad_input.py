@@ -35,7 +35,7 @@ from ecoai.inputs.catalog import built_in_dir, load_catalog
 from ecoai.inputs.keys import BY_NAME
 from ecoai.inputs.resolve import resolve
 from ecoai.render import Format
-from ecoai.render.comparison import render_comparison, summary
+from ecoai.render.comparison import comparison_summary, render_comparison
 
 TMP = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -86,7 +86,7 @@ def compare_and_render(report_text: str) -> None:
                 render_comparison(comparison, fmt)
             except EcoaiError as error:  # a format for one measured run (codecarbon-csv)
                 assert "not a comparison" in one_line(error)
-        summary(comparison)
+        comparison_summary(comparison)
         json.loads(comparison.model_dump_json())
 
 

@@ -272,7 +272,7 @@ def test_flags_beat_presets(ecoai_cli: CliRunner) -> None:
     assert run.returncode == 0, run.stderr
     inputs = json.loads(run.stdout)["inputs"]
     assert inputs["pue"]["value"] == 2.0 and inputs["pue"]["source"]["kind"] == "flag"
-    assert inputs["cif_kg_per_kwh"]["value"] == pytest.approx(0.056)
+    assert inputs["cif_kg_per_kwh"]["value"] == pytest.approx(0.04418)
     assert inputs["cif_kg_per_kwh"]["source"]["ref"].lower() == "grids.fra"
     assert inputs["output_tokens"]["value"] == 2000
     assert inputs["wue_site_l_per_kwh"]["source"]["ref"] == "hosts.azure"

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from ecoai.comparison.gates import Sample, gates_from_mapping, judge, parse_gates
+from ecoai.comparison.gates import GateSample, gates_from_mapping, judge, parse_gates
 from ecoai.errors import InputError
 
 
@@ -71,15 +71,17 @@ def test_gates_table_rejects_unknown_sections() -> None:
         gates_from_mapping({"budgets": {}}, "gates.toml")
 
 
-def _judge(spec: str, kind: str, item: Sample, base: Sample | None = None, test: str = "welch"):  # type: ignore[no-untyped-def]
+def _judge(
+    spec: str, kind: str, item: GateSample, base: GateSample | None = None, test: str = "welch"
+):  # type: ignore[no-untyped-def]
     (gate,) = parse_gates(kind, spec)  # type: ignore[arg-type]
     return judge(gate, "new", item, base, confidence=0.95, test=test)  # type: ignore[arg-type]
 
 
 def test_max_increase_deterministic() -> None:
-    base = Sample(mean=2.0)
-    passed = _judge("energy=5%", "max_increase", Sample(mean=2.1), base)  # +5.0 % exactly
-    failed = _judge("energy=5%", "max_increase", Sample(mean=2.2), base)  # +10 %
+    base = GateSample(mean=2.0)
+    passed = _judge("energy=5%", "max_increase", GateSample(mean=2.1), base)  # +5.0 % exactly
+    failed = _judge("energy=5%", "max_increase", GateSample(mean=2.2), base)  # +10 %
     assert (passed.verdict, failed.verdict) == ("pass", "fail")
     assert passed.value == pytest.approx(5.0)
     assert failed.value == pytest.approx(10.0)
@@ -88,8 +90,8 @@ def test_max_increase_deterministic() -> None:
 
 
 def test_budget_deterministic() -> None:
-    assert _judge("energy_wh=1.5", "budget", Sample(mean=1.5)).verdict == "pass"
-    result = _judge("energy_wh=1.5", "budget", Sample(mean=1.6))
+    assert _judge("energy_wh=1.5", "budget", GateSample(mean=1.5)).verdict == "pass"
+    result = _judge("energy_wh=1.5", "budget", GateSample(mean=1.6))
     assert (result.verdict, result.value, result.unit) == ("fail", 1.6, "Wh")
 
 
@@ -98,8 +100,8 @@ def _runs(seed: int, centre: float) -> list[float]:
     return [rng.gauss(centre, centre * 0.03) for _ in range(8)]
 
 
-def _sample(values: list[float]) -> Sample:
-    return Sample(mean=sum(values) / len(values), runs=values)
+def _sample(values: list[float]) -> GateSample:
+    return GateSample(mean=sum(values) / len(values), runs=values)
 
 
 @pytest.mark.parametrize("test", ["welch", "bootstrap"])

@@ -32,7 +32,9 @@ def test_model_and_prompt(catalog: Catalog) -> None:
         "gpu_count": 2, "batch_size": 8, "d_gpu_min": 0.55, "d_gpu_max": 0.8, "d_non_gpu": 0.5,
         "u_gpu_min": 0.017, "u_gpu_max": 0.025, "u_non_gpu": 0.016,
         "p_gpu_kw": 5.6, "p_non_gpu_kw": 4.6, "gpus_per_node": 8,
-        "embodied_server_kg": 3000.0, "lifetime_years": 5.0,
+        "embodied_gpu_kg": 164.0, "embodied_gpu_kg_min": 164.0, "embodied_gpu_kg_max": 575.0,
+        "gpu": "h100-sxm", "gpu_memory_gb": 80.0, "gpu_memory_bandwidth_tb_s": 3.35,
+        "embodied_server_kg": 5700.0, "lifetime_years": 5.0,
         "pue": 1.12, "wue_site_l_per_kwh": 0.3, "wue_source_l_per_kwh": 4.35,
         "cif_kg_per_kwh": 0.34,
     }  # fmt: skip
@@ -46,9 +48,9 @@ def test_model_and_prompt(catalog: Catalog) -> None:
 def test_user_choices_beat_the_models(catalog: Catalog) -> None:
     got = preset_layer(catalog, {"model": "gpt-4.1", "host": "aws", "grid": "FRA"})
     assert "host" not in got and got["pue"].value == 1.14
-    assert got["cif_kg_per_kwh"].value == pytest.approx(0.056)
+    assert got["cif_kg_per_kwh"].value == pytest.approx(0.04418)
     assert got["cif_kg_per_kwh"].source.ref == "grids.FRA"
-    assert "2023" in (got["cif_kg_per_kwh"].source.citation or "")
+    assert "2024" in (got["cif_kg_per_kwh"].source.citation or "")
 
 
 def test_skipped_prompt_is_a_clear_error(catalog: Catalog) -> None:
@@ -107,13 +109,13 @@ def test_single_gpu(catalog: Catalog) -> None:
 def test_location_host_takes_its_grid(catalog: Catalog) -> None:
     got = preset_layer(catalog, {"host": "ireland"})
     assert got["pue"].value == 1.19
-    assert got["cif_kg_per_kwh"].value == pytest.approx(0.2908)
+    assert got["cif_kg_per_kwh"].value == pytest.approx(0.27979)
     assert got["cif_kg_per_kwh"].source.ref == "grids.IRL"
 
 
 def test_world_grid_says_fallback(catalog: Catalog) -> None:
     got = preset_layer(catalog, {"grid": "WORLD"})
-    assert got["cif_kg_per_kwh"].value == pytest.approx(0.475)
+    assert got["cif_kg_per_kwh"].value == pytest.approx(0.47294)
     assert (got["cif_kg_per_kwh"].source.citation or "").startswith("FALLBACK")
 
 
@@ -129,3 +131,17 @@ def test_user_entry_is_reported_as_such(monkeypatch: pytest.MonkeyPatch) -> None
     got = preset_layer(catalog, {"model": "gpt-4.1"})
     assert got["pue"].value == 1.25
     assert got["pue"].source.ref == f"hosts.azure (user: {DATA / 'user-host' / 'hosts.toml'})"
+
+
+@pytest.mark.parametrize(
+    ("host", "grid", "cif_g_per_kwh"),
+    [("washington", "US-WA", 120.9), ("virginia", "US-VA", 244.8), ("arizona", "US-AZ", 312.6),
+     ("texas", "US-TX", 349.8)],
+)  # fmt: skip
+def test_us_state_hosts_use_their_state_grid(
+    catalog: Catalog, host: str, grid: str, cif_g_per_kwh: float
+) -> None:
+    """EPA eGRID2023 state rates (STC2ERTA x 0.4536), not the national average."""
+    got = preset_layer(catalog, {"host": host})
+    assert got["cif_kg_per_kwh"].value == pytest.approx(cif_g_per_kwh / 1000)
+    assert got["cif_kg_per_kwh"].source.ref == f"grids.{grid}"

@@ -105,7 +105,7 @@ def test_aliases_and_case(catalog: Catalog) -> None:
 
 def test_world_grid_is_a_fallback(catalog: Catalog) -> None:
     world = catalog.get("grids", "world")
-    assert world.fallback is True and world.cif_g_per_kwh == 475 and world.year == 2019
+    assert world.fallback is True and world.cif_g_per_kwh == 472.94 and world.year == 2024
     assert not any(g.fallback for g in catalog.entries("grids") if g.id != "world")  # type: ignore[attr-defined]
 
 

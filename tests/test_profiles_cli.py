@@ -28,8 +28,8 @@ def test_list_models(ecoai_cli: CliRunner) -> None:
 def test_list_table_accepts_singular_kind(ecoai_cli: CliRunner) -> None:
     done = ecoai_cli("profiles", "list", "grid")
     assert done.returncode == 0, done.stderr
-    assert "FRA" in done.stdout and "56 gCO2e/kWh (2023)" in done.stdout
-    assert "475 gCO2e/kWh (2019, fallback)" in done.stdout
+    assert "FRA" in done.stdout and "44.18 gCO2e/kWh (2024)" in done.stdout
+    assert "472.94 gCO2e/kWh (2024, fallback)" in done.stdout
 
 
 def test_show_json_has_sources(ecoai_cli: CliRunner) -> None:

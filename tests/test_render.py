@@ -50,7 +50,7 @@ def test_csv_has_one_row_per_scope_and_metric() -> None:
     rows = list(csv.DictReader(io.StringIO(render(sample_report(), Format.CSV))))
     assert {(r["scope"], r["metric"]) for r in rows} >= {
         ("per_query", "energy_wh"),
-        ("total", "water_ml.site"),
+        ("total", "water_site_ml"),
     }
     energy = next(r for r in rows if r["scope"] == "total" and r["metric"] == "energy_wh")
     assert energy["unit"] == "Wh"

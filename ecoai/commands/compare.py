@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from ecoai.commands import options
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.inputs.keys import KEYS
 
@@ -16,6 +17,8 @@ HELP = """Compare reports, scenario files and presets against a baseline; gate C
 INPUTS are report JSON files ('-' reads one from stdin), scenario TOML files and presets written MODEL:PROMPT (gpt-4.1:short), freely mixed; scenarios and presets are estimated on the fly with the scenario flags. The first input is the baseline unless --baseline names another.
 
 Gates: --max-increase energy=5%,carbon=10% (over the baseline, for every other item) and --budget energy_wh=1.5,total.water_ml=10 (absolute, for every item; per query unless prefixed total.). Metrics: energy, it_energy, water, water_site, water_source, carbon, embodied_carbon; budgets carry the unit (energy_wh, water_ml, carbon_g). When both sides hold repeated runs (profile --repeat), a gate fails only on a significant regression at --confidence.
+
+Savings: --queries-per-day RATE shows what each item avoids against the baseline (facility and IT energy, water on-site and off-site, carbon) per day and per year at that traffic, with the average continuous power and 1 GW power plants it equals; --queries N over N queries. A negative saving is an increase. Every item needs per-query figures.
 
 Exit status: 0 every gate passed, 1 a gate failed, 2 bad input.
 """  # noqa: E501
@@ -71,17 +74,11 @@ def compare_command(
         show_default=False,
         help="Significance test: welch (Welch's t-test) or bootstrap (default welch).",
     ),
-    json_output: bool = typer.Option(False, "--json", help="Print the JSON comparison on stdout."),
-    format_name: str | None = typer.Option(
-        None, "--format", "-f", show_default=False, help="table, json, markdown or csv."
-    ),
-    output: str | None = typer.Option(
-        None, "--output", "-o", show_default=False, help="Write the comparison to FILE."
-    ),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
-    profiles_dir: list[Path] | None = typer.Option(
-        None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
-    ),
+    json_output: bool = options.JSON_OPTION,
+    format_name: str | None = options.FORMAT_OPTION,
+    output: str | None = options.OUTPUT_OPTION,
+    force: bool = options.FORCE_OPTION,
+    profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **scenario_values: Any,
 ) -> None:
@@ -89,15 +86,14 @@ def compare_command(
     from ecoai.comparison.compare import compare, pick_baseline
     from ecoai.comparison.items import load_items
     from ecoai.errors import ExitStatus
-    from ecoai.files import check_writable, write_text
-    from ecoai.render import Format, choose_format
-    from ecoai.render.comparison import render_comparison, summary
+    from ecoai.files import write_text
+    from ecoai.render import Format
+    from ecoai.render.comparison import comparison_summary, render_comparison
 
-    fmt = choose_format(format_name, json_output, output)
-    destination = output or "-"
-    check_writable(destination, force)
+    fmt, destination = options.output_target(format_name, json_output, output, force)
     gates, level, test_name = _gates(max_increase, budget, gates_file, confidence, test)
     flags = flag_values(scenario_values, [k.name for k in KEYS])
+    rate, count = _traffic(flags, gates_file)
     items = load_items(
         inputs or [],
         vary=vary or [],
@@ -113,12 +109,18 @@ def compare_command(
         confidence=level,
         test=test_name,
     )
+    if rate is not None or count is not None:
+        from ecoai.comparison.savings import savings
+
+        found = savings(items, pick_baseline(items, baseline), queries_per_day=rate, queries=count)
+        comparison = comparison.model_copy(update={"savings": found})
     color = destination == "-" and sys.stdout.isatty()
     write_text(
-        destination, render_comparison(comparison, fmt, width=_width(destination), color=color)
+        destination,
+        render_comparison(comparison, fmt, width=options.terminal_width(destination), color=color),
     )
     if destination != "-" or fmt is not Format.TABLE:  # a table on stdout already lists gates
-        print(summary(comparison), file=sys.stderr)
+        print(comparison_summary(comparison), file=sys.stderr)
     if not comparison.passed:
         # sys.exit, not typer.Exit: click returns typer.Exit's code under standalone_mode=False.
         sys.exit(int(ExitStatus.GATE_FAILED))
@@ -132,7 +134,7 @@ def _gates(
     test: str | None,
 ) -> tuple[list[Any], float, Any]:
     """All gates from the flags and the file; the flags' confidence and test win over the file's."""
-    from ecoai.comparison.gates import Gate, parse_gates
+    from ecoai.comparison.gates import TEST_NAMES, Gate, parse_gates
     from ecoai.errors import InputError
 
     gates: list[Gate] = []
@@ -148,17 +150,25 @@ def _gates(
     level = 0.95 if confidence is None else confidence
     if not 0.5 <= level < 1.0:
         raise InputError(f"--confidence {level:g} is out of range", "use e.g. 0.9, 0.95 or 0.99")
-    if (test or "welch") not in ("welch", "bootstrap"):
-        raise InputError(f"--test {test!r} is unknown", "choose welch or bootstrap")
-    return gates, level, test or "welch"
+    test = test or TEST_NAMES[0]
+    if test not in TEST_NAMES:
+        raise InputError(f"--test {test!r} is unknown", "choose " + " or ".join(TEST_NAMES))
+    return gates, level, test
 
 
-def _width(destination: str) -> int:
-    import shutil
+def _traffic(flags: dict[str, Any], gates_file: Path | None) -> tuple[float | None, int | None]:
+    """The traffic savings are given at: --queries-per-day and --queries, else the gates file's."""
+    from ecoai.comparison.savings import check_rate
 
-    if destination != "-":
-        return 100
-    return max(80, min(200, shutil.get_terminal_size((100, 24)).columns))
+    rate, count = flags.get("queries_per_day"), flags.get("queries")
+    check_rate({"--queries-per-day": rate, "--queries": count})
+    if gates_file is not None and (rate is None or count is None):
+        from ecoai.comparison.gate_file import read_gate_file
+
+        found = read_gate_file(gates_file)
+        rate = found.queries_per_day if rate is None else rate
+        count = found.queries if count is None else count
+    return rate, count
 
 
 def register(app: typer.Typer) -> None:

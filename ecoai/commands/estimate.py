@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from ecoai.commands import options
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.inputs.keys import KEYS
 
@@ -23,14 +24,10 @@ def estimate_command(
         None, help="TOML scenario file (keys as the flags).", show_default=False
     ),
     *,
-    json_output: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
-    format_name: str | None = typer.Option(
-        None, "--format", "-f", show_default=False, help="table, json, markdown or csv."
-    ),
-    output: str | None = typer.Option(
-        None, "--output", "-o", show_default=False, help="Write the report to FILE ('-' = stdout)."
-    ),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    json_output: bool = options.JSON_OPTION,
+    format_name: str | None = options.FORMAT_OPTION,
+    output: str | None = options.OUTPUT_OPTION,
+    force: bool = options.FORCE_OPTION,
     explain: bool = typer.Option(False, "--explain", help="Show every intermediate value."),
     save_scenario: Path | None = typer.Option(
         None,
@@ -38,20 +35,16 @@ def estimate_command(
         show_default=False,
         help="Write the fully resolved scenario as TOML.",
     ),
-    profiles_dir: list[Path] | None = typer.Option(
-        None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
-    ),
+    profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **scenario_values: Any,
 ) -> None:
     from ecoai.estimation.estimate import estimate
     from ecoai.files import check_writable, write_text
     from ecoai.inputs.resolve import resolve
-    from ecoai.render import choose_format, render
+    from ecoai.render import render
 
-    fmt = choose_format(format_name, json_output, output)
-    destination = output or "-"
-    check_writable(destination, force)
+    fmt, destination = options.output_target(format_name, json_output, output, force)
     if save_scenario is not None:
         check_writable(str(save_scenario), force)
     params = resolve(
@@ -65,14 +58,8 @@ def estimate_command(
 
         write_text(str(save_scenario), scenario_toml(params))
     color = destination == "-" and sys.stdout.isatty()
-    width = _terminal_width() if destination == "-" else 100
+    width = options.terminal_width(destination)
     write_text(destination, render(report, fmt, width=width, color=color, explain=explain))
-
-
-def _terminal_width() -> int:
-    import shutil
-
-    return max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
 
 
 def register(app: typer.Typer) -> None:

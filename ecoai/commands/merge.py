@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import typer
 
+from ecoai.commands import options
+
 HELP = """Add up measured reports from the ranks or nodes of one job (torchrun, Slurm).
 
 Each report's IT energy is converted with its own host's PUE, WUE and grid carbon intensity,
@@ -27,26 +29,20 @@ def merge_command(
         help="Queries the whole job served, for per-query figures.",
     ),
     label: str | None = typer.Option(None, "--label", show_default=False, help="Report label."),
-    json_output: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
-    format_name: str | None = typer.Option(
-        None, "--format", "-f", show_default=False, help="table, json, markdown or csv."
-    ),
-    output: str | None = typer.Option(
-        None, "--output", "-o", show_default=False, help="Write the merged report to FILE."
-    ),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    json_output: bool = options.JSON_OPTION,
+    format_name: str | None = options.FORMAT_OPTION,
+    output: str | None = options.OUTPUT_OPTION,
+    force: bool = options.FORCE_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
 ) -> None:
     from ecoai import __version__
     from ecoai.comparison.merge import Part, merge
     from ecoai.comparison.report_files import read_report
     from ecoai.errors import InputError
-    from ecoai.files import check_writable, write_text
-    from ecoai.render import choose_format, render
+    from ecoai.files import write_text
+    from ecoai.render import render
 
-    fmt = choose_format(format_name, json_output, output)
-    destination = output or "-"
-    check_writable(destination, force)
+    fmt, destination = options.output_target(format_name, json_output, output, force)
     if len(set(reports)) != len(reports):
         raise InputError("a report is given twice", "give each rank's report once")
     parts = [Part(path, read_report(path, sys.stdin)) for path in reports]

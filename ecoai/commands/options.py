@@ -1,4 +1,8 @@
-"""Typer options built from the scenario keys, shared by the commands that take them."""
+"""Options shared by the commands: output options, --profiles, and those built from scenario keys.
+
+Each shared option is declared once here, with one help text, and used as the default of a
+parameter in every command that takes it (estimate, compare, merge, profile, profiles).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,68 @@ import typer
 
 from ecoai.errors import InputError
 from ecoai.inputs.keys import BY_NAME, Key
+from ecoai.render import MEASURED_RUN_FORMATS, Format, format_names
 
 if TYPE_CHECKING:
     from ecoai.models import ParamValue
+
+FORMAT_OPTION: Any = typer.Option(
+    None,
+    "--format",
+    "-f",
+    show_default=False,
+    help=(
+        f"Output format: {format_names(Format)}"
+        f" ({', '.join(MEASURED_RUN_FORMATS)}: one measured run only)."
+        " Default: from the -o extension (.json .md .csv .txt), else table."
+    ),
+)
+OUTPUT_OPTION: Any = typer.Option(
+    None,
+    "--output",
+    "-o",
+    show_default=False,
+    metavar="FILE",
+    help="Write to FILE instead of stdout ('-' = stdout).",
+)
+JSON_OPTION: Any = typer.Option(False, "--json", help="JSON output instead of a table.")
+FORCE_OPTION: Any = typer.Option(False, "--force", help="Overwrite an existing output file.")
+PROFILES_OPTION: Any = typer.Option(
+    None,
+    "--profiles",
+    show_default=False,
+    help="Extra profile directory overlaying the built-ins (repeatable; wins over ECOAI_PROFILES).",
+)
+
+
+def output_target(
+    format_name: str | None, json_flag: bool, output: str | None, force: bool
+) -> tuple[Format, str]:
+    """The format and destination (``'-'`` = stdout) the output options ask for.
+
+    Raises InputError for an unknown format, or an existing file without ``--force``, before
+    any work is done, so no result is lost to a bad flag.
+    """
+    from ecoai.files import check_writable
+    from ecoai.render import choose_format
+
+    fmt = choose_format(format_name, json_flag, output)
+    destination = output or "-"
+    check_writable(destination, force)
+    return fmt, destination
+
+
+def terminal_width(destination: str = "-") -> int:
+    """Columns for a table: the terminal's width (80 to 160) on a terminal, 100 in a file.
+
+    ``destination`` is the output path; ``'-'`` means stdout (or stderr, for a summary).
+    """
+    if destination != "-":
+        return 100
+    import shutil
+
+    return max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
+
 
 _TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool, "quantiles": str}
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ecoai.commands import options
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
@@ -29,6 +30,7 @@ command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and e
 the command's exit status. GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
 The command may report its queries, tokens and phases as JSON lines appended to the file named
 by $ECOAI_EVENTS (from Python: ecoai.track) for per-query, per-token and per-phase figures.
+In -o FILE, {host}, {rank}, {local_rank} and {pid} are filled in: one report per process.
 """
 _PANEL = "Measurement"
 _WATCH = "Watching"
@@ -39,24 +41,10 @@ def profile_command(
         ..., help="The command and its arguments.", show_default=False
     ),
     *,
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        show_default=False,
-        help=(
-            "Write the report to FILE ('-' = stdout); {host}, {rank}, {local_rank} are filled in."
-        ),
-    ),
-    format_name: str | None = typer.Option(
-        None,
-        "--format",
-        "-f",
-        show_default=False,
-        help="Report format: table, json, markdown, csv, codecarbon-csv or model-card.",
-    ),
-    json_output: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    output: str | None = options.OUTPUT_OPTION,
+    format_name: str | None = options.FORMAT_OPTION,
+    json_output: bool = options.JSON_OPTION,
+    force: bool = options.FORCE_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
     queries: int | None = typer.Option(
         None,
@@ -165,9 +153,7 @@ def profile_command(
     label: str | None = typer.Option(
         None, "--label", show_default=False, help="A name for this run in reports and comparisons."
     ),
-    profiles_dir: list[Path] | None = typer.Option(
-        None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
-    ),
+    profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **footprint_values: Any,
 ) -> None:
@@ -214,7 +200,7 @@ def profile_command(
     from ecoai.watch import Watch, WatchOptions
     from ecoai.watch.live import wanted
 
-    options = WatchOptions(
+    watch_options = WatchOptions(
         timeline,
         plot,
         metrics_port,
@@ -224,7 +210,7 @@ def profile_command(
         quiet,
     )
     try:
-        watch = Watch(options, found.sensors)
+        watch = Watch(watch_options, found.sensors)
     except BaseException:
         found.close()
         raise
@@ -299,7 +285,7 @@ def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
             quiet = False
     if not quiet and not (destination == "-" and fmt is Format.TABLE):
         with contextlib.suppress(OSError):  # stderr gone (a hung-up terminal): nothing to tell
-            sys.stderr.write(render(report, Format.TABLE, width=_width()))
+            sys.stderr.write(render(report, Format.TABLE, width=options.terminal_width()))
             sys.stderr.flush()
 
 
@@ -356,12 +342,6 @@ def _run_unmeasured(command: list[str], grace_s: float) -> None:
     if result.error:
         print(f"ecoai: error: {result.error}", file=sys.stderr)
     raise typer.Exit(result.exit_status)
-
-
-def _width() -> int:
-    import shutil
-
-    return max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,17 +8,13 @@ from typing import Any
 
 import typer
 
+from ecoai.commands.options import JSON_OPTION, PROFILES_OPTION
+from ecoai.inputs.preset_kinds import KIND_TABLES, kind_list
+
 profiles_app = typer.Typer(
-    help="List and show the built-in and user presets (models, hardware, hosts, grids, ...).",
+    help=f"List and show the built-in and user profiles: {kind_list('and')}.",
     no_args_is_help=True,
 )
-
-PROFILES_OPTION = typer.Option(
-    None,
-    "--profiles",
-    help="Extra profile directory overlaying the built-ins (repeatable; wins over ECOAI_PROFILES).",
-)
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
 def register(app: typer.Typer) -> None:
@@ -27,21 +23,17 @@ def register(app: typer.Typer) -> None:
 
 @profiles_app.command("list")
 def list_command(
-    kind: str | None = typer.Argument(
-        None, help="models, size_classes, hardware, hosts, grids, tasks or cpus (default: all)."
-    ),
+    kind: str | None = typer.Argument(None, help=f"{kind_list()} (default: all)."),
     profiles: list[Path] | None = PROFILES_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List preset ids with a one-line summary, where each comes from (built-in or user)."""
     from ecoai.inputs.catalog import kind_of, load_catalog
-    from ecoai.inputs.catalog_schema import SCHEMAS
-    from ecoai.render.catalog import summary
 
     catalog = load_catalog(profiles or ())
-    kinds = [kind_of(kind)] if kind else list(SCHEMAS)
+    kinds = [kind_of(kind)] if kind else list(KIND_TABLES)
     rows = [
-        {"kind": k, "id": e.id, "name": e.name, "summary": summary(k, e), "origin": e.origin}
+        {"kind": k, "id": e.id, "name": e.name, "summary": e.summary(), "origin": e.origin}
         for k in kinds
         for e in catalog.entries(k)
     ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ecoai.comparison.gates import Gate, Sample, TestName, judge
+from ecoai.comparison.gates import Gate, GateSample, TestName, judge
 from ecoai.comparison.model import Cell, Comparison, ItemInfo, Row
 from ecoai.errors import InputError
-from ecoai.metrics import BY_NAME, SCOPES, TABLE_METRICS, Metric, Scope
-from ecoai.models import Footprint, Report, Stat
+from ecoai.metrics import METRIC_BY_NAME, TABLE_METRICS, Metric
+from ecoai.models import FIGURE_SCOPES, FigureScope, Footprint, Report, Stat
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,11 @@ def _info(item: Item) -> ItemInfo:
     )
 
 
-def _rows(items: Sequence[Item], baseline: int, failed: set[tuple[str, str, Scope]]) -> list[Row]:
+def _rows(
+    items: Sequence[Item], baseline: int, failed: set[tuple[str, str, FigureScope]]
+) -> list[Row]:
     rows = []
-    for scope in SCOPES:
+    for scope in FIGURE_SCOPES:
         footprints = [_footprint(item.report, scope) for item in items]
         if all(f is None for f in footprints):
             continue
@@ -73,7 +75,7 @@ def _rows(items: Sequence[Item], baseline: int, failed: set[tuple[str, str, Scop
         if any(f is not None and f.embodied_carbon_g is not None for f in footprints):
             names.append("embodied_carbon_g")
         for name in names:
-            metric = BY_NAME[name]
+            metric = METRIC_BY_NAME[name]
             stats = [None if f is None else metric.read(f) for f in footprints]
             base = stats[baseline]
             cells = [
@@ -99,18 +101,18 @@ def _cell(stat: Stat, base: Stat | None, failed: bool) -> Cell:
     )
 
 
-def _footprint(report: Report, scope: Scope) -> Footprint | None:
+def _footprint(report: Report, scope: FigureScope) -> Footprint | None:
     return report.per_query if scope == "per_query" else report.total
 
 
-def _gate_samples(gate: Gate, item: Item, base: Item) -> tuple[Sample, Sample | None]:
+def _gate_samples(gate: Gate, item: Item, base: Item) -> tuple[GateSample, GateSample | None]:
     sample = gate_sample(item, gate.metric, gate.scope, gate.spec)
     if gate.kind == "budget":
         return sample, None
     return sample, gate_sample(base, gate.metric, gate.scope, gate.spec)
 
 
-def gate_sample(item: Item, metric: Metric, scope: Scope, spec: str) -> Sample:
+def gate_sample(item: Item, metric: Metric, scope: FigureScope, spec: str) -> GateSample:
     """The figure a gate reads from ``item``: its mean, and its runs when there are >= 2."""
     report = item.report
     footprint = _footprint(report, scope)
@@ -123,10 +125,10 @@ def gate_sample(item: Item, metric: Metric, scope: Scope, spec: str) -> Sample:
     stat = metric.read(footprint)
     if stat is None:
         raise InputError(f"gate {spec!r}: {item.label} has no {metric.name}")
-    return Sample(mean=stat.mean, runs=_runs(report, metric, scope))
+    return GateSample(mean=stat.mean, runs=_runs(report, metric, scope))
 
 
-def _runs(report: Report, metric: Metric, scope: Scope) -> list[float] | None:
+def _runs(report: Report, metric: Metric, scope: FigureScope) -> list[float] | None:
     """Each repeated run's value of ``metric`` in ``scope``; None unless there are >= 2."""
     if not report.runs or len(report.runs) < 2:
         return None

@@ -11,15 +11,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ecoai.comparison import stats
 from ecoai.comparison.model import GateResult, TestInfo
 from ecoai.errors import InputError
-from ecoai.metrics import SCOPES, Metric, Scope, find_metric
+from ecoai.metrics import Metric, find_metric
+from ecoai.models import FIGURE_SCOPES, GATE_KINDS, FigureScope, GateKind
 
-GateKind = Literal["max_increase", "budget"]
 TestName = Literal["welch", "bootstrap"]
+TEST_NAMES: tuple[TestName, ...] = get_args(TestName)
+"""The significance tests of --test and a gate file's ``test``; the first is the default."""
 _FLAGS: dict[GateKind, str] = {"max_increase": "--max-increase", "budget": "--budget"}
 
 
@@ -29,14 +31,14 @@ class Gate:
 
     kind: GateKind
     metric: Metric
-    scope: Scope
+    scope: FigureScope
     threshold: float
     spec: str
     """The gate as the user wrote it, e.g. ``energy=5%``."""
 
 
 @dataclass(frozen=True)
-class Sample:
+class GateSample:
     """One side of a gate: the item's mean and, when it was measured repeatedly, each run."""
 
     mean: float
@@ -59,13 +61,13 @@ def parse_gates(kind: GateKind, text: str) -> list[Gate]:
 
 def gates_from_mapping(data: Mapping[str, Any], origin: str) -> list[Gate]:
     """Gates from a parsed TOML table ``{max_increase = {...}, budget = {...}}``."""
-    unknown = sorted(set(data) - {"max_increase", "budget", "confidence", "test"})
+    unknown = sorted(set(data) - {*GATE_KINDS, "confidence", "test"})
     if unknown:
         raise InputError(
             f"{origin}: unknown table {unknown[0]!r}", "use [max_increase] and [budget]"
         )
     gates: list[Gate] = []
-    for kind in ("max_increase", "budget"):
+    for kind in GATE_KINDS:
         table = data.get(kind, {})
         if not isinstance(table, Mapping):
             raise InputError(f"{origin}: {kind} must be a table", _example(kind))
@@ -90,14 +92,14 @@ def make_gate(kind: GateKind, name: str, value: str, spec: str, origin: str | No
     scope_text, dot, metric_name = name.rpartition(".")
     if not dot:
         scope_text = "per_query"
-    if scope_text not in SCOPES:
+    if scope_text not in FIGURE_SCOPES:
         raise InputError(
             f"{context}: unknown scope {scope_text!r} in {spec!r}",
             "write per_query.METRIC or total.METRIC (no prefix means per query)",
         )
     metric = find_metric(metric_name, need_unit=kind == "budget", context=context)
     threshold = _threshold(kind, value, spec, context)
-    scope: Scope = "total" if scope_text == "total" else "per_query"
+    scope: FigureScope = "total" if scope_text == "total" else "per_query"
     return Gate(kind, metric, scope, threshold, spec)
 
 
@@ -121,8 +123,8 @@ def _example(kind: GateKind) -> str:
 def judge(
     gate: Gate,
     item_label: str,
-    item: Sample,
-    baseline: Sample | None,
+    item: GateSample,
+    baseline: GateSample | None,
     *,
     confidence: float,
     test: TestName,

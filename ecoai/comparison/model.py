@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ecoai.models import SCHEMA_VERSION, Frozen
+from pydantic import Field
+
+from ecoai.models import SCHEMA_VERSION, FigureScope, Frozen, GateKind, ReportKind
 
 
 class TestInfo(Frozen):
@@ -23,11 +25,11 @@ class TestInfo(Frozen):
 class GateResult(Frozen):
     """One gate judged for one item."""
 
-    gate: Literal["max_increase", "budget"]
+    gate: GateKind
     spec: str
     """The gate as written, e.g. ``energy=5%``."""
     metric: str
-    scope: Literal["per_query", "total"]
+    scope: FigureScope
     item: str
     threshold: float
     unit: str
@@ -47,7 +49,7 @@ class ItemInfo(Frozen):
     label: str
     origin: str
     """The report path, scenario file, preset (``gpt-4.1:short``) or variation it came from."""
-    kind: Literal["estimate", "measured", "merged"]
+    kind: ReportKind
     queries: int | None = None
     runs: int | None = None
     """How many repeated runs the report holds (``profile --repeat``), if any."""
@@ -74,8 +76,75 @@ class Row(Frozen):
     metric: str
     label: str
     unit: str
-    scope: Literal["per_query", "total"]
+    scope: FigureScope
     cells: list[Cell | None]
+
+
+class Amount(Frozen):
+    """A saving as a range: positive = avoided, negative = an increase (the item uses more)."""
+
+    mean: float
+    """baseline mean - item mean."""
+    min: float
+    """baseline min - item max: the least it can avoid when both are ranges."""
+    max: float
+    """baseline max - item min: the most it can avoid."""
+
+
+class MetricSaving(Frozen):
+    """What one item avoids of one metric against the baseline, per query and at the traffic."""
+
+    metric: str
+    """The metric's name with its unit (``energy_wh``, ``water_site_ml``, ``carbon_g``)."""
+    label: str
+    unit: str
+    per_query: Amount
+    per_day: Amount | None = None
+    """per_query x queries_per_day (set with --queries-per-day)."""
+    per_year: Amount | None = None
+    """per_day x days_per_year."""
+    over_queries: Amount | None = None
+    """per_query x queries (set with --queries)."""
+
+
+class ItemSaving(Frozen):
+    """Everything one item avoids against the baseline."""
+
+    item: str
+    metrics: list[MetricSaving]
+    avoided_power_w: Amount | None = None
+    """Facility energy avoided per day / 24 h: the average continuous power it equals. Units: W."""
+    avoided_plants: Amount | None = None
+    """avoided_power_w / (plant_net_capacity_w x plant_capacity_factor)."""
+
+
+class Assumption(Frozen):
+    """One input behind a saving, with where it came from (for a sustainability report)."""
+
+    item: str
+    input: str
+    value: str
+    source: str
+    """``profile hosts.azure``, ``flag --pue``, ``report r.json``..."""
+    citation: str | None = None
+    """The publication or datasheet behind a profile value."""
+
+
+class Savings(Frozen):
+    """What each item avoids against the baseline at a traffic (``compare --queries-per-day``)."""
+
+    baseline: str
+    queries_per_day: float | None = None
+    queries: int | None = None
+    days_per_year: float
+    range_rule: str
+    """How the min and max of a saving are formed from the two ranges."""
+    plant_net_capacity_w: float
+    plant_capacity_factor: float
+    plant_source: str
+    items: list[ItemSaving]
+    assumptions: list[Assumption] = Field(default_factory=list)
+    """The baseline's and each item's footprint inputs (model, host, PUE, WUE, CIF...)."""
 
 
 class Comparison(Frozen):
@@ -91,3 +160,5 @@ class Comparison(Frozen):
     gates: list[GateResult]
     passed: bool
     """True when every gate passed (exit 0); False makes ``ecoai compare`` exit 1."""
+    savings: Savings | None = None
+    """What each item avoids at a traffic; set with --queries-per-day or --queries."""

@@ -10,13 +10,16 @@ from ecoai.errors import InputError
 from ecoai.estimation.inputs import (
     Direct,
     Embodied,
-    EstimateInputs,
     MonteCarlo,
     NodePower,
     Point,
-    read_inputs,
+    ReportInputs,
+    read_formula,
+    read_report_inputs,
 )
 from ecoai.footprint import Multipliers
+from ecoai.inputs.resolve import multipliers
+from ecoai.metrics import FOOTPRINT_HEADINGS
 from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
 
 
@@ -26,24 +29,33 @@ def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report
     Raises InputError when an input the method needs is missing (``estimation.inputs``), when
     u_gpu_min exceeds u_gpu_max, or when a figure overflows.
     """
-    inputs = read_inputs(params)
-    factors = inputs.factors
-    if isinstance(inputs.formula, Direct):
-        per_query, method, intermediate = _direct(inputs.formula, factors, "task" in params)
-    elif isinstance(inputs.formula, MonteCarlo):
-        per_query, method, intermediate = _monte_carlo(inputs.formula, factors)
+    factors = multipliers(params)
+    if "params_b" in params:
+        from ecoai.estimation.open_llm import open_llm
+
+        params, per_query, method, intermediate = open_llm(params, factors)
+        extra = read_report_inputs(params)  # with the values open_llm derived
     else:
-        per_query, method, intermediate = _point(inputs.formula, factors)
-    if inputs.embodied is not None:
-        per_query = _with_embodied(per_query, inputs.embodied, intermediate["duration_s"])
-    return _finite(_report(inputs, per_query, method, intermediate, now))
+        formula, extra = read_formula(params), read_report_inputs(params)
+        per_query, method, intermediate = _per_query(formula, factors, "task" in params)
+    if extra.embodied is not None:
+        per_query = _with_embodied(per_query, extra.embodied, intermediate["duration_s"])
+    return _finite(_report(params, extra, per_query, method, intermediate, now))
+
+
+def _per_query(
+    formula: Point | MonteCarlo | Direct, factors: Multipliers, task: bool
+) -> tuple[Footprint, Method, dict[str, float]]:
+    if isinstance(formula, Direct):
+        return _direct(formula, factors, task)
+    if isinstance(formula, MonteCarlo):
+        return _monte_carlo(formula, factors)
+    return _point(formula, factors)
 
 
 def _finite(report: Report) -> Report:
     """``report``, unless the inputs are so extreme that a figure overflowed (or is NaN)."""
-    where = non_finite_path(
-        report.model_dump(include={"per_query", "total", "per_day", "per_year"})
-    )
+    where = non_finite_path(report.model_dump(include=set(FOOTPRINT_HEADINGS)))
     if where is not None:
         raise InputError(
             f"the inputs overflow: {'.'.join(map(str, where))} is not a finite number",
@@ -165,26 +177,38 @@ def _intermediate(
 
 
 def _with_embodied(per_query: Footprint, embodied: Embodied, duration_s: float) -> Footprint:
-    carbon_g = footprint.embodied_carbon_g(
+    """Add the embodied line: the central figures, and the range of published figures.
+
+    The range's min uses the lowest GPU and server figures, its max the highest
+    (``embodied_*_kg_min``/``_max``; absent, they equal the central figure).
+    """
+    central, low, high = (_embodied_g(embodied, duration_s, bound) for bound in (0, 1, 2))
+    stat = Stat(mean=central, min=min(low, central), max=max(high, central))
+    return per_query.model_copy(update={"embodied_carbon_g": stat})
+
+
+def _embodied_g(embodied: Embodied, duration_s: float, bound: int) -> float:
+    """Embodied carbon per query with the central (0), lowest (1) or highest (2) figures."""
+    return footprint.embodied_carbon_g(
         duration_s=duration_s,
         lifetime_years=embodied.lifetime_years,
         gpu_count=embodied.gpu_count,
         gpus_per_node=embodied.gpus_per_node,
-        embodied_gpu_kg=embodied.embodied_gpu_kg,
-        embodied_server_kg=embodied.embodied_server_kg,
+        embodied_gpu_kg=embodied.gpu_kg[bound],
+        embodied_server_kg=embodied.server_kg[bound],
         batch_size=embodied.batch_size,
     )
-    return per_query.model_copy(update={"embodied_carbon_g": Stat.point(carbon_g)})
 
 
 def _report(
-    inputs: EstimateInputs,
+    params: Mapping[str, Param],
+    extra: ReportInputs,
     per_query: Footprint,
     method: Method,
     intermediate: dict[str, float],
     now: datetime | None,
 ) -> Report:
-    params, queries, rate = inputs.params, inputs.queries, inputs.queries_per_day
+    queries, rate = extra.queries, extra.queries_per_day
     per_day = per_year = None
     if rate is not None:
         per_day = per_query.scaled(rate)
@@ -198,7 +222,7 @@ def _report(
         kind="estimate",
         ecoai_version=__version__,
         created_at=now or datetime.now(UTC),
-        label=inputs.label,
+        label=extra.label,
         method=method,
         inputs=dict(params),
         intermediate=intermediate,

@@ -1,9 +1,10 @@
 """The estimator's typed view of the resolved inputs, read once, before any formula.
 
-``read_inputs`` picks the method from which inputs are present (energy given directly, published
-TTFT/TPS percentiles, else the point formula), reads that method's inputs in one place and
-raises InputError naming the first one missing and how to supply it. The formulas in
-``estimate`` then take typed records instead of looking names up.
+``read_formula`` picks the method from which inputs are present (energy given directly, published
+TTFT/TPS percentiles, else the point formula) and ``read_report_inputs`` reads the embodied line
+and the totals; each reads its inputs in one place and raises InputError naming the first one
+missing and how to supply it. The formulas in ``estimate`` then take typed records instead of
+looking names up. (An open LLM checks and derives its own inputs: ``open_llm``.)
 
 Names, units and the paper's symbols follow Jegham et al. 2025, arXiv:2505.09598 v6 (Eq. 1-3).
 """
@@ -14,8 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ecoai import footprint, units
-from ecoai.footprint import Multipliers
-from ecoai.inputs.resolve import multipliers, value
+from ecoai.inputs.resolve import value
 from ecoai.models import Param
 
 
@@ -70,69 +70,77 @@ class Direct:
 
 @dataclass(frozen=True)
 class Embodied:
-    """What the optional embodied-carbon line needs. Units: years, kgCO2e."""
+    """What the optional embodied-carbon line needs. Units: years, kgCO2e.
+
+    The manufacturing figures are (central, lowest published, highest published); a bound not
+    given (``embodied_*_kg_min``/``_max``) equals the central figure.
+    """
 
     lifetime_years: float
     gpu_count: float
     gpus_per_node: float
-    embodied_gpu_kg: float
-    embodied_server_kg: float
     batch_size: float
+    gpu_kg: tuple[float, float, float]
+    server_kg: tuple[float, float, float]
 
 
 @dataclass(frozen=True)
-class EstimateInputs:
-    """Everything the estimator reads, typed; ``params`` stays for the report's inputs."""
+class ReportInputs:
+    """What the report adds to the per-query footprint: the embodied line, totals and a label."""
 
-    factors: Multipliers
-    formula: Point | MonteCarlo | Direct
     embodied: Embodied | None
     queries: int | None
     queries_per_day: float | None
     label: str | None
-    params: Mapping[str, Param]
 
 
-def read_inputs(params: Mapping[str, Param]) -> EstimateInputs:
-    """The typed inputs of ``params``; raises InputError for the first input the method lacks."""
-    factors = multipliers(params)
-    formula: Point | MonteCarlo | Direct
+def read_formula(params: Mapping[str, Param]) -> Point | MonteCarlo | Direct:
+    """The per-query formula's typed inputs: energy given directly, published TTFT/TPS
+    percentiles (Monte Carlo), else the point formula. Raises InputError for the first missing.
+    """
     if "it_energy_wh" in params or "facility_energy_wh" in params:
-        formula = Direct(
+        return Direct(
             _optional(params, "it_energy_wh"),
             _optional(params, "facility_energy_wh"),
             _optional(params, "it_energy_std_wh"),
         )
-    elif _has_quantiles(params):
-        formula = _monte_carlo(params)
-    else:
-        formula = Point(_duration_s(params), _node_power(params), value(params, "w_max"))
+    if _has_quantiles(params):
+        return _monte_carlo(params)
+    return Point(_duration_s(params), _node_power(params), value(params, "w_max"))
+
+
+def read_report_inputs(params: Mapping[str, Param]) -> ReportInputs:
+    """The embodied line's inputs (only with ``embodied = true``), totals and label; raises
+    InputError for the first embodied input missing."""
     embodied = None
     if "embodied" in params and params["embodied"].value is True:
+        lifetime_years, gpu_count, gpus_per_node = (
+            value(params, name) for name in ("lifetime_years", "gpu_count", "gpus_per_node")
+        )
+        gpu_kg, server_kg = value(params, "embodied_gpu_kg"), value(params, "embodied_server_kg")
         embodied = Embodied(
-            *(
-                value(params, name)
-                for name in (
-                    "lifetime_years",
-                    "gpu_count",
-                    "gpus_per_node",
-                    "embodied_gpu_kg",
-                    "embodied_server_kg",
-                    "batch_size",
-                )
-            )
+            lifetime_years=lifetime_years,
+            gpu_count=gpu_count,
+            gpus_per_node=gpus_per_node,
+            batch_size=value(params, "batch_size"),
+            gpu_kg=_published_range(params, "embodied_gpu_kg", gpu_kg),
+            server_kg=_published_range(params, "embodied_server_kg", server_kg),
         )
     queries = _optional(params, "queries")
     label = params["label"].value if "label" in params else None
-    return EstimateInputs(
-        factors=factors,
-        formula=formula,
+    return ReportInputs(
         embodied=embodied,
         queries=None if queries is None else int(queries),
         queries_per_day=_optional(params, "queries_per_day"),
         label=None if label is None else str(label),
-        params=params,
     )
+
+
+def _published_range(
+    params: Mapping[str, Param], name: str, central: float
+) -> tuple[float, float, float]:
+    low, high = _optional(params, name + "_min"), _optional(params, name + "_max")
+    return (central, central if low is None else low, central if high is None else high)
 
 
 def _optional(params: Mapping[str, Param], name: str) -> float | None:

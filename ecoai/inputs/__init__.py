@@ -6,6 +6,9 @@
 - ``catalog``, ``catalog_schema``, ``catalog_layer``: the profiles (the data in ``profiles/``
   and the user's overlays; "profiles" on the command line, "catalog" in code), their schemas,
   and the scenario values a profile id determines.
+- ``preset_kinds``: the preset kinds registered once (table, singular, scenario key, schema),
+  and ``PRESET_KEYS``; a new kind is one entry there, one schema in ``catalog_schema`` and one
+  TOML file in ``profiles/``.
 
 An edge (reads TOML files). May import the vocabulary at the top of ``ecoai``; never
 ``estimation``, ``measurement``, ``sensors``, ``comparison``, ``render``, ``watch``,

@@ -17,16 +17,12 @@ from pydantic import ValidationError
 import ecoai
 from ecoai.errors import ProfileError, did_you_mean
 from ecoai.inputs.catalog_schema import SCHEMAS, Entry
+from ecoai.inputs.preset_kinds import KIND_BY_TABLE, PRESET_KINDS
 
 BUILT_IN = "built-in"
-KIND_NAMES = {  # accepted spellings -> kind (the top-level table of a profile file)
-    **{kind: kind for kind in SCHEMAS},
-    "model": "models", "size_class": "size_classes", "size-class": "size_classes",
-    "size-classes": "size_classes", "host": "hosts", "grid": "grids", "task": "tasks",
-    "cpu": "cpus",
-}  # fmt: skip
-SINGULAR = {"models": "model", "size_classes": "size class", "hardware": "hardware",
-            "hosts": "host", "grids": "grid", "tasks": "task", "cpus": "cpu"}  # fmt: skip
+KIND_NAMES = {name: kind.table for kind in PRESET_KINDS for name in kind.spellings}
+"""Accepted spellings -> kind (the top-level table of a profile file)."""
+SINGULAR = {table: kind.singular for table, kind in KIND_BY_TABLE.items()}
 
 
 def built_in_dir() -> Path:
@@ -123,26 +119,12 @@ def _check_references(catalog: Catalog, files: Mapping[tuple[str, str], Path]) -
                 if other != entry.id:
                     where = f"{display_path(files[(kind, entry.id)])}: {kind}.{entry.id}"
                     raise ProfileError(f"{where}: {name!r} is already taken by {other!r}")
-            for field, target, wanted in _references(kind, entry):
+            for field, target, wanted in entry.references():
                 found = catalog.find(target, wanted)
                 if found is None or (field == "gpu" and getattr(found, "type", "") != "gpu"):
                     where = f"{display_path(files[(kind, entry.id)])}: {kind}.{entry.id}.{field}"
                     error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target))
                     raise ProfileError(f"{where}: {error.message}", error.hint)
-
-
-def _references(kind: str, entry: Any) -> Iterator[tuple[str, str, str]]:
-    """(field, target kind, id) for every cross-reference an entry makes."""
-    if kind == "models":
-        yield from (("host", "hosts", entry.host), ("hardware", "hardware", entry.hardware),
-                    ("size_class", "size_classes", entry.size_class))  # fmt: skip
-    elif kind == "hardware" and entry.gpu is not None:
-        yield ("gpu", "hardware", entry.gpu)
-    elif kind == "hosts" and entry.grid is not None:
-        yield ("grid", "grids", entry.grid)
-    elif kind == "size_classes":
-        for i, variant in enumerate(entry.variants):
-            yield from ((f"variants.{i}.hardware", "hardware", hw) for hw in variant.hardware)
 
 
 def _toml_files(directory: Path, *, built_in: bool) -> list[Path]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ecoai import units
-from ecoai.errors import InputError, ProfileError
+from ecoai.errors import InputError, ProfileError, did_you_mean
 from ecoai.footprint import utilisation
 from ecoai.inputs.catalog_schema import (
     PROMPT_CLASSES,
@@ -19,12 +19,13 @@ from ecoai.inputs.catalog_schema import (
     TaskEntry,
     UVariant,
 )
+from ecoai.inputs.preset_kinds import PRESET_KEYS
 from ecoai.models import Param, ParamValue, Source
 
 if TYPE_CHECKING:
     from ecoai.inputs.catalog import Catalog
+    from ecoai.inputs.mlenergy import OpenModel
 
-PRESET_KEYS = ("model", "prompt", "task", "host", "grid", "hardware", "size_class")
 DEFAULT_BATCH = 8  # the paper's B (v6 Sec. 3.3)
 
 
@@ -37,6 +38,8 @@ def preset_layer(catalog: Catalog, wanted: Mapping[str, ParamValue]) -> dict[str
     given = {k: str(wanted[k]) for k in PRESET_KEYS if wanted.get(k) not in (None, "")}
     batch = wanted.get("batch_size")
     out: dict[str, Param] = {}
+    if "model" in given and catalog.find("models", given["model"]) is None:
+        out |= _open_model_layer(catalog, given)
     if "model" in given:
         model: ModelEntry = catalog.get("models", given["model"])
         for key in ("host", "hardware", "size_class"):
@@ -138,6 +141,47 @@ def _variant(size: SizeClassEntry, node_id: str | None, batch: int | None) -> UV
     return (exact or [v for v in on_node if v.batch_size == DEFAULT_BATCH] or on_node)[0]
 
 
+def _open_model_layer(catalog: Catalog, given: dict[str, str]) -> dict[str, Param]:
+    """The values an open model of the data determines; removes ``model`` from ``given``."""
+    name = given.pop("model")
+    model = find_open_model(name)
+    if model is None:
+        from ecoai.inputs.mlenergy import open_models
+
+        known = catalog.ids("models") + [m.model_id for m in open_models().values()]
+        raise did_you_mean("model", name, known)
+    if given.pop("prompt", None) is not None:
+        raise InputError(
+            f"--prompt applies to the paper's model presets, not to {model.model_id}",
+            "give --output-tokens (and --batch-size, --hardware) for an open model",
+        )
+    return open_model_params(model)
+
+
+def find_open_model(name: str) -> OpenModel | None:
+    """An open LLM of the shipped ML.ENERGY data by id (``Qwen/Qwen3-14B``) or by its name
+    after the organisation (``qwen3-14b``), in any case; None if it is not in the data."""
+    from ecoai.inputs.mlenergy import open_models
+
+    models = open_models()
+    short = {m.model_id.split("/")[-1].lower(): m for m in models.values()}
+    return models.get(name.lower()) or short.get(name.lower())
+
+
+def open_model_params(model: OpenModel) -> dict[str, Param]:
+    """Parameters and weight precision of an open model, sourced to the data's index."""
+    from ecoai.inputs.mlenergy import CITATION
+
+    source = Source(kind="profile", ref=f"mlenergy-v3.{model.model_id}", citation=CITATION)
+    return _params(
+        source,
+        model=model.model_id,
+        params_b=model.total_params_b,
+        active_params_b=model.active_params_b,
+        precision=model.precision,
+    )
+
+
 def hardware_params(
     catalog: Catalog, hardware: HardwareEntry, so_far: Mapping[str, Param]
 ) -> dict[str, Param]:
@@ -147,18 +191,37 @@ def hardware_params(
         gpus = _int(so_far["gpu_count"].value) if "gpu_count" in so_far else 1
         out = _params(source, p_gpu_kw=gpus * (hardware.tdp_w or 0.0) / 1000.0,
                       gpus_per_node=gpus)  # fmt: skip
-        if hardware.embodied_kg is not None:
-            out |= _params(source, embodied_gpu_kg=hardware.embodied_kg)
-        return out
+        return out | _embodied_gpu_params(source, hardware) | _gpu_facts(source, hardware)
     out = _params(source, p_gpu_kw=hardware.p_gpu_kw, p_non_gpu_kw=hardware.p_non_gpu_kw,
                   gpus_per_node=hardware.gpus_per_node)  # fmt: skip
     gpu: HardwareEntry = catalog.get("hardware", hardware.gpu or "")
-    if gpu.embodied_kg is not None:
-        out |= _params(profile_source("hardware", gpu), embodied_gpu_kg=gpu.embodied_kg)
-    for key in ("embodied_server_kg", "lifetime_years"):
-        if getattr(hardware, key) is not None:
-            out[key] = Param(value=getattr(hardware, key), source=source)
-    return out
+    out |= _embodied_gpu_params(profile_source("hardware", gpu), gpu)
+    out |= _gpu_facts(profile_source("hardware", gpu), gpu)
+    for key in ("embodied_server_kg", "embodied_server_kg_min", "embodied_server_kg_max"):
+        out |= _present(source, key, getattr(hardware, key))
+    return out | _present(source, "lifetime_years", hardware.lifetime_years)
+
+
+def _gpu_facts(source: Source, gpu: HardwareEntry) -> dict[str, Param]:
+    """The GPU's id, memory and memory bandwidth (what the open-model method needs)."""
+    return (
+        _present(source, "gpu", gpu.id)
+        | _present(source, "gpu_memory_gb", gpu.memory_gb)
+        | _present(source, "gpu_memory_bandwidth_tb_s", gpu.memory_bandwidth_tb_s)
+    )
+
+
+def _embodied_gpu_params(source: Source, gpu: HardwareEntry) -> dict[str, Param]:
+    """A GPU's embodied figure and, where sources disagree, its published range."""
+    return (
+        _present(source, "embodied_gpu_kg", gpu.embodied_kg)
+        | _present(source, "embodied_gpu_kg_min", gpu.embodied_kg_min)
+        | _present(source, "embodied_gpu_kg_max", gpu.embodied_kg_max)
+    )
+
+
+def _present(source: Source, key: str, value: float | str | None) -> dict[str, Param]:
+    return {} if value is None else {key: Param(value=value, source=source)}
 
 
 def host_params(catalog: Catalog, host: HostEntry) -> dict[str, Param]:

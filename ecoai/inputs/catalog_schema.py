@@ -1,10 +1,18 @@
-"""Schemas of the profile TOML files: one frozen pydantic model per kind, unknown fields refused."""
+"""Schemas of the profile TOML files: one frozen pydantic model per kind, unknown fields refused.
+
+Each schema says in ``summary()`` what ``ecoai profiles list`` shows of an entry and in
+``references()`` which other entries it names (the loader checks they exist). The kinds and
+their schema names are registered in ``preset_kinds.py``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ecoai.inputs.preset_kinds import PRESET_KINDS
 
 PromptClass = Literal["short", "medium", "long"]
 PROMPT_CLASSES: tuple[str, ...] = ("short", "medium", "long")
@@ -37,6 +45,14 @@ class Entry(Strict):
     def citation(self) -> str:
         return "; ".join(self.sources)
 
+    def summary(self) -> str:
+        """One line with the entry's key figures, units included (``ecoai profiles list``)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no summary()")
+
+    def references(self) -> Iterator[tuple[str, str, str]]:
+        """(field, target kind, id) for every other entry this one names; none by default."""
+        yield from ()
+
 
 class PromptPreset(Strict):
     """One prompt class of a model: tokens and the published TTFT / TPS percentiles."""
@@ -65,6 +81,15 @@ class ModelEntry(Entry):
             raise ValueError(f"prompt class {both[0]!r} is both in prompts and skipped_prompts")
         return self
 
+    def summary(self) -> str:
+        prompts = "/".join(self.prompts) or "no prompt classes"
+        return f"{self.host}, {self.hardware}, {self.size_class}; {prompts}"
+
+    def references(self) -> Iterator[tuple[str, str, str]]:
+        yield ("host", "hosts", self.host)
+        yield ("hardware", "hardware", self.hardware)
+        yield ("size_class", "size_classes", self.size_class)
+
 
 class UVariant(Strict):
     """Published utilisation of a size class on some nodes at one batch size."""
@@ -84,6 +109,15 @@ class SizeClassEntry(Entry):
     gpu_count: Annotated[int, Field(ge=1)]
     variants: Annotated[list[UVariant], Field(min_length=1)]
 
+    def summary(self) -> str:
+        v = self.variants[0]
+        return (f"{self.gpu_count} GPU(s); U_GPU {v.u_gpu_min:g}-{v.u_gpu_max:g}, "
+                f"U_nonGPU {v.u_non_gpu:g} ({v.hardware[0]}, B={v.batch_size})")  # fmt: skip
+
+    def references(self) -> Iterator[tuple[str, str, str]]:
+        for i, variant in enumerate(self.variants):
+            yield from ((f"variants.{i}.hardware", "hardware", hw) for hw in variant.hardware)
+
 
 class HardwareEntry(Entry):
     """A GPU (``type = "gpu"``: its TDP) or a node (``type = "node"``: its power split)."""
@@ -91,8 +125,15 @@ class HardwareEntry(Entry):
     type: Literal["gpu", "node"]
     tdp_w: Positive | None = None
     idle_w: NonNeg | None = None
+    memory_gb: Positive | None = None
+    """A GPU's memory (HBM or GDDR). Units: GB."""
+    memory_bandwidth_tb_s: Positive | None = None
+    """A GPU's peak memory bandwidth. Units: TB/s."""
     embodied_kg: NonNeg | None = None
-    """Manufacturing emissions of one GPU. Units: kgCO2e."""
+    """Manufacturing emissions of one GPU (the central figure). Units: kgCO2e."""
+    embodied_kg_min: NonNeg | None = None
+    embodied_kg_max: NonNeg | None = None
+    """The range of published figures where sources disagree. Units: kgCO2e."""
     gpu: str | None = None
     """A node's GPU (a hardware id of kind gpu)."""
     gpus_per_node: Annotated[int, Field(ge=1)] | None = None
@@ -100,7 +141,10 @@ class HardwareEntry(Entry):
     p_gpu_kw: Positive | None = None
     p_non_gpu_kw: NonNeg | None = None
     embodied_server_kg: NonNeg | None = None
-    """Manufacturing emissions of the server without its GPUs. Units: kgCO2e."""
+    """Manufacturing emissions of the server without its GPUs (central figure). Units: kgCO2e."""
+    embodied_server_kg_min: NonNeg | None = None
+    embodied_server_kg_max: NonNeg | None = None
+    """The range of published figures where sources disagree. Units: kgCO2e."""
     lifetime_years: Positive | None = None
 
     @model_validator(mode="after")
@@ -113,7 +157,32 @@ class HardwareEntry(Entry):
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(f"a {self.type} needs {', '.join(missing)}")
+        for name in ("embodied_kg", "embodied_server_kg"):
+            _check_range(name, getattr(self, name), *self._range(name))
         return self
+
+    def summary(self) -> str:
+        if self.type == "gpu":
+            return f"GPU, TDP {self.tdp_w:g} W"
+        return (f"{self.gpus_per_node} x {self.gpu}, P_GPU {self.p_gpu_kw:g} kW + "
+                f"P_nonGPU {self.p_non_gpu_kw:g} kW")  # fmt: skip
+
+    def references(self) -> Iterator[tuple[str, str, str]]:
+        if self.gpu is not None:  # the loader also checks that it is of type gpu
+            yield ("gpu", "hardware", self.gpu)
+
+    def _range(self, name: str) -> tuple[float | None, float | None]:
+        return getattr(self, name + "_min"), getattr(self, name + "_max")
+
+
+def _check_range(name: str, central: float | None, low: float | None, high: float | None) -> None:
+    """A range needs its central figure and must hold it: low <= central <= high."""
+    if (low is not None or high is not None) and central is None:
+        raise ValueError(f"{name}_min/{name}_max need {name}")
+    if central is not None and low is not None and low > central:
+        raise ValueError(f"{name}_min ({low:g}) is above {name} ({central:g})")
+    if central is not None and high is not None and high < central:
+        raise ValueError(f"{name}_max ({high:g}) is below {name} ({central:g})")
 
 
 class HostEntry(Entry):
@@ -131,6 +200,15 @@ class HostEntry(Entry):
             raise ValueError("a host needs cif_kg_per_kwh or grid")
         return self
 
+    def summary(self) -> str:
+        cif = f"{self.cif_kg_per_kwh:g} kg/kWh" if self.cif_kg_per_kwh is not None else self.grid
+        return (f"PUE {self.pue:g}, WUE site {self.wue_site_l_per_kwh:g} / source "
+                f"{self.wue_source_l_per_kwh:g} L/kWh, CIF {cif}")  # fmt: skip
+
+    def references(self) -> Iterator[tuple[str, str, str]]:
+        if self.grid is not None:
+            yield ("grid", "grids", self.grid)
+
 
 class GridEntry(Entry):
     cif_g_per_kwh: NonNeg
@@ -138,10 +216,20 @@ class GridEntry(Entry):
     year: Annotated[int, Field(ge=1990, le=2100)]
     fallback: bool = False
 
+    def summary(self) -> str:
+        tail = ", fallback" if self.fallback else ""
+        return f"{self.cif_g_per_kwh:g} gCO2e/kWh ({self.year}{tail})"
+
 
 class TaskEntry(Entry):
     it_energy_kwh_per_1000_mean: NonNeg
     it_energy_kwh_per_1000_std: NonNeg | None = None
+
+    def summary(self) -> str:
+        std = self.it_energy_kwh_per_1000_std
+        return f"{self.it_energy_kwh_per_1000_mean:g} kWh / 1,000 inferences" + (
+            f" (std {std:g})" if std is not None else ""
+        )
 
 
 class CpuEntry(Entry):
@@ -149,14 +237,18 @@ class CpuEntry(Entry):
     """Substrings of /proc/cpuinfo's "model name" that identify this CPU."""
     tdp_w: Positive
 
+    def summary(self) -> str:
+        return f"TDP {self.tdp_w:g} W; matches {', '.join(self.match)}"
 
-SCHEMAS: dict[str, type[Entry]] = {
-    "models": ModelEntry,
-    "size_classes": SizeClassEntry,
-    "hardware": HardwareEntry,
-    "hosts": HostEntry,
-    "grids": GridEntry,
-    "tasks": TaskEntry,
-    "cpus": CpuEntry,
-}
-"""Profile kinds: the top-level table of a profile file, and the schema of its entries."""
+
+def _schemas() -> dict[str, type[Entry]]:
+    classes = {cls.__name__: cls for cls in Entry.__subclasses__()}
+    missing = [kind.schema for kind in PRESET_KINDS if kind.schema not in classes]
+    if missing:
+        raise TypeError(f"preset_kinds.py names schemas catalog_schema.py lacks: {missing}")
+    return {kind.table: classes[kind.schema] for kind in PRESET_KINDS}
+
+
+SCHEMAS: dict[str, type[Entry]] = _schemas()
+"""Profile kinds (``preset_kinds.PRESET_KINDS`` order): the top-level table of a profile file,
+and the schema of its entries."""

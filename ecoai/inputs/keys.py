@@ -53,8 +53,18 @@ KEYS: tuple[Key, ...] = (
     Key("prompt", "str", "", "prompt class of a model preset: short, medium or long"),
     Key("task", "str", "", "task preset id (profiles/tasks.toml), e.g. image-generation"),
     Key("host", "str", "", "host / data-centre preset id (PUE, WUE), e.g. azure"),
-    Key("grid", "str", "", "grid preset: ISO 3166 alpha-3 country code, e.g. FRA, or world"),
+    Key("grid", "str", "", "grid preset: country (ISO alpha-3, FRA), U.S. state (US-WA), world"),
     Key("hardware", "str", "", "hardware preset id: a node (dgx-h100) or a GPU (h100-sxm)"),
+    Key("gpu", "str", "", "the GPU's hardware id (set by --hardware: a node's GPU)"),
+    Key("gpu_memory_gb", "float", "GB", "memory of one GPU", low=0, low_open=True),
+    Key(
+        "gpu_memory_bandwidth_tb_s",
+        "float",
+        "TB/s",
+        "peak memory bandwidth of one GPU",
+        low=0,
+        low_open=True,
+    ),
     Key("size_class", "str", "", "model size class preset (nano, micro, small, medium, large)"),
     # Workload
     Key("input_tokens", "int", "tokens", "input tokens per query (informational)", low=0),
@@ -126,6 +136,24 @@ KEYS: tuple[Key, ...] = (
         low=0,
         low_open=True,
     ),
+    # Open models, estimated from measured data (ML.ENERGY Benchmark v3)
+    Key("params_b", "float", "billion", "total parameters of an open model", low=0, low_open=True),
+    Key(
+        "active_params_b",
+        "float",
+        "billion",
+        "parameters active per token (MoE; default: all)",
+        low=0,
+        low_open=True,
+    ),
+    Key("precision", "str", "", "weight precision: bf16, fp16, fp8, int8, mxfp4, int4, fp32"),
+    Key(
+        "non_gpu_w_per_gpu",
+        "float",
+        "W",
+        "average non-GPU server power per GPU (CPU, memory, network, fans)",
+        low=0,
+    ),
     # Monte Carlo (presets with percentile data)
     Key("samples", "int", "draws", "Monte Carlo draws", low=2, high=1_000_000),
     Key("seed", "int", "", "Monte Carlo seed", low=0),
@@ -133,6 +161,8 @@ KEYS: tuple[Key, ...] = (
     # Embodied carbon (optional extra line)
     Key("embodied", "bool", "", "add the embodied (manufacturing) carbon line"),
     Key("embodied_gpu_kg", "float", "kgCO2e", "manufacturing emissions of one GPU", low=0),
+    Key("embodied_gpu_kg_min", "float", "kgCO2e", "lowest published figure for one GPU", low=0),
+    Key("embodied_gpu_kg_max", "float", "kgCO2e", "highest published figure for one GPU", low=0),
     Key(
         "embodied_server_kg",
         "float",
@@ -140,6 +170,8 @@ KEYS: tuple[Key, ...] = (
         "manufacturing emissions of the server, no GPUs",
         low=0,
     ),
+    Key("embodied_server_kg_min", "float", "kgCO2e", "lowest published server figure", low=0),
+    Key("embodied_server_kg_max", "float", "kgCO2e", "highest published server figure", low=0),
     Key("lifetime_years", "float", "years", "hardware life for amortisation", low=0, low_open=True),
 )
 

@@ -10,13 +10,13 @@ from ecoai import units
 from ecoai.errors import InputError
 from ecoai.footprint import Multipliers
 from ecoai.inputs.keys import BY_NAME, coerce
+from ecoai.inputs.preset_kinds import PRESET_KEYS
 from ecoai.inputs.scenario import read_scenario
 from ecoai.models import Param, ParamValue, Source
 
 if TYPE_CHECKING:
     from ecoai.inputs.catalog import Catalog
 
-PRESET_KEYS = ("model", "prompt", "task", "host", "grid", "hardware", "size_class")
 _RANK = {"default": 0, "profile": 1, "derived": 1, "file": 2, "flag": 3}
 
 # Defaults of the method itself (Jegham et al. v6 Eq. 3 and §4.2; FORMULAS.md §2, §6).

@@ -11,17 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from ecoai.footprint import Multipliers
-from ecoai.models import GapInfo, Param, SensorInfo
+from ecoai.models import AttributionScope, GapInfo, Param, SensorInfo
 
 if TYPE_CHECKING:
     from ecoai.measurement.runner import RunResult
     from ecoai.measurement.work import WorkRecord
-
-Scope = Literal["process-tree", "machine"]
-"""Attribution scope: the command's process tree (CPU-time and SM shares) or whole devices."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +29,7 @@ class ProfileRequest:
     factors: Multipliers
     interval_s: float = 0.1
     baseline_s: float = 0.0
-    scope: Scope = "process-tree"
+    scope: AttributionScope = "process-tree"
     repeat: int = 1
     queries: int | None = None
     grace_s: float = 10.0

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from ecoai.footprint import footprint_point, footprint_samples
 from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
 from ecoai.models import (
+    COMPONENTS,
     HostInfo,
     Measurement,
     Method,
@@ -188,7 +189,7 @@ def _intermediate(runs: Sequence[RunMeasurement], it_j: Sequence[float]) -> dict
         "attributed_it_energy_j": sum(r.attributed_energy_j for r in runs) / n,
         "overhead_cpu_s": sum(r.overhead_cpu_s for r in runs) / n,
     }
-    for component in ("gpu", "cpu", "dram"):
+    for component in COMPONENTS:
         energies = [sum(s.energy_j for s in r.sensors if s.component == component) for r in runs]
         if any(s.component == component for s in runs[0].sensors):
             values[f"{component}_energy_j"] = sum(energies) / n

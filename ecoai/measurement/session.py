@@ -20,6 +20,7 @@ from ecoai.measurement.gpu_share import GpuShareTracker, process_tree
 from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
 from ecoai.measurement.runner import RunResult, run
 from ecoai.measurement.sampler import Listener, Mark, Sampler, Timeline
+from ecoai.models import ATTRIBUTION_SCOPES
 from ecoai.sensors.base import Discovery, ProcessAwareSensor, describe
 from ecoai.sensors.host import machine_busy_cpu_s
 
@@ -53,8 +54,8 @@ def prepare(
     """
     from ecoai.inputs.resolve import multipliers, resolve
 
-    if scope not in ("process-tree", "machine"):
-        raise InputError(f"unknown scope {scope!r}", "choose process-tree or machine")
+    if scope not in ATTRIBUTION_SCOPES:
+        raise InputError(f"unknown scope {scope!r}", "choose " + " or ".join(ATTRIBUTION_SCOPES))
     unknown = sorted(set(footprint) - set(FOOTPRINT_KEYS))
     if unknown:
         raise InputError(

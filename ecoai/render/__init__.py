@@ -7,12 +7,15 @@ module in this folder. Renderers never open files or print; they may import the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from ecoai.errors import InputError
-from ecoai.models import Report
+
+if TYPE_CHECKING:
+    from ecoai.models import Report
 
 
 class Format(StrEnum):
@@ -24,6 +27,17 @@ class Format(StrEnum):
     CSV = "csv"
     CODECARBON_CSV = "codecarbon-csv"
     MODEL_CARD = "model-card"
+
+
+MEASURED_RUN_FORMATS = (Format.CODECARBON_CSV, Format.MODEL_CARD)
+"""Formats that describe one measured run: an estimate, a merge without runs and a comparison
+refuse them with an InputError."""
+
+
+def format_names(formats: Iterable[Format] = Format) -> str:
+    """The formats' names for help and hints, e.g. ``table, json, markdown or csv``."""
+    names = [f.value for f in formats]
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
 
 
 _EXTENSIONS = {

@@ -1,4 +1,7 @@
-"""Plain-text views of profile entries for `ecoai profiles`: one-line summaries and field rows."""
+"""Plain-text views of profile entries for `ecoai profiles show`: lookup and field rows.
+
+The one-line summary of `ecoai profiles list` is each schema's ``summary()`` (catalog_schema.py).
+"""
 
 from __future__ import annotations
 
@@ -6,41 +9,13 @@ from typing import Any
 
 from ecoai.errors import InputError, did_you_mean
 from ecoai.inputs.catalog import Catalog, kind_of
-from ecoai.inputs.catalog_schema import SCHEMAS, Entry
-
-
-def summary(kind: str, entry: Any) -> str:
-    """One line with the entry's key figures, units included."""
-    if kind == "models":
-        prompts = "/".join(entry.prompts) or "no prompt classes"
-        return f"{entry.host}, {entry.hardware}, {entry.size_class}; {prompts}"
-    if kind == "hardware" and entry.type == "gpu":
-        return f"GPU, TDP {entry.tdp_w:g} W"
-    if kind == "hardware":
-        return (f"{entry.gpus_per_node} x {entry.gpu}, P_GPU {entry.p_gpu_kw:g} kW + "
-                f"P_nonGPU {entry.p_non_gpu_kw:g} kW")  # fmt: skip
-    if kind == "size_classes":
-        v = entry.variants[0]
-        return (f"{entry.gpu_count} GPU(s); U_GPU {v.u_gpu_min:g}-{v.u_gpu_max:g}, "
-                f"U_nonGPU {v.u_non_gpu:g} ({v.hardware[0]}, B={v.batch_size})")  # fmt: skip
-    if kind == "hosts":
-        cif = f"{entry.cif_kg_per_kwh:g} kg/kWh" if entry.cif_kg_per_kwh is not None else entry.grid
-        return (f"PUE {entry.pue:g}, WUE site {entry.wue_site_l_per_kwh:g} / source "
-                f"{entry.wue_source_l_per_kwh:g} L/kWh, CIF {cif}")  # fmt: skip
-    if kind == "grids":
-        tail = ", fallback" if entry.fallback else ""
-        return f"{entry.cif_g_per_kwh:g} gCO2e/kWh ({entry.year}{tail})"
-    if kind == "tasks":
-        std = entry.it_energy_kwh_per_1000_std
-        return f"{entry.it_energy_kwh_per_1000_mean:g} kWh / 1,000 inferences" + (
-            f" (std {std:g})" if std is not None else ""
-        )
-    return f"TDP {entry.tdp_w:g} W; matches {', '.join(entry.match)}"
+from ecoai.inputs.catalog_schema import Entry
+from ecoai.inputs.preset_kinds import KIND_TABLES
 
 
 def find_any(catalog: Catalog, id: str, kind: str | None) -> tuple[str, Entry]:
     """The one entry called ``id`` in ``kind`` (or in any kind); ambiguous or unknown -> error."""
-    kinds = [kind_of(kind)] if kind else list(SCHEMAS)
+    kinds = [kind_of(kind)] if kind else list(KIND_TABLES)
     found = [(k, e) for k in kinds if (e := catalog.find(k, id)) is not None]
     if len(found) > 1:
         names = ", ".join(k for k, _ in found)

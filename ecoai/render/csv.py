@@ -1,14 +1,18 @@
-"""CSV renderer: one row per scope and metric (per-token and per-phase too), in JSON units."""
+"""CSV renderer: one row per scope and metric (per-token and per-phase too), in JSON units.
+
+The ``metric`` column holds the public metric name (``water_site_ml``, ``ecoai.metrics``), the
+same name the comparison CSV and the gates use.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from ecoai.metrics import METRICS
 from ecoai.models import Report
-from ecoai.render.quantity import METRICS, pick, scopes_present
+from ecoai.render.quantity import scopes_present
 
-_UNITS = {"energy": "Wh", "water": "mL", "carbon": "gCO2e"}
 COLUMNS = ("label", "kind", "scope", "metric", "unit", "mean", "min", "max", "std", "p5", "p95")
 
 
@@ -20,8 +24,8 @@ def render_csv(report: Report) -> str:
     from ecoai.render.per_unit import workload_scopes
 
     for scope, _heading, footprint in [*scopes_present(report), *workload_scopes(report)]:
-        for _label, path, kind in METRICS:
-            stat = pick(footprint, path)
+        for metric in METRICS:
+            stat = metric.read(footprint)
             if stat is None:
                 continue
             numbers = (stat.mean, stat.min, stat.max, stat.std, stat.p5, stat.p95)
@@ -30,8 +34,8 @@ def render_csv(report: Report) -> str:
                     report.label or "",
                     report.kind,
                     scope,
-                    path,
-                    _UNITS[kind],
+                    metric.name,
+                    metric.unit,
                     *("" if n is None else repr(n) for n in numbers),
                 ]
             )

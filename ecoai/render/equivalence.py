@@ -1,10 +1,14 @@
 """Equivalences for people (never for CI): everyday quantities of the same energy, water, carbon.
 
 Figures from FORMULAS.md §9: Jegham et al. v6 Sec. 6 (household, car), Luccioni et al. 2024
-(smartphone charge), Google (a search, 0.30 Wh).
+(smartphone charge), Google (a search, 0.30 Wh). Continuous power and power plants: U.S. EIA,
+"Nuclear explained: U.S. nuclear statistics" (data as of the end of 2021): 93 operable reactors,
+95.55 GW net summer capacity (1.03 GW a reactor), average annual capacity factor 92.7 %.
 """
 
 from __future__ import annotations
+
+import math
 
 from ecoai.models import Footprint
 
@@ -14,21 +18,89 @@ SEARCH_WH = 0.30  # one Google search (Google, 2009; cited by Jegham v6)
 BOTTLE_ML = 500.0  # a 500 mL bottle of water
 CAR_G_PER_YEAR = 4.6e6  # a gasoline car, ~4.6 tCO2e/yr (Jegham v6 Sec. 6)
 
+PLANT_NET_CAPACITY_W = 1.0e9
+"""A "1 GW power plant": the typical U.S. nuclear reactor, 95.55 GW net summer capacity over 93
+operable reactors = 1.03 GW each (U.S. EIA, Nuclear explained, data as of the end of 2021)."""
+PLANT_CAPACITY_FACTOR = 0.927
+"""Average annual capacity factor of U.S. nuclear plants in 2021, 92.7 % (same EIA page): a 1 GW
+plant "running constantly" delivers 0.927 GW on average, refuelling outages included."""
+PLANT_SOURCE = (
+    "a 1 GW plant running constantly averages 0.927 GW: the 92.7 % average annual capacity factor "
+    "of U.S. nuclear plants (U.S. EIA, Nuclear explained, U.S. nuclear statistics, data as of the "
+    "end of 2021: 93 reactors, 95.55 GW net summer capacity, 1.03 GW each)"
+)
+HOURS_PER_DAY = 24.0
+
 # Below these totals an equivalence says nothing useful ("0.0001 households").
 _MIN_ENERGY_WH = 1_000.0
+_POWER_W = ((1e9, "GW"), (1e6, "MW"), (1e3, "kW"), (1.0, "W"), (1e-3, "mW"))
 
 
-def equivalences(footprint: Footprint) -> list[str]:
-    """Sentences comparing a footprint to everyday things; empty when it is small."""
+def continuous_power_w(energy_wh: float, hours: float) -> float:
+    """The average power that delivers ``energy_wh`` (Wh) over ``hours`` (h), in W.
+
+    E.g. 24 kWh a day is 1 kW running constantly. Raises ValueError unless ``hours`` > 0.
+    """
+    if not hours > 0:
+        raise ValueError(f"hours must be > 0, got {hours!r}")
+    return energy_wh / hours
+
+
+def plants_equivalent(power_w: float) -> float:
+    """How many 1 GW power plants running constantly deliver ``power_w`` (W) on average.
+
+    power_w / (PLANT_NET_CAPACITY_W x PLANT_CAPACITY_FACTOR): one plant averages 0.927 GW.
+    """
+    return power_w / (PLANT_NET_CAPACITY_W * PLANT_CAPACITY_FACTOR)
+
+
+def power_text(power_w: float) -> str:
+    """``power_w`` (W) with a readable unit and three significant figures, e.g. 1.23 MW."""
+    magnitude = abs(power_w)
+    if magnitude == 0 or not math.isfinite(power_w):
+        return f"{power_w:g} W"
+    factor, unit = next(((f, u) for f, u in _POWER_W if magnitude >= f), _POWER_W[-1])
+    number = power_w / factor
+    digits = max(0, 2 - math.floor(math.log10(abs(number))))
+    return f"{number:.{digits}f} {unit}"
+
+
+def plants_text(plants: float) -> str:
+    """A number of plants with three significant figures (``2.16``, ``0.000123``)."""
+    if plants == 0 or not math.isfinite(plants):
+        return f"{plants:g}"
+    digits = max(0, 2 - math.floor(math.log10(abs(plants))))
+    return f"{plants:,.{digits}f}"
+
+
+def power_line(energy_wh: float, hours: float) -> str:
+    """'power: 1.23 MW running constantly = 0.00133 nuclear plants of 1 GW (...)' for a total."""
+    power_w = continuous_power_w(energy_wh, hours)
+    return (
+        f"power: {power_text(power_w)} running constantly = "
+        f"{plants_text(plants_equivalent(power_w))} power plants of 1 GW "
+        f"(a nuclear unit at a {PLANT_CAPACITY_FACTOR:.1%} capacity factor, U.S. EIA 2021)"
+    )
+
+
+def equivalences(footprint: Footprint, hours: float | None = None) -> list[str]:
+    """Sentences comparing a footprint to everyday things; empty when it is small.
+
+    ``hours``: the period the footprint covers (24 for a day, 8760 for a year); when given, the
+    average continuous power and the 1 GW power plants it equals are added.
+    """
     energy_wh = footprint.energy_wh.mean
     if energy_wh < _MIN_ENERGY_WH:
         return []
     water_ml = footprint.water_ml.mean
     carbon_g = footprint.carbon_g.mean
-    return [
+    lines = [
         f"energy: {energy_wh / SMARTPHONE_CHARGE_WH:,.0f} smartphone charges, "
         f"{energy_wh / SEARCH_WH:,.0f} web searches, "
         f"{energy_wh / HOUSEHOLD_WH_PER_YEAR:,.3g} U.S. households for a year",
         f"water: {water_ml / BOTTLE_ML:,.0f} bottles of 500 mL",
         f"carbon: {carbon_g / CAR_G_PER_YEAR:,.3g} gasoline cars driven for a year",
     ]
+    if hours is not None:
+        lines.append(power_line(energy_wh, hours))
+    return lines

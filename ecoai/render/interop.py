@@ -19,7 +19,9 @@ import uuid
 from collections import Counter
 
 from ecoai.errors import InputError
-from ecoai.models import Measurement, Report
+from ecoai.models import COMPONENTS, Measurement, Report
+from ecoai.render import MEASURED_RUN_FORMATS, Format, format_names
+from ecoai.units import J_PER_KWH
 
 _HEADER = (
     "timestamp,project_name,run_id,duration,emissions,emissions_rate,cpu_power,gpu_power,"
@@ -28,14 +30,14 @@ _HEADER = (
     "gpu_count,gpu_model,longitude,latitude,ram_total_size,tracking_mode,on_cloud,pue"
 )
 CODECARBON_COLUMNS = tuple(_HEADER.split(","))
-J_PER_KWH = 3.6e6
+_OTHERS = [f for f in Format if f not in MEASURED_RUN_FORMATS]
 
 
 def _measured(report: Report, fmt: str) -> Measurement:
     if report.measurement is None or not report.measurement.runs or report.total is None:
         raise InputError(
             f"--format {fmt} needs a measured report, not an {report.kind} one",
-            "use it with ecoai profile (or choose table, json, markdown or csv)",
+            f"use it with ecoai profile (or choose {format_names(_OTHERS)})",
         )
     return report.measurement
 
@@ -43,7 +45,7 @@ def _measured(report: Report, fmt: str) -> Measurement:
 def component_energy_j(m: Measurement) -> dict[str, float]:
     """Mean energy per component over the runs, as the report counts it. Units: J."""
     machine = m.scope == "machine"
-    totals: dict[str, float] = {"cpu": 0.0, "gpu": 0.0, "dram": 0.0}
+    totals: dict[str, float] = dict.fromkeys(COMPONENTS, 0.0)
     for run in m.runs:
         for s in run.sensors:
             totals[s.component] += (s.energy_j if machine else s.attributed_energy_j) / len(m.runs)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from ecoai.models import Measurement, Report, RunMeasurement
-
-_COMPONENTS = ("gpu", "cpu", "dram")
+from ecoai.models import COMPONENTS, Measurement, Report, RunMeasurement
 
 
 def measured_section(report: Report) -> str:
@@ -45,7 +43,7 @@ def _components(run: RunMeasurement, with_idle: bool) -> list[str]:
     header = f"  {'component':<10}{'whole (J)':>14}{'attributed (J)':>16}"
     header += f"{'above idle (J)':>16}" if with_idle else ""
     lines = ["energy by component (IT):", header]
-    for component in [*_COMPONENTS, "total"]:
+    for component in [*COMPONENTS, "total"]:
         chosen = [s for s in run.sensors if component in (s.component, "total")]
         if not chosen:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from ecoai.metrics import FOOTPRINT_HEADINGS, METRICS
 from ecoai.models import Footprint, Report, Stat
 
 # (scale from the canonical JSON unit, unit label), largest first.
@@ -12,33 +13,6 @@ _ENERGY_WH = ((1e6, "MWh"), (1e3, "kWh"), (1.0, "Wh"), (1e-3, "mWh"))
 _WATER_ML = ((1e6, "m³"), (1e3, "L"), (1.0, "mL"), (1e-3, "µL"))
 _CARBON_G = ((1e6, "t"), (1e3, "kg"), (1.0, "g"), (1e-3, "mg"))
 SCALES = {"energy": _ENERGY_WH, "water": _WATER_ML, "carbon": _CARBON_G}
-
-# (label, path in Footprint, quantity kind); the order of every human-facing table.
-METRICS: tuple[tuple[str, str, str], ...] = (
-    ("Energy (facility)", "energy_wh", "energy"),
-    ("  IT energy", "it_energy_wh", "energy"),
-    ("Water", "water_ml", "water"),
-    ("  on-site", "water_ml.site", "water"),
-    ("  off-site", "water_ml.source", "water"),
-    ("Carbon", "carbon_g", "carbon"),
-    ("Embodied carbon", "embodied_carbon_g", "carbon"),
-)
-SCOPES: tuple[tuple[str, str], ...] = (
-    ("per_query", "per query"),
-    ("total", "total"),
-    ("per_day", "per day"),
-    ("per_year", "per year"),
-)
-
-
-def pick(footprint: Footprint, path: str) -> Stat | None:
-    """The Stat at a dotted ``path`` of ``footprint`` (``water_ml.site``), or None."""
-    node: object = footprint
-    for part in path.split("."):
-        node = getattr(node, part, None)
-        if node is None:
-            return None
-    return node if isinstance(node, Stat) else None
 
 
 def fmt(value: float, kind: str) -> str:
@@ -71,7 +45,7 @@ def _sig(number: float) -> str:
 def scopes_present(report: Report) -> list[tuple[str, str, Footprint]]:
     """(key, heading, footprint) for each scope the report has, with 'total' naming its count."""
     found = []
-    for key, heading in SCOPES:
+    for key, heading in FOOTPRINT_HEADINGS.items():
         footprint = getattr(report, key)
         if footprint is not None:
             if key == "total" and report.queries:
@@ -90,12 +64,12 @@ def param_text(value: object) -> str:
 
 
 def rows(footprint: Footprint) -> list[tuple[str, str, Stat]]:
-    """(label, kind, stat) for each metric this footprint has."""
-    out = []
-    for label, path, kind in METRICS:
-        stat = pick(footprint, path)
+    """(row label, quantity, stat) for each metric this footprint has, in table order."""
+    out: list[tuple[str, str, Stat]] = []
+    for metric in METRICS:
+        stat = metric.read(footprint)
         if stat is not None:
-            out.append((label, kind, stat))
+            out.append((metric.row_label, metric.quantity, stat))
     return out
 
 

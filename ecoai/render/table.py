@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ecoai.models import Report
 from ecoai.render.equivalence import equivalences
 from ecoai.render.quantity import assumptions, fmt, fmt_range, rows, scopes_present
+from ecoai.units import HOURS_PER_YEAR
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -89,9 +90,11 @@ def _figures(report: Report) -> Table:
 
 
 def _largest_equivalences(report: Report) -> list[str]:
-    for footprint in (report.per_year, report.total, report.per_day):
+    # Per-day and per-year totals are rates too: they get the continuous power line.
+    periods = ((report.per_year, HOURS_PER_YEAR), (report.total, None), (report.per_day, 24.0))
+    for footprint, hours in periods:
         if footprint is not None:
-            return equivalences(footprint)
+            return equivalences(footprint, hours)
     return []
 
 

@@ -1,6 +1,6 @@
 """Sensors: discovery of the energy sensors a machine offers, and their backends.
 
-- ``base``: the Sensor protocol, its Reading, Discovery and the component/method/scope literals;
+- ``base``: the Sensor protocol, its Reading and Discovery (the literals are in ``ecoai.models``);
 - ``host``: facts about the machine (CPU model, CPUs, memory, busy CPU time, ``host_info``);
 - ``nvml`` (GPUs), ``rapl`` (CPU and DRAM counters), ``cpu_model`` (a CPU and DRAM model),
   ``fake`` (scripted sensors for end-to-end tests): the backends, each importing ``base`` only.
@@ -22,13 +22,10 @@ from pathlib import Path
 
 from ecoai.errors import SensorError
 from ecoai.sensors.base import (
-    Component,
     Discovery,
     ProcessAwareSensor,
     Reading,
     Sensor,
-    SensorMethod,
-    SensorScope,
     describe,
     skip,
 )
@@ -37,14 +34,11 @@ __all__ = [
     "BACKENDS",
     "FAKE_ENV",
     "Backend",
-    "Component",
     "Discovery",
     "ProcessAwareSensor",
     "Reading",
     "Sensor",
-    "SensorMethod",
     "SensorRequest",
-    "SensorScope",
     "describe",
     "discover",
     "parse_backends",

@@ -1,7 +1,8 @@
 """What every sensor backend shares: the Sensor protocol, its Reading, and a Discovery's result.
 
 A sensor reports cumulative energy (a counter, J) or instantaneous power (W) at a time stamp.
-A backend (nvml, rapl, cpu_model, fake) imports this module only; ``ecoai.sensors`` opens the
+A backend (nvml, rapl, cpu_model, fake) imports this module and the vocabulary of
+``ecoai.models`` (component, method and scope literals) only; ``ecoai.sensors`` opens the
 backends. A skipped backend or zone is a ``models.SensorSkip`` from discovery to the report, and a
 sensor is described to the report as a ``models.SensorInfo`` (``describe``): one shape each.
 """
@@ -9,15 +10,9 @@ sensor is described to the report as a ``models.SensorInfo`` (``describe``): one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
-from ecoai.models import SensorInfo, SensorSkip
-
-Component = Literal["gpu", "cpu", "dram"]
-SensorMethod = Literal["counter", "power", "model"]
-"""counter: a hardware energy counter; power: integrated power readings; model: an estimate."""
-SensorScope = Literal["device", "machine"]
-"""device: one GPU; machine: a whole CPU package, all DRAM, or every CPU of the machine."""
+from ecoai.models import Component, SensorInfo, SensorMethod, SensorScope, SensorSkip
 
 
 @dataclass(frozen=True, slots=True)

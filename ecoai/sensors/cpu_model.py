@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from ecoai.sensors.base import Component, Discovery, Reading, SensorMethod, SensorScope
+from ecoai.models import Component, SensorMethod, SensorScope
+from ecoai.sensors.base import Discovery, Reading
 from ecoai.sensors.host import CpuFacts, busy_cpu_reader, read_cpu_facts
 
 CCF_URL = "https://www.cloudcarbonfootprint.org/docs/methodology/"

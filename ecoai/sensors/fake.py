@@ -15,15 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ecoai.errors import InputError
-from ecoai.sensors.base import (
-    Component,
-    Discovery,
-    Reading,
-    Sensor,
-    SensorMethod,
-    SensorScope,
-    skip,
-)
+from ecoai.models import Component, SensorMethod, SensorScope
+from ecoai.sensors.base import Discovery, Reading, Sensor, skip
 
 
 class ScriptedSensor:

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ecoai import units
-from ecoai.models import SensorSkip
-from ecoai.sensors.base import Component, Discovery, Reading, SensorMethod, SensorScope, skip
+from ecoai.models import Component, SensorMethod, SensorScope, SensorSkip
+from ecoai.sensors.base import Discovery, Reading, skip
 
 
 class NvmlSession:

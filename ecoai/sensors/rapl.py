@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ecoai import units
-from ecoai.sensors.base import Component, Discovery, Reading, SensorMethod, SensorScope, skip
+from ecoai.models import Component, SensorMethod, SensorScope
+from ecoai.sensors.base import Discovery, Reading, skip
 
 Reader = Callable[[Path], str]
 

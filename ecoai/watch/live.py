@@ -14,9 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from ecoai.measurement.sampler import Sample
+from ecoai.models import COMPONENTS
 from ecoai.sensors import Sensor
-
-_COMPONENTS = ("gpu", "cpu", "dram")
 
 
 def live_text(
@@ -27,7 +26,7 @@ def live_text(
     width: int = 100,
 ) -> str:
     """The live line: ``ecoai 12.3 s | gpu 210 W cpu 35 W | 2.71 kJ | 40 queries``."""
-    power = " ".join(f"{c} {power_w[c]:.0f} W" for c in _COMPONENTS if c in power_w) or "no power"
+    power = " ".join(f"{c} {power_w[c]:.0f} W" for c in COMPONENTS if c in power_w) or "no power"
     energy = f"{energy_j / 1e3:.2f} kJ" if energy_j >= 1e3 else f"{energy_j:.1f} J"
     parts = [f"ecoai {elapsed_s:.1f} s", power, energy]
     if queries is not None:

@@ -1,0 +1,325 @@
+"""GPU energy per output token of open LLMs, from the ML.ENERGY Benchmark v3 measurements.
+
+Two paths, chosen per configuration (model, GPU, precision, GPU count, batch):
+
+- **measured**: the configuration was measured at batch sizes around the one asked for; the
+  energy per token is interpolated linearly in log(energy) over log(batch) between the two
+  neighbouring measured batch sizes (a measured batch reproduces the measurement exactly);
+- **fitted**: otherwise, a log-linear model of energy per token fitted by least squares on every
+  shipped LLM configuration (features below); when the model itself was measured on this GPU in
+  another configuration, the fit is anchored to it (scaled by the median measured/fitted ratio of
+  that model's points).
+
+Features of the fit, for total parameters P (billions), active parameters A, bytes per weight q,
+GPU count G and batch B: 1, ln(P q), ln(A), ln B, (ln B)^2, ln G, [GPU is B200], ln B x ln(P q).
+The weights' bytes drive the memory-bound decode at small batch, active parameters the compute
+at large batch, and ln B x ln(P q) lets bigger models gain more from batching.
+
+Data: J.-W. Chung et al., "The ML.ENERGY Benchmark", leaderboard data of 2026-02-16 (v3,
+Apache-2.0), shipped unchanged in ``profiles/mlenergy-v3/``. GPU energy only, steady state,
+all GPUs of the replica, per output token (J), prompts of the benchmark's tasks included.
+
+Pure: the measurements come from ``ecoai.inputs.mlenergy`` (read once, cached).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+
+from ecoai.inputs.mlenergy import BYTES_PER_WEIGHT, LLM_TASKS, Measured, load_measurements
+
+
+@dataclass(frozen=True)
+class Config:
+    """What is estimated: an open LLM served on ``gpu_count`` GPUs at ``batch_size``."""
+
+    total_params_b: float
+    active_params_b: float
+    precision: str
+    gpu: str
+    gpu_count: int
+    batch_size: float
+    model_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PerToken:
+    """GPU energy per output token (J, all GPUs) and average GPU power (W, all GPUs)."""
+
+    energy_per_token_j: float
+    gpu_power_w: float
+    path: str
+    """``measured`` or ``fitted`` (``fitted, anchored`` when scaled to the model's points)."""
+    detail: str
+    """The data points used, in words, for ``inputs.*.source``."""
+
+
+def features(config: Config | Measured) -> list[float]:
+    """The fit's feature vector (see the module docstring)."""
+    weights = math.log(config.total_params_b * BYTES_PER_WEIGHT[config.precision])
+    log_batch = math.log(config.batch_size)
+    return [
+        1.0,
+        weights,
+        math.log(config.active_params_b),
+        log_batch,
+        log_batch * log_batch,
+        math.log(config.gpu_count),
+        1.0 if config.gpu == "b200" else 0.0,
+        log_batch * weights,
+    ]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Least-squares coefficients for ln(energy per token) and ln(GPU power per GPU)."""
+
+    energy: tuple[float, ...]
+    power: tuple[float, ...]
+
+    def predict(self, config: Config | Measured) -> tuple[float, float]:
+        """(energy per token J, average power of all GPUs W) for ``config``."""
+        x = features(config)
+        energy = math.exp(_dot(self.energy, x))
+        power = math.exp(_dot(self.power, x)) * config.gpu_count
+        return energy, power
+
+
+def fit(points: Sequence[Measured]) -> Fit:
+    """Fit both models on ``points`` (ordinary least squares on the logs)."""
+    rows = [features(p) for p in points]
+    energy = least_squares(rows, [math.log(p.energy_per_token_j) for p in points])
+    power = least_squares(rows, [math.log(p.gpu_power_w / p.gpu_count) for p in points])
+    return Fit(energy=tuple(energy), power=tuple(power))
+
+
+@cache
+def shipped_fit() -> Fit:
+    """The fit on every shipped LLM configuration (computed once per process)."""
+    return fit(load_measurements())
+
+
+def per_token(config: Config, points: Sequence[Measured] | None = None) -> PerToken:
+    """GPU energy per output token of ``config``: measured (interpolated) or fitted.
+
+    ``points`` defaults to the shipped data (the benchmark passes a held-out subset).
+    """
+    data = load_measurements() if points is None else points
+    model = shipped_fit() if points is None else fit(data)
+    same = [p for p in data if config.model_id is not None and p.model_id == config.model_id]
+    series = _series(same, config)
+    if series:
+        interpolated = _interpolate(series, config.batch_size)
+        if interpolated is not None:
+            return interpolated
+    energy, power = model.predict(config)
+    anchors = [p for p in same if p.gpu == config.gpu] or same
+    if not anchors:
+        return PerToken(energy, power, "fitted", _fit_detail(len(data)))
+    ratio_e = _median([p.energy_per_token_j / model.predict(p)[0] for p in anchors])
+    ratio_p = _median([p.gpu_power_w / model.predict(p)[1] for p in anchors])
+    detail = (
+        f"{_fit_detail(len(data))}, anchored to {len(anchors)} measured configurations of "
+        f"{config.model_id} (median measured/fitted {ratio_e:.3g})"
+    )
+    return PerToken(energy * ratio_e, power * ratio_p, "fitted, anchored", detail)
+
+
+def _fit_detail(n: int) -> str:
+    return f"log-linear fit on {n} measured configurations"
+
+
+def _series(same_model: Sequence[Measured], config: Config) -> list[Measured]:
+    """The measured batch sizes of this exact configuration, one task (chat preferred)."""
+    exact = [
+        p
+        for p in same_model
+        if (p.gpu, p.precision, p.gpu_count) == (config.gpu, config.precision, config.gpu_count)
+    ]
+    for task in LLM_TASKS:
+        chosen = [p for p in exact if p.task == task]
+        if chosen:
+            return [_merge([p for p in chosen if p.batch_size == b])
+                    for b in sorted({p.batch_size for p in chosen})]  # fmt: skip
+    return []
+
+
+def _merge(repeats: Sequence[Measured]) -> Measured:
+    """One point for repeated measurements of one configuration: geometric means."""
+    if len(repeats) == 1:
+        return repeats[0]
+    n = len(repeats)
+    energy = math.exp(sum(math.log(p.energy_per_token_j) for p in repeats) / n)
+    power = math.exp(sum(math.log(p.gpu_power_w) for p in repeats) / n)
+    return replace(repeats[0], energy_per_token_j=energy, gpu_power_w=power)
+
+
+def _interpolate(series: Sequence[Measured], batch: float) -> PerToken | None:
+    """Log-log interpolation between the measured batch sizes around ``batch``; None outside."""
+    for low, high in itertools.pairwise(series):
+        if low.batch_size <= batch <= high.batch_size:
+            span = math.log(high.batch_size) - math.log(low.batch_size)
+            w = 0.0 if span == 0 else (math.log(batch) - math.log(low.batch_size)) / span
+            energy = _geo(low.energy_per_token_j, high.energy_per_token_j, w)
+            power = _geo(low.gpu_power_w, high.gpu_power_w, w)
+            detail = (
+                f"interpolated between measured batch {low.batch_size} and {high.batch_size} "
+                f"({low.model_id}, {low.gpu} x{low.gpu_count}, {low.precision}, {low.task})"
+            )
+            return PerToken(energy, power, "measured", detail)
+    if len(series) == 1 and series[0].batch_size == batch:
+        point = series[0]
+        detail = f"measured at batch {point.batch_size} ({point.model_id}, {point.task})"
+        return PerToken(point.energy_per_token_j, point.gpu_power_w, "measured", detail)
+    return None
+
+
+def _geo(a: float, b: float, w: float) -> float:
+    return math.exp((1 - w) * math.log(a) + w * math.log(b))
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+def least_squares(rows: Sequence[Sequence[float]], targets: Sequence[float]) -> list[float]:
+    """Coefficients minimising the squared error of ``rows @ c - targets``.
+
+    Solves the normal equations (X^T X) c = X^T y by Gaussian elimination with partial pivoting;
+    a tiny ridge term (1e-9) keeps a rank-deficient subset solvable.
+    """
+    n = len(rows[0])
+    a = [[sum(r[i] * r[j] for r in rows) + (1e-9 if i == j else 0.0) for j in range(n)]
+         for i in range(n)]  # fmt: skip
+    b = [sum(r[i] * y for r, y in zip(rows, targets, strict=True)) for i in range(n)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        a[col], a[pivot] = a[pivot], a[col]
+        b[col], b[pivot] = b[pivot], b[col]
+        for r in range(col + 1, n):
+            factor = a[r][col] / a[col][col]
+            a[r] = [x - factor * y for x, y in zip(a[r], a[col], strict=True)]
+            b[r] -= factor * b[col]
+    out = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        out[r] = (b[r] - sum(a[r][c] * out[c] for c in range(r + 1, n))) / a[r][r]
+    return out
+
+
+# Error factors of the two paths, measured by tests/benchmarks/bench_open_models.py on the shipped
+# data (P90 of max(estimate/measured, measured/estimate)); a test recomputes them.
+INTERPOLATION_ERROR_P90 = 1.09
+"""Leave one batch size out, interpolated from its measured neighbours."""
+FIT_ERROR_P90 = 1.92
+"""Leave one model out: the fit without the model, from its description alone."""
+
+REFERENCE_GPU = "h100-sxm"
+"""GPUs outside the data are estimated as this GPU (see ``gpu_scaling``)."""
+REFERENCE_TDP_PER_TB_S = 700.0 / 3.35
+"""H100 SXM: 700 W TDP over 3.35 TB/s of HBM3 (NVIDIA H100 datasheet). Units: W per TB/s."""
+MEASURED_B200_OVER_H100 = 0.98
+"""Median ratio of B200 to H100 energy per token over the 90 configurations measured on both
+(same model, precision, GPU count, batch and task; ML.ENERGY v3 subset, computed by ecoai)."""
+
+NON_GPU_W_PER_GPU = 150.0
+"""Average non-GPU power of an 8-GPU server, per GPU: 1.2 kW / 8 (EcoLogits 0.11.3 server power,
+as read in the ecoai data audit). Units: W."""
+NON_GPU_W_PER_GPU_LOW = 107.0
+"""BoaviztAPI 2.5.0: average non-GPU power of an AWS p5.48xlarge (8 x H100), 856 W / 8. Units: W."""
+KV_HEADROOM = 1.2
+"""Memory for the weights x 1.2 (KV cache and activations), as EcoLogits sizes its GPU count."""
+
+
+def gpu_scaling(tdp_w: float, memory_bandwidth_tb_s: float) -> tuple[float, float]:
+    """(low, high) factors on the reference GPU's energy per token for a GPU outside the data.
+
+    Decode is memory-bound, so energy per token scales with power over memory bandwidth (the
+    roofline ratio against the H100). Measured B200 against H100 says otherwise (0.98 where the
+    ratio predicts 0.60), so the central estimate keeps the H100 figure (factor 1) and the range
+    spans 1 and the roofline ratio.
+    """
+    ratio = (tdp_w / memory_bandwidth_tb_s) / REFERENCE_TDP_PER_TB_S
+    return min(1.0, ratio), max(1.0, ratio)
+
+
+def default_gpu_count(weights_gb: float, memory_gb: float) -> int:
+    """The smallest power of two of GPUs whose memory holds the weights x KV_HEADROOM."""
+    count = 1
+    while count * memory_gb < weights_gb * KV_HEADROOM:
+        count *= 2
+    return count
+
+
+@dataclass(frozen=True)
+class OpenLlm:
+    """Per-query result of the open-model method (IT side, before PUE)."""
+
+    it_energy_j: tuple[float, float, float]
+    """(expected, min, max) IT energy per query: GPUs plus the non-GPU share. Units: J."""
+    gpu_energy_per_token_j: tuple[float, float, float]
+    """(expected, min, max) GPU energy per output token, all GPUs of the replica. Units: J."""
+    gpu_power_w: float
+    """Average power of the replica's GPUs while serving. Units: W."""
+    throughput_tokens_per_s: float
+    """Output tokens per second of the replica (all concurrent requests)."""
+    request_s: float
+    """How long one request takes at this batch: B x output tokens / throughput. Units: s."""
+    non_gpu_energy_j: float
+    path: str
+    detail: str
+
+
+def estimate_open_llm(
+    config: Config,
+    output_tokens: float,
+    gpu_facts: tuple[float, float],
+    non_gpu_w_per_gpu: tuple[float, float, float],
+) -> OpenLlm:
+    """Energy of one query of ``output_tokens`` for ``config``.
+
+    ``gpu_facts`` is the GPU's (TDP W, memory bandwidth TB/s); ``non_gpu_w_per_gpu`` the
+    (expected, min, max) non-GPU power per GPU in W. GPUs outside the data are estimated as the
+    H100 and widened by ``gpu_scaling``.
+    """
+    low, high = 1.0, 1.0
+    tdp_w, bandwidth_tb_s = gpu_facts
+    as_config = config
+    if config.gpu not in ("h100-sxm", "b200"):
+        low, high = gpu_scaling(tdp_w, bandwidth_tb_s)
+        as_config = Config(**{**config.__dict__, "gpu": REFERENCE_GPU})
+    found = per_token(as_config)
+    error = INTERPOLATION_ERROR_P90 if found.path == "measured" else FIT_ERROR_P90
+    ept = found.energy_per_token_j
+    power_w = found.gpu_power_w
+    if as_config is not config:
+        power_w *= tdp_w / 700.0  # the same share of a different board power
+    throughput = power_w / ept
+    non_gpu_j = [w * config.gpu_count * output_tokens / throughput for w in non_gpu_w_per_gpu]
+    per_token_j = (ept, ept * low / error, ept * high * error)
+    it_j = tuple(e * output_tokens + n for e, n in zip(per_token_j, non_gpu_j, strict=True))
+    detail = found.detail
+    if as_config is not config:
+        detail += (
+            f"; {config.gpu} is not in the data: estimated as {REFERENCE_GPU}, range x{low:.2f}"
+            f"-x{high:.2f} by power over memory bandwidth (less certain)"
+        )
+    return OpenLlm(
+        it_energy_j=(it_j[0], it_j[1], it_j[2]),
+        gpu_energy_per_token_j=per_token_j,
+        gpu_power_w=power_w,
+        throughput_tokens_per_s=throughput,
+        request_s=config.batch_size * output_tokens / throughput,
+        non_gpu_energy_j=non_gpu_j[0],
+        path=found.path,
+        detail=detail,
+    )

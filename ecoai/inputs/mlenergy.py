@@ -1,0 +1,136 @@
+"""The shipped ML.ENERGY Benchmark v3 data: measured open LLMs, and the models' descriptions.
+
+J.-W. Chung et al., "The ML.ENERGY Benchmark", leaderboard data of 2026-02-16 (v3, Apache-2.0),
+shipped unchanged in ``profiles/mlenergy-v3/`` (see its SOURCE.md). An edge: reads those files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ecoai.errors import InputError
+
+CITATION = (
+    "ML.ENERGY Benchmark v3 (J.-W. Chung et al., leaderboard data 2026-02-16, Apache-2.0), "
+    "GPU energy per output token, vLLM"
+)
+LLM_TASKS = ("lm-arena-chat", "gpqa", "sourcegraph-fim")
+"""The shipped LLM tasks (chat, reasoning, code completion); their configurations are fitted."""
+
+BYTES_PER_WEIGHT = {
+    "fp32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "mxfp4": 4.25 / 8,
+    "int4": 4.25 / 8,
+}
+"""Bytes per weight, scales included: MXFP4 stores 32 4-bit values with one 8-bit scale (OCP
+Microscaling Formats v1.0: 4.25 bits per value); int4 as group-quantised weights with a scale per
+32 weights (the same 4.25 bits)."""
+
+_DATA_PRECISION = {"bfloat16": "bf16", "fp8": "fp8", "mxfp4": "mxfp4"}
+DATA_GPUS = {"H100": "h100-sxm", "B200": "b200"}
+"""The GPUs of the data (ML.ENERGY's names) and ecoai's hardware ids for them."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One measured LLM configuration. Energies are GPU energy, all GPUs of the replica."""
+
+    task: str
+    model_id: str
+    gpu: str
+    """ecoai hardware id (``h100-sxm`` or ``b200``)."""
+    precision: str
+    gpu_count: int
+    batch_size: int
+    """vLLM's max_num_seqs: the concurrent requests the server admits."""
+    total_params_b: float
+    active_params_b: float
+    energy_per_token_j: float
+    gpu_power_w: float
+    """Average power of all GPUs of the replica. Units: W."""
+
+
+def data_dir() -> Path:
+    """The shipped ML.ENERGY files (inside the built-in profiles)."""
+    from ecoai.inputs.catalog import built_in_dir
+
+    return built_in_dir() / "mlenergy-v3"
+
+
+@cache
+def load_measurements(root: Path | None = None) -> tuple[Measured, ...]:
+    """Every LLM configuration of the shipped tasks. Raises InputError if a file is unreadable."""
+    directory = root or data_dir()
+    out: list[Measured] = []
+    for task in LLM_TASKS:
+        try:
+            text = (directory / f"{task}.json").read_text(encoding="utf-8")
+            configurations = json.loads(text)["configurations"]
+        except (OSError, ValueError, KeyError) as error:
+            raise InputError(
+                f"cannot read the shipped ML.ENERGY data {directory / task}.json: {error}",
+                "reinstall ecoai; the file is part of its profiles",
+            ) from None
+        out += [_measured(task, row) for row in configurations if row["gpu_model"] in DATA_GPUS]
+    return tuple(out)
+
+
+def _measured(task: str, row: dict[str, object]) -> Measured:
+    def num(key: str) -> float:
+        value = row[key]
+        assert isinstance(value, int | float)
+        return float(value)
+
+    return Measured(
+        task=task,
+        model_id=str(row["model_id"]),
+        gpu=DATA_GPUS[str(row["gpu_model"])],
+        precision=_DATA_PRECISION[str(row["weight_precision"])],
+        gpu_count=int(num("num_gpus")),
+        batch_size=int(num("max_num_seqs")),
+        total_params_b=num("total_params_billions"),
+        active_params_b=num("activated_params_billions"),
+        energy_per_token_j=num("energy_per_token_joules"),
+        gpu_power_w=num("avg_power_watts"),
+    )
+
+
+@dataclass(frozen=True)
+class OpenModel:
+    """An open model of the data: its parameters (billions) and weight precision."""
+
+    model_id: str
+    total_params_b: float
+    active_params_b: float
+    precision: str
+
+
+@cache
+def open_models(root: Path | None = None) -> dict[str, OpenModel]:
+    """The data's LLMs by lower-case id (``index.json``), with their parameters."""
+    path = (root or data_dir()) / "index.json"
+    try:
+        models = json.loads(path.read_text(encoding="utf-8"))["models"]
+    except (OSError, ValueError, KeyError) as error:
+        raise InputError(
+            f"cannot read the shipped ML.ENERGY index {path}: {error}",
+            "reinstall ecoai; the file is part of its profiles",
+        ) from None
+    llms = {p.model_id for p in load_measurements(root)}
+    return {
+        model_id.lower(): OpenModel(
+            model_id=model_id,
+            total_params_b=float(row["total_params_billions"]),
+            active_params_b=float(row["activated_params_billions"]),
+            precision=_DATA_PRECISION.get(row["weight_precision"], "bf16"),
+        )
+        for model_id, row in models.items()
+        if model_id in llms
+    }

@@ -1,0 +1,177 @@
+"""Open LLMs estimated from the ML.ENERGY measurements: interpolation, fit, inputs, contract."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecoai.errors import InputError
+from ecoai.estimation.estimate import estimate
+from ecoai.estimation.open_model import (
+    FIT_ERROR_P90,
+    INTERPOLATION_ERROR_P90,
+    Config,
+    default_gpu_count,
+    gpu_scaling,
+    least_squares,
+    per_token,
+)
+from ecoai.inputs.catalog_layer import find_open_model
+from ecoai.inputs.mlenergy import LLM_TASKS, load_measurements, open_models
+from ecoai.inputs.resolve import resolve
+
+BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"
+
+
+def _estimate(**flags: object) -> dict[str, object]:
+    report = estimate(resolve(None, {"cif_kg_per_kwh": 0.4, "pue": 1.2,
+                                     "wue_site_l_per_kwh": 0.5, "wue_source_l_per_kwh": 3.0,
+                                     **flags}))  # fmt: skip
+    return json.loads(report.model_dump_json())  # type: ignore[no-any-return]
+
+
+def test_measured_batch_sizes_are_reproduced_exactly() -> None:
+    points = load_measurements()
+    checked = 0
+    for point in points:
+        same = [
+            p
+            for p in points
+            if (p.model_id, p.gpu, p.precision, p.gpu_count)
+            == (point.model_id, point.gpu, point.precision, point.gpu_count)
+        ]
+        preferred = next(t for t in LLM_TASKS if any(p.task == t for p in same))
+        if point.task != preferred:
+            continue  # one task per configuration: chat first
+        config = Config(point.total_params_b, point.active_params_b, point.precision, point.gpu,
+                        point.gpu_count, point.batch_size, point.model_id)  # fmt: skip
+        got = per_token(config)
+        repeats = [p.energy_per_token_j for p in same
+                   if p.task == point.task and p.batch_size == point.batch_size]  # fmt: skip
+        expected = math.prod(repeats) ** (1 / len(repeats))  # repeated runs: geometric mean
+        assert got.path == "measured"
+        assert got.energy_per_token_j == pytest.approx(expected, rel=1e-12)
+        checked += 1
+    assert checked > 300
+
+
+def test_interpolation_lies_between_its_neighbours_in_log_space() -> None:
+    got = per_token(Config(14, 14, "bf16", "h100-sxm", 1, 48, "Qwen/Qwen3-14B"))
+    assert got.path == "measured"
+    # Measured on H100 x1: batch 32 -> 0.244 J, batch 64 -> 0.167 J (lm-arena-chat).
+    assert 0.167 < got.energy_per_token_j < 0.244
+    assert "32 and 64" in got.detail
+
+
+@pytest.mark.parametrize("gpu", ["h100-sxm", "b200"])
+@pytest.mark.parametrize("batch", [8, 64, 256])
+def test_more_active_parameters_never_cost_less_per_query(gpu: str, batch: int) -> None:
+    energies = [
+        _estimate(params_b=size, hardware=gpu, gpu_count=8, batch_size=batch,
+                  output_tokens=500)["per_query"]["energy_wh"]["mean"]  # type: ignore[index]
+        for size in (1, 3, 8, 14, 32, 70, 120, 235)
+    ]  # fmt: skip
+    assert energies == sorted(energies)
+    moe = [
+        _estimate(params_b=235, active_params_b=active, hardware=gpu, gpu_count=8,
+                  batch_size=batch, output_tokens=500)["per_query"]["energy_wh"]["mean"]  # type: ignore[index]
+        for active in (3, 10, 22, 70, 235)
+    ]  # fmt: skip
+    assert moe == sorted(moe)
+
+
+def test_more_output_tokens_never_cost_less() -> None:
+    energies = [
+        _estimate(params_b=32, hardware="h100-sxm", gpu_count=2, batch_size=64,
+                  output_tokens=n)["per_query"]["energy_wh"]["mean"]  # type: ignore[index]
+        for n in (1, 10, 100, 600, 4000)
+    ]  # fmt: skip
+    assert energies == sorted(energies)
+
+
+def test_the_contract_of_the_issue() -> None:
+    """`ecoai estimate --params-b 32 ... --json` carries the GPU energy per token and GPU count."""
+    cmd = [sys.executable, "-m", "ecoai", "estimate", "--params-b", "32", "--active-params-b",
+           "32", "--precision", "bf16", "--hardware", "h100-sxm", "--gpu-count", "2",
+           "--batch-size", "64", "--output-tokens", "600", "--queries", "1000",
+           "--json"]  # fmt: skip
+    report = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    mid = report["intermediate"]
+    assert mid["gpu_count"] == 2
+    per_token_j = mid["gpu_energy_per_token_j"]
+    assert mid["gpu_energy_per_token_j_min"] < per_token_j < mid["gpu_energy_per_token_j_max"]
+    it = report["per_query"]["it_energy_wh"]
+    gpu_wh = per_token_j * 600 / 3600
+    non_gpu_wh = mid["non_gpu_energy_j"] / 3600
+    assert it["mean"] == pytest.approx(gpu_wh + non_gpu_wh)
+    assert report["total"]["it_energy_wh"]["mean"] == pytest.approx(1000 * it["mean"])
+    assert report["method"]["statistic"] == "open-model"
+    assert report["inputs"]["gpu_energy_per_token_j"]["source"]["ref"].startswith("fitted")
+
+
+def test_a_model_id_of_the_data_supplies_its_parameters() -> None:
+    report = _estimate(model="Qwen/Qwen3-30B-A3B-Instruct-2507", hardware="h100-sxm",
+                       batch_size=64, output_tokens=600)  # fmt: skip
+    inputs = report["inputs"]
+    assert inputs["params_b"]["value"] == 30.0  # type: ignore[index]
+    assert inputs["active_params_b"]["value"] == 3.0  # type: ignore[index]
+    assert inputs["params_b"]["source"]["kind"] == "profile"  # type: ignore[index]
+    assert open_models()["qwen/qwen3-14b"].model_id == "Qwen/Qwen3-14B"
+    short = find_open_model("qwen3-14b")  # the name after the organisation works too
+    assert short is not None and short.model_id == "Qwen/Qwen3-14B"
+
+
+def test_default_gpu_count_holds_the_weights_with_headroom() -> None:
+    assert default_gpu_count(16, 80) == 1  # 8B bf16
+    assert default_gpu_count(140, 80) == 4  # 70B bf16: 168 GB > 160 GB
+    assert default_gpu_count(810, 180) == 8  # 405B bf16 on B200
+    report = _estimate(params_b=70, hardware="h100-sxm", output_tokens=100)
+    assert report["intermediate"]["gpu_count"] == 4  # type: ignore[index]
+    assert report["inputs"]["gpu_count"]["source"]["kind"] == "derived"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"params_b": 8, "active_params_b": 9, "hardware": "h100-sxm"}, "active-params-b"),
+        ({"params_b": 8}, "needs the GPU"),
+        ({"params_b": 8, "hardware": "h100-sxm", "precision": "int3"}, "unknown precision"),
+        ({"params_b": 2000, "hardware": "l4"}, "more than one 8-GPU node"),
+        ({"params_b": 70, "hardware": "h100-sxm", "gpu_count": 1}, "do not fit"),
+        ({"model": "qwen3-14b", "prompt": "short", "hardware": "h100-sxm"}, "--prompt applies"),
+        ({"model": "qwen3-15b"}, "unknown model"),
+    ],
+)
+def test_bad_inputs_are_one_line_errors(flags: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        _estimate(output_tokens=100, **flags)
+
+
+def test_a_gpu_outside_the_data_is_scaled_and_marked_less_certain() -> None:
+    low, high = gpu_scaling(72, 0.3)  # L4: 240 W per TB/s against the H100's 209
+    assert (low, high) == (1.0, pytest.approx(240 / (700 / 3.35)))
+    report = _estimate(params_b=8, hardware="l4", gpu_count=1, batch_size=8, output_tokens=100)
+    assert "less certain" in report["inputs"]["gpu_energy_per_token_j"]["source"]["ref"]  # type: ignore[index]
+
+
+def test_least_squares_recovers_a_known_line() -> None:
+    rows = [[1.0, x, x * x] for x in range(-3, 5)]
+    coefficients = least_squares(rows, [2 - 0.5 * x + 0.25 * x * x for x in range(-3, 5)])
+    assert coefficients == pytest.approx([2, -0.5, 0.25], abs=1e-6)
+
+
+def test_the_stated_error_factors_are_the_benchmarks() -> None:
+    """The range of each path uses the P90 error the benchmark measures on the shipped data."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import bench_open_models as bench
+
+    points = load_measurements()
+    fit_p90 = bench.percentile(bench.error_factors(bench.leave_one_model_out(points)), 0.9)
+    batch_p90 = bench.percentile(bench.error_factors(bench.leave_one_batch_out(points)), 0.9)
+    assert fit_p90 == pytest.approx(FIT_ERROR_P90, abs=0.01)
+    assert batch_p90 == pytest.approx(INTERPOLATION_ERROR_P90, abs=0.01)
