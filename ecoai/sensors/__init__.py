@@ -78,7 +78,7 @@ class Backend:
 
     name: str
     """The ``--sensors`` name."""
-    open: Opener
+    opener: Opener
     hint: str
     """How to make the backend available, shown when it was asked for by name and is not."""
     only_for: frozenset[str] = frozenset()
@@ -175,7 +175,7 @@ def _not_needed(backend: Backend, covered_by: dict[str, str]) -> str:
 
 
 def _try(backend: Backend, request: SensorRequest, have: frozenset[str]) -> Discovery:
-    found = backend.open(request, have)
+    found = backend.opener(request, have)
     if not found.sensors and backend.name in request.explicit:
         found.close()
         reasons = "; ".join(s.reason for s in found.skipped) or "no device found"
