@@ -3,7 +3,8 @@
 - ``base``: the Sensor protocol, its Reading and Discovery (the literals are in ``ecoai.models``);
 - ``host``: facts about the machine (CPU model, CPUs, memory, busy CPU time, ``host_info``);
 - ``nvml`` (GPUs), ``rapl`` (CPU and DRAM counters), ``cpu_model`` (a CPU and DRAM model),
-  ``fake`` (scripted sensors for end-to-end tests): the backends, each importing ``base`` only.
+  ``fake`` (scripted sensors for end-to-end tests): the backends, importing ``base`` (and
+  ``host``), never this package.
 
 Discovery tries the backends of ``BACKENDS`` in order of preference (GPU: NVML; CPU and DRAM:
 RAPL, then a model) and records every skip with its reason; a sensor the user asked for by name
