@@ -89,3 +89,25 @@ def test_schema_documents_the_contracts(ecoai_cli: CliRunner, document: str, kin
 def test_schema_of_an_unknown_document(ecoai_cli: CliRunner) -> None:
     run = ecoai_cli("schema", "graph")
     assert run.returncode == 2 and "choose report or comparison" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["profile", "--scope", "foo", "--", "true", "--debug"],
+        ["profile", "--scope", "foo", "true", "--debug"],
+        ["profile", "--scope", "foo", "--", "sh", "-c", "true", "--debug"],
+    ],
+)
+def test_a_debug_flag_of_the_wrapped_command_is_not_ecoais(
+    ecoai_cli: CliRunner, argv: list[str]
+) -> None:
+    run = ecoai_cli(*argv)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.startswith("ecoai: error: unknown scope 'foo'")
+
+
+def test_ecoais_own_debug_before_the_command_shows_the_traceback(ecoai_cli: CliRunner) -> None:
+    run = ecoai_cli("profile", "--scope", "foo", "--debug", "--", "true")
+    assert run.returncode != 0 and "Traceback" in run.stderr
+    assert "InputError: unknown scope 'foo'" in run.stderr

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.inputs.keys import KEYS
 
@@ -41,7 +42,7 @@ def estimate_command(
     profiles_dir: list[Path] | None = typer.Option(
         None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
     ),
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
     **scenario_values: Any,
 ) -> None:
     from ecoai.estimation.estimate import estimate

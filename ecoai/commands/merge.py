@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import typer
 
+from ecoai.commands.debug import debug_option
+
 HELP = """Add up measured reports from the ranks or nodes of one job (torchrun, Slurm).
 
 Each report's IT energy is converted with its own host's PUE, WUE and grid carbon intensity,
@@ -35,7 +37,7 @@ def merge_command(
         None, "--output", "-o", show_default=False, help="Write the merged report to FILE."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
 ) -> None:
     from ecoai import __version__
     from ecoai.comparison.merge import Part, merge

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
@@ -167,7 +168,7 @@ def profile_command(
     profiles_dir: list[Path] | None = typer.Option(
         None, "--profiles", show_default=False, help="Extra profile directory (repeatable)."
     ),
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
     **footprint_values: Any,
 ) -> None:
     from ecoai.files import check_writable
