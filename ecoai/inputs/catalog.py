@@ -85,7 +85,8 @@ class Catalog:
         entry = self.find(kind, id)
         if entry is None:
             kind = kind_of(kind)
-            raise did_you_mean(SINGULAR[kind], id, self.ids(kind) + self._aliases(kind))
+            every = self.ids(kind) + self._aliases(kind)
+            raise did_you_mean(SINGULAR[kind], id, every, f"ecoai profiles list {kind}")
         return entry
 
     def entries(self, kind: str) -> list[Entry]:
@@ -127,7 +128,8 @@ def _check_references(catalog: Catalog, files: Mapping[tuple[str, str], Path]) -
                 found = catalog.find(target, wanted)
                 if found is None or (field == "gpu" and getattr(found, "type", "") != "gpu"):
                     where = f"{display_path(files[(kind, entry.id)])}: {kind}.{entry.id}.{field}"
-                    error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target))
+                    listing = f"ecoai profiles list {target}"
+                    error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target), listing)
                     raise ProfileError(f"{where}: {error.message}", error.hint)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecoai.errors import InputError, did_you_mean
-from ecoai.inputs.catalog import Catalog, kind_of
+from ecoai.inputs.catalog import SINGULAR, Catalog, kind_of
 from ecoai.inputs.catalog_schema import SCHEMAS, Entry
 
 
@@ -47,7 +47,8 @@ def find_any(catalog: Catalog, id: str, kind: str | None) -> tuple[str, Entry]:
         raise InputError(f"{id!r} names entries of several kinds: {names}", "add --kind KIND")
     if not found:
         every = [i for k in kinds for i in catalog.ids(k)]
-        raise did_you_mean(kind or "profile", id, every)
+        listing = f"ecoai profiles list {kind_of(kind)}" if kind else "ecoai profiles list"
+        raise did_you_mean(SINGULAR[kind_of(kind)] if kind else "profile", id, every, listing)
     return found[0]
 
 
