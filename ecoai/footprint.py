@@ -1,7 +1,7 @@
 """Pure footprint formulas: energy -> facility energy, water, carbon (for estimate and profile).
 
 Source of every formula: Jegham et al. 2025, "How Hungry is AI?", arXiv:2505.09598 v6, Eq. 1-5;
-water accounting as Li et al., "Making AI Less Thirsty", arXiv:2304.03271 (FORMULAS.md §1, §8).
+water accounting as Li et al., "Making AI Less Thirsty", arXiv:2304.03271 (README, Method §1, §8).
 """
 
 from __future__ import annotations
@@ -80,7 +80,9 @@ def embodied_carbon_g(
     embodied_server_kg: float,
     batch_size: float,
 ) -> float:
-    """Manufacturing emissions amortised by time and resource share. Units: gCO2e (FORMULAS.md §6).
+    """Manufacturing emissions amortised by time and resource share (README, Method §6).
+
+    Units: gCO2e.
 
     1000 x (T / lifetime) x (G x gpu_kg + (G / N) x server_kg) / B, with T and lifetime in hours.
     """

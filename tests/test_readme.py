@@ -100,3 +100,21 @@ def test_a_skipped_torch_test_fails_when_torch_is_required(
     )
     assert done.returncode == code, done.stdout + done.stderr
     assert outcome in done.stdout
+
+
+def test_every_method_citation_names_a_section_of_the_readme() -> None:
+    """Docstrings, profiles and tests cite "README, Method §N"; the section must exist."""
+    sections = set(re.findall(r"^### (§\d+) ", README, re.M))
+    assert sections == {f"§{n}" for n in range(1, 10)}
+    cited = 0
+    for folder in ("ecoai", "profiles", "tests"):
+        for path in (REPO_ROOT / folder).rglob("*"):
+            if path.suffix not in (".py", ".toml") or path.name == "test_readme.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            assert "FORMULAS.md" not in text, f"{path} cites a file the repository does not have"
+            for cite in re.findall(r"README, Method ((?:§\d+(?:-§\d+)?(?:, | and )?)+)", text):
+                numbers = re.findall(r"§(\d+)", cite)
+                assert {f"§{n}" for n in numbers} <= sections, f"{path}: Method {cite}"
+                cited += 1
+    assert cited >= 11

@@ -1,6 +1,6 @@
 """Equivalences for people (never for CI): everyday quantities of the same energy, water, carbon.
 
-Figures from FORMULAS.md §9: Jegham et al. v6 Sec. 6 (household, car), Luccioni et al. 2024
+Figures from README, Method §9: Jegham et al. v6 Sec. 6 (household, car), Luccioni et al. 2024
 (smartphone charge), Google (a search, 0.30 Wh).
 """
 
