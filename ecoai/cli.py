@@ -51,6 +51,9 @@ def _register() -> None:
 
     compare.register(app)
     merge.register(app)
+    from ecoai.commands import completion
+
+    completion.register(app)
 
 
 _register()

@@ -96,11 +96,16 @@ class Catalog:
         return [alias for entry in self._entries[kind].values() for alias in entry.aliases]
 
 
-def load_catalog(user_dirs: Sequence[Path] = ()) -> Catalog:
-    """Load the built-in profiles, overlay the user's directories, validate cross-references."""
+def load_catalog(user_dirs: Sequence[Path] = (), *, overlays: bool = True) -> Catalog:
+    """Load the built-in profiles, overlay the user's directories, validate cross-references.
+
+    ``overlays=False``: the built-in profiles alone (no config dir, ECOAI_PROFILES or
+    ``user_dirs``). Raises ProfileError for an invalid profile file or a dangling reference.
+    """
     entries: dict[str, dict[str, Entry]] = {kind: {} for kind in SCHEMAS}
     files: dict[tuple[str, str], Path] = {}
-    for directory in [built_in_dir(), *overlay_dirs(user_dirs)]:
+    directories = [built_in_dir(), *overlay_dirs(user_dirs)] if overlays else [built_in_dir()]
+    for directory in directories:
         origin = BUILT_IN if directory == built_in_dir() else "user"
         for path in _toml_files(directory, built_in=origin == BUILT_IN):
             for kind, entry in _read_file(path, origin):
