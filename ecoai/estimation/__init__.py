@@ -4,7 +4,8 @@ Holds the paper's method (``estimate``: point, Monte Carlo, direct energy and ta
 Jegham et al. 2025, arXiv:2505.09598 v6) and its seeded Monte Carlo (``montecarlo``).
 
 Pure: no file, network or clock access. May import the vocabulary at the top of ``ecoai``
-(``units``, ``models``, ``errors``, ``footprint``, ``metrics``) and ``ecoai.inputs`` for the
-resolved-input accessors; never ``measurement``, ``sensors``, ``comparison``, ``render``,
-``watch``, ``commands`` or ``cli``.
+(``units``, ``models``, ``errors``, ``footprint``, ``metrics``) and ``inputs.keys``; never the
+input edges (``inputs.catalog``, ``catalog_layer``, ``scenario``, ``resolve``), ``files``,
+``measurement``, ``sensors``, ``comparison``, ``render``, ``watch``, ``commands`` or ``cli``
+(checked by ``lint-imports``; the one exception, ``inputs.resolve.value``, is listed there).
 """

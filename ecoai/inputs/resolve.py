@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 _RANK = {"default": 0, "profile": 1, "derived": 1, "file": 2, "flag": 3}
 
-# Defaults of the method itself (Jegham et al. v6 Eq. 3 and §4.2; FORMULAS.md §2, §6).
+# Defaults of the method itself (Jegham et al. v6 Eq. 3 and §4.2; README, Method §2, §6).
 _PAPER = "Jegham et al. 2025, arXiv:2505.09598 v6"
 DEFAULTS: dict[str, tuple[ParamValue, str]] = {
     "w_max": (0.5, f"{_PAPER}, Eq. 3"),

@@ -4,6 +4,10 @@ A sensor reports cumulative energy (a counter, J) or instantaneous power (W) at 
 Discovery tries backends in order of preference (GPU: NVML; CPU and DRAM: RAPL, then a model)
 and records every skip with its reason; a sensor the user asked for by name that is
 unavailable raises SensorError before the child starts.
+
+An edge (NVML, sysfs, /proc). May import the vocabulary at the top of ``ecoai`` only; never
+``files``, ``inputs``, ``estimation``, ``measurement``, ``comparison``, ``render``, ``watch``,
+``commands`` or ``cli`` (checked by ``lint-imports``).
 """
 
 from __future__ import annotations
