@@ -11,6 +11,7 @@ import sys
 import typer
 
 from ecoai import __version__
+from ecoai.commands import debug as debug_flag
 from ecoai.errors import EcoaiError, ExitStatus, format_error
 
 app = typer.Typer(
@@ -50,6 +51,9 @@ def _register() -> None:
 
     compare.register(app)
     merge.register(app)
+    from ecoai.commands import completion
+
+    completion.register(app)
 
 
 _register()
@@ -57,14 +61,14 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning EcoaiError into one line and its exit code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    debug_flag.reset()
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting with it.
         code = app(args=argv, prog_name="ecoai", standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except EcoaiError as error:
-        if debug:
+        if debug_flag.requested():
             raise
         print(format_error(error), file=sys.stderr)
         sys.exit(int(error.exit_status))
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         print("ecoai: interrupted", file=sys.stderr)
         sys.exit(int(ExitStatus.INTERRUPTED))
     except Exception as error:  # click usage errors arrive here in non-standalone mode
-        _usage_or_raise(error, debug)
+        _usage_or_raise(error, debug_flag.requested())
 
 
 def _usage_or_raise(error: Exception, debug: bool) -> None:

@@ -66,11 +66,17 @@ def closest(name: str, choices: list[str], limit: int = 3) -> list[str]:
     return difflib.get_close_matches(name, choices, n=limit, cutoff=0.5)
 
 
-def did_you_mean(kind: str, name: str, choices: list[str]) -> InputError:
-    """Build the error for an unknown ``kind`` id, listing the closest known ids."""
+def did_you_mean(
+    kind: str, name: str, choices: list[str], listing: str | None = None
+) -> InputError:
+    """Build the error for an unknown ``kind`` id: the closest known ids as the hint, else
+    ``listing`` (a command that lists them, which must work: tests/test_hints.py runs it), else
+    every known id."""
     near = closest(name, choices)
     if near:
         hint = "did you mean " + ", ".join(repr(n) for n in near) + "?"
+    elif listing is not None:
+        hint = f"`{listing}` lists the known ids"
     else:
-        hint = f"`ecoai profiles list {kind}` lists the known ids"
+        hint = "known: " + ", ".join(choices)
     return ProfileError(f"unknown {kind} {name!r}", hint)

@@ -27,7 +27,7 @@ SensorScope = Literal["device", "machine"]
 """What one sensor covers. device: one GPU; machine: a whole CPU package, all DRAM, or every CPU."""
 AttributionScope = Literal["process-tree", "machine"]
 """Which measured energy a footprint uses: the share of the command's process tree, or the
-whole machine (``ecoai profile --scope``)."""
+whole machine (the ``--scope`` option of the profile command)."""
 ATTRIBUTION_SCOPES: tuple[AttributionScope, ...] = get_args(AttributionScope)
 FigureScope = Literal["per_query", "total"]
 """Which footprint of a report a comparison row or a gate reads (``Report.per_query``/``total``)."""
@@ -37,7 +37,7 @@ GateKind = Literal["max_increase", "budget"]
 (``--budget``)."""
 GATE_KINDS: tuple[GateKind, ...] = get_args(GateKind)
 ReportKind = Literal["estimate", "measured", "merged"]
-"""Which command made a report: ``ecoai estimate``, ``ecoai profile`` or ``ecoai merge``."""
+"""Which command made a report: estimate, profile (``kind`` measured) or merge."""
 
 ParamValue = float | int | str | bool | list[float]
 

@@ -349,8 +349,8 @@ def test_real_cpu_model_on_this_machine(ecoai_cli: CliRunner, tmp_path: Path) ->
     assert sensors["cpu-model"]["method"] == "model" and sensors["cpu-model"]["assumptions"]
 
 
+@pytest.mark.torch
 def test_real_torch_inference_script(ecoai_cli: CliRunner, tmp_path: Path) -> None:
-    pytest.importorskip("torch")
     done = ecoai_cli(
         "profile",
         *FLAGS,

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from ecoai.commands import options
+from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.inputs.keys import KEYS
 
@@ -79,7 +80,7 @@ def compare_command(
     output: str | None = options.OUTPUT_OPTION,
     force: bool = options.FORCE_OPTION,
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
     **scenario_values: Any,
 ) -> None:
     from ecoai import __version__

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ecoai.commands import options
+from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
@@ -154,7 +155,7 @@ def profile_command(
         None, "--label", show_default=False, help="A name for this run in reports and comparisons."
     ),
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
     **footprint_values: Any,
 ) -> None:
     from ecoai.files import check_writable

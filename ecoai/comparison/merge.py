@@ -1,7 +1,7 @@
 """Pure: add up the measured reports of one job's ranks or nodes into one ``merged`` report.
 
 Each report's IT energy is turned into facility energy, water and carbon with *its own* host's
-factors (FORMULAS.md §8), then summed; the same GPU (host + UUID) may be counted only once.
+factors (README, Method §8), then summed; the same GPU (host + UUID) may be counted only once.
 """
 
 from __future__ import annotations

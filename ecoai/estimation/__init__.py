@@ -6,7 +6,9 @@ the method's inputs read and checked once, before any formula) and its seeded Mo
 (``montecarlo``).
 
 Pure: no file, network or clock access. May import the vocabulary at the top of ``ecoai``
-(``units``, ``models``, ``errors``, ``footprint``, ``metrics``) and ``ecoai.inputs`` for the
-resolved-input accessors; never ``measurement``, ``sensors``, ``comparison``, ``render``,
-``watch``, ``commands`` or ``cli``.
+(``units``, ``models``, ``errors``, ``footprint``, ``metrics``) and ``inputs.keys``; never the
+input edges (``inputs.catalog``, ``catalog_layer``, ``scenario``, ``resolve``), ``files``,
+``measurement``, ``sensors``, ``comparison``, ``render``, ``watch``, ``commands`` or ``cli``
+(checked by ``lint-imports``; the exceptions, ``estimate`` reading ``inputs.resolve.multipliers``
+and ``open_llm`` reading ``value`` through ``inputs.resolve``, are listed there).
 """

@@ -1,4 +1,7 @@
-"""Pure: resolved inputs -> Report, by the formulas of Jegham et al. v6 (FORMULAS.md §1-§2, §6)."""
+"""Pure: resolved inputs -> Report, by the formulas of Jegham et al. v6.
+
+The method, its constants and their sources: README, Method §1-§2 and §6.
+"""
 
 from __future__ import annotations
 

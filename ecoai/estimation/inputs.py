@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ecoai import footprint, units
-from ecoai.inputs.resolve import value
+from ecoai.inputs.keys import value
 from ecoai.models import Param
 
 

@@ -2,7 +2,8 @@
 
 The same names are TOML keys in a scenario file, ``--flag-names`` on the command line (with
 dashes), keys of ``Report.inputs`` and the parameters a profile preset supplies. ``coerce`` checks
-a value against its key's type and bounds, wherever it comes from (a flag, a scenario file).
+a value against its key's type and bounds, wherever it comes from (a flag, a scenario file);
+``value`` reads a required numeric input from resolved inputs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from ecoai.errors import InputError
 
 if TYPE_CHECKING:
-    from ecoai.models import ParamValue
+    from collections.abc import Mapping
+
+    from ecoai.models import Param, ParamValue
 
 Kind = Literal["float", "int", "str", "bool", "quantiles"]
 
@@ -251,3 +254,16 @@ def _unit_hint(key: Key) -> str:
         if key.unit
         else f"see `ecoai estimate --help` for {key.name}"
     )
+
+
+def value(params: Mapping[str, Param], name: str) -> float:
+    """The numeric value of a required resolved input, or an InputError naming how to supply it."""
+    if name not in params:
+        flag = BY_NAME[name].flag
+        raise InputError(
+            f"missing {name} ({BY_NAME[name].help})",
+            f"pass {flag}, set it in the scenario file, or choose a preset",
+        )
+    raw = params[name].value
+    assert isinstance(raw, int | float) and not isinstance(raw, bool)
+    return float(raw)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ecoai import units
 from ecoai.errors import InputError
 from ecoai.footprint import Multipliers
-from ecoai.inputs.keys import BY_NAME, coerce
+from ecoai.inputs.keys import BY_NAME, coerce, value
 from ecoai.inputs.preset_kinds import PRESET_KEYS
 from ecoai.inputs.scenario import read_scenario
 from ecoai.models import Param, ParamValue, Source
@@ -17,9 +17,13 @@ from ecoai.models import Param, ParamValue, Source
 if TYPE_CHECKING:
     from ecoai.inputs.catalog import Catalog
 
+__all__ = ["DEFAULTS", "DEFAULT_GRID", "DEFAULT_HOST", "multipliers", "resolve", "value"]
+"""``value`` lives beside the keys (``inputs.keys``) and is re-exported here for the estimator's
+modules that still read it from this module."""
+
 _RANK = {"default": 0, "profile": 1, "derived": 1, "file": 2, "flag": 3}
 
-# Defaults of the method itself (Jegham et al. v6 Eq. 3 and §4.2; FORMULAS.md §2, §6).
+# Defaults of the method itself (Jegham et al. v6 Eq. 3 and §4.2; README, Method §2, §6).
 _PAPER = "Jegham et al. 2025, arXiv:2505.09598 v6"
 DEFAULTS: dict[str, tuple[ParamValue, str]] = {
     "w_max": (0.5, f"{_PAPER}, Eq. 3"),
@@ -143,19 +147,6 @@ def _derive_utilisation(merged: dict[str, Param], batch_honoured: bool) -> None:
                 citation=f"{_PAPER}, Sec. 3.3 (U = G x D / (N x B))",
             ),
         )
-
-
-def value(params: Mapping[str, Param], name: str) -> float:
-    """The numeric value of a required parameter, or an error naming how to supply it."""
-    if name not in params:
-        flag = BY_NAME[name].flag
-        raise InputError(
-            f"missing {name} ({BY_NAME[name].help})",
-            f"pass {flag}, set it in the scenario file, or choose a preset",
-        )
-    raw = params[name].value
-    assert isinstance(raw, int | float) and not isinstance(raw, bool)
-    return float(raw)
 
 
 def multipliers(params: Mapping[str, Param]) -> Multipliers:

@@ -2,7 +2,7 @@
 
 A phase's IT energy is its per-sensor energy scaled by that sensor's attribution in the run
 (the process tree's share), so phases and the run total are attributed alike and add up. The
-footprint of each unit follows from its IT energy with the run's multipliers (FORMULAS.md §8).
+footprint of each unit follows from its IT energy with the run's multipliers (README, Method §8).
 """
 
 from __future__ import annotations

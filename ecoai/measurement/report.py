@@ -2,7 +2,7 @@
 
 Attribution to the command's process tree: CPU and DRAM energy by the tree's share of the
 machine's busy CPU time, a shared GPU by the tree's share of its SM-utilisation samples, an
-unshared GPU whole. Facility energy, water and carbon follow from IT energy (FORMULAS.md §8).
+unshared GPU whole. Facility energy, water and carbon follow from IT energy (README, Method §8).
 """
 
 from __future__ import annotations

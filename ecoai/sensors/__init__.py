@@ -6,12 +6,15 @@
   ``fake`` (scripted sensors for end-to-end tests): the backends, importing ``base`` (and
   ``host``), never this package.
 
+A sensor reports cumulative energy (a counter, J) or instantaneous power (W) at a time stamp.
 Discovery tries the backends of ``BACKENDS`` in order of preference (GPU: NVML; CPU and DRAM:
 RAPL, then a model) and records every skip with its reason; a sensor the user asked for by name
 that is unavailable raises SensorError before the child starts. A new backend (say AMD GPUs
 through amdsmi) is one module plus one row of ``BACKENDS``.
 
-May import the vocabulary at the top of ``ecoai`` only (errors, units, models).
+An edge (NVML, sysfs, /proc). May import the vocabulary at the top of ``ecoai`` only; never
+``files``, ``inputs``, ``estimation``, ``measurement``, ``comparison``, ``render``, ``watch``,
+``commands`` or ``cli`` (checked by ``lint-imports``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``nvmlDeviceGetTotalEnergyConsumption`` (mJ since the driver loaded, Volta and newer) is exact;
 ``nvmlDeviceGetPowerUsage`` (mW) is integrated only where the counter is not supported
-(FORMULAS.md §8). A GPU neither can read is skipped with its reason, never read as zero.
+(README, Method §8). A GPU neither can read is skipped with its reason, never read as zero.
 The NVML module is passed in, so tests use a fake with the same names.
 """
 

@@ -3,6 +3,11 @@
 ``Watch`` opens them together before the command starts (so a bad path or a busy port fails
 first), hands the sampler its listeners and the command its ``ECOAI_EVENTS`` file, and closes
 them together afterwards, whatever happened.
+
+An edge (files, a port, the terminal). May import the vocabulary at the top of ``ecoai``,
+``files``, ``measurement`` (the sampler and the event file it watches) and ``sensors``; never
+``inputs``, ``estimation``, ``comparison``, ``render``, ``commands`` or ``cli`` (checked by
+``lint-imports``).
 """
 
 from __future__ import annotations
