@@ -77,9 +77,11 @@ def _serving_lines(work: Workload) -> list[str]:
         if work.serving_queries_per_s or work.serving_output_tokens_per_s:
             lines.append("  throughput: " + _throughput(work, serving=True))
     if work.startup is not None:
-        head = f"start-up before the first query ({work.startup.duration_s:.2f} s, "
-        head += f"{work.startup.share:.1%} of the energy)"
-        lines.append(f"{head:<51}{_cells(work.startup.footprint)}")
+        lines.append(
+            f"start-up (run start to the first query event, {work.startup.duration_s:.2f} s, "
+            f"{work.startup.share:.1%} of the energy):"
+        )
+        lines.append(f"  {'start-up':<49}{_cells(work.startup.footprint)}")
     return lines
 
 
