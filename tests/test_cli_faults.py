@@ -234,3 +234,13 @@ def test_serving_window_by_hand_with_scripted_sensors(
     else:
         assert "serving window (first to last query event" in rendered
         assert "start-up (run start to the first query event" in rendered
+
+
+def test_schema_lists_the_serving_window(ecoai_cli: CliRunner) -> None:
+    run = ecoai_cli("schema")
+    schema = json.loads(run.stdout)
+    workload = schema["$defs"]["Workload"]["properties"]
+    assert {"serving_s", "serving_per_query", "serving_queries_per_s", "startup"} <= set(workload)
+    work = schema["$defs"]["RunWork"]["properties"]
+    assert {"startup_energy_j", "serving_energy_j", "dropped_phases", "early_events"} <= set(work)
+    assert schema["properties"]["schema_version"]["default"] == 1
