@@ -41,6 +41,6 @@ def render_csv(report: Report) -> str:
             )
     from ecoai.render.per_unit import throughput_rows
 
-    for scope, metric, unit, value in throughput_rows(report):
-        writer.writerow([report.label or "", report.kind, scope, metric, unit, repr(value)])
+    for scope, rate, unit, value in throughput_rows(report):
+        writer.writerow([report.label or "", report.kind, scope, rate, unit, repr(value)])
     return buffer.getvalue()
