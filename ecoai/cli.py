@@ -7,6 +7,7 @@ module level, so ``ecoai --help`` stays fast.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -84,7 +85,29 @@ def main(argv: list[str] | None = None) -> None:
         _usage_or_raise(error, debug_flag.requested())
 
 
+def _unknown_option(error: Exception) -> tuple[str, str] | None:
+    """(message, hint) for an option the command does not have, naming the closest real one."""
+    name = getattr(error, "option_name", None)  # click's NoSuchOption (typer vendors click)
+    if not isinstance(name, str) or type(error).__name__ != "NoSuchOption":
+        return None
+    ctx: Any = getattr(error, "ctx", None)
+    known = [o for p in (ctx.command.params if ctx else []) for o in [*p.opts, *p.secondary_opts]]
+    import difflib
+
+    close = getattr(error, "possibilities", None) or difflib.get_close_matches(name, known, 1, 0.3)
+    where = f"`{ctx.command_path} --help`" if ctx else "--help"
+    hint = f"did you mean {close[0]}? {where} lists the options" if close else f"see {where}"
+    if ctx is not None and ctx.info_name == "profile":
+        hint += "; the command to measure goes after --"
+    return f"unknown option {name}", hint
+
+
 def _usage_or_raise(error: Exception, debug: bool) -> None:
+    unknown = _unknown_option(error)
+    if unknown is not None and not debug:
+        print(f"ecoai: error: {unknown[0]}", file=sys.stderr)
+        print(f"hint: {unknown[1]}", file=sys.stderr)
+        sys.exit(int(ExitStatus.USAGE))
     if isinstance(error, typer.TyperException) and not debug:
         text = getattr(error, "format_message", lambda: str(error))()
         message = text.splitlines()[0] if text else type(error).__name__

@@ -32,6 +32,18 @@ class InputError(EcoaiError):
     """A flag, scenario, profile or report the user gave is invalid."""
 
 
+class MissingInput(InputError):
+    """A required input nothing supplied; ``name`` is its scenario key.
+
+    Raised by the pure accessor (``inputs.keys.value``); a caller that holds the resolved inputs
+    can name the preset that would supply it (``inputs.resolve.missing_input``).
+    """
+
+    def __init__(self, name: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.name = name
+
+
 class ProfileError(InputError):
     """A built-in or user profile file is missing, malformed, or names an unknown id."""
 

@@ -229,6 +229,23 @@ class RunWork(Frozen):
     unclosed_phases: list[str] = Field(default_factory=list)
     """Phases still open when the command ended (closed there)."""
     unmatched_phase_ends: int = 0
+    dropped_phases: int = 0
+    """Phase edges whose name came after the first 100 names: not tallied."""
+    early_events: int = 0
+    """Events stamped before the run started (a monotonic clock?): applied at its start."""
+    future_events: int = 0
+    """Events stamped over 60 s ahead of when they were read (milliseconds?): applied then."""
+    first_query_s: float | None = None
+    """When the first query event came, from the run's start. Units: s."""
+    last_query_s: float | None = None
+    """When the last query event came, from the run's start. Units: s."""
+    serving_queries: int | None = None
+    """Queries reported after the first query event, up to the last (the serving window's)."""
+    serving_output_tokens: int | None = None
+    serving_energy_j: float | None = None
+    """IT energy from the first to the last query event (attributed like the run's)."""
+    startup_energy_j: float | None = None
+    """IT energy from the run's start to the first query event (loading, warm-up)."""
 
 
 class PhaseFootprint(Frozen):
@@ -257,6 +274,17 @@ class Workload(Frozen):
     phases: list[PhaseFootprint] = Field(default_factory=list)
     outside_phases: PhaseFootprint | None = None
     """Energy while no phase was open (start-up before the first event, gaps)."""
+    serving_s: float | None = None
+    """The serving window: first to last query event (mean over runs). Units: s."""
+    serving_queries: float | None = None
+    """Queries completed inside the serving window (those after the first query event)."""
+    serving_queries_per_s: float | None = None
+    serving_output_tokens_per_s: float | None = None
+    serving_per_query: Footprint | None = None
+    """Per query over the serving window only: start-up and shut-down excluded."""
+    serving_per_1k_output_tokens: Footprint | None = None
+    startup: PhaseFootprint | None = None
+    """From the run's start to the first query event (model loading, warm-up), on its own."""
 
 
 class RunMeasurement(Frozen):

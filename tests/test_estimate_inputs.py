@@ -13,7 +13,8 @@ from ecoai.estimation.inputs import (
     read_formula,
     read_report_inputs,
 )
-from ecoai.inputs.resolve import multipliers, resolve
+from ecoai.inputs.keys import multipliers
+from ecoai.inputs.resolve import resolve
 
 PAPER = {
     "output_tokens": 300,

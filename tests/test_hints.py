@@ -40,6 +40,7 @@ FRAGMENTS = {
     "ecoai profile -o",
     "ecoai profile --per-node",
     "ecoai profile --queries N",
+    "ecoai profile --json -- cmd | jq",
     "ecoai estimate --json",
     "ecoai profile -- cmd --debug",
     "ecoai profile cmd --debug",

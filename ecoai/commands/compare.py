@@ -120,7 +120,9 @@ def compare_command(
         destination,
         render_comparison(comparison, fmt, width=options.terminal_width(destination), color=color),
     )
-    if destination != "-" or fmt is not Format.TABLE:  # a table on stdout already lists gates
+    if destination != "-" or fmt is not Format.TABLE or comparison.gates:
+        # Verdicts reach stderr even after a table on stdout: CI logs that keep only stderr
+        # (or redirect the table to a file) still show every FAIL.
         print(comparison_summary(comparison), file=sys.stderr)
     if not comparison.passed:
         # sys.exit, not typer.Exit: click returns typer.Exit's code under standalone_mode=False.

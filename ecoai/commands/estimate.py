@@ -42,7 +42,7 @@ def estimate_command(
 ) -> None:
     from ecoai.estimation.estimate import estimate
     from ecoai.files import check_writable, write_text
-    from ecoai.inputs.resolve import resolve
+    from ecoai.inputs.resolve import naming_missing_inputs, resolve
     from ecoai.render import render
 
     fmt, destination = options.output_target(format_name, json_output, output, force)
@@ -53,7 +53,8 @@ def estimate_command(
         flag_values(scenario_values, [k.name for k in KEYS]),
         profile_dirs=tuple(profiles_dir or ()),
     )
-    report = estimate(params)
+    with naming_missing_inputs(params):
+        report = estimate(params)
     if save_scenario is not None:
         from ecoai.inputs.scenario import scenario_toml
 

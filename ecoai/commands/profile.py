@@ -28,7 +28,10 @@ HELP = """Run COMMAND and measure the energy, water and carbon it draws.
 
 ecoai profile [OPTIONS] -- COMMAND [ARGS]...  (options after COMMAND belong to COMMAND). The
 command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and ecoai exits with
-the command's exit status. GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
+the command's exit status. With --json or -o - the report owns stdout: the command's stdout is
+sent to stderr, so `ecoai profile --json -- cmd | jq` reads only the report (use -o FILE to
+leave the command's stdout untouched).
+GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
 The command may report its queries, tokens and phases as JSON lines appended to the file named
 by $ECOAI_EVENTS (from Python: ecoai.track) for per-query, per-token and per-phase figures.
 In -o FILE, {host}, {rank}, {local_rank} and {pid} are filled in: one report per process.
@@ -163,7 +166,13 @@ def profile_command(
     from ecoai.sensors import SensorRequest, discover, parse_backends
 
     rank, local_rank = ranks(dict(os.environ))
-    if per_node and local_rank != 0:
+    extra_notes = []
+    if per_node and local_rank is None:  # one process on this node: it measures
+        extra_notes.append(
+            "--per-node: no local-rank variable is set (" + ", ".join(LOCAL_RANK_VARIABLES)
+            + "): measured as the only process on this node"
+        )  # fmt: skip
+    elif per_node and local_rank != 0:
         _run_unmeasured(command, grace_s)
     destination = "-" if json_output and not output else output
     if destination is not None:
@@ -215,9 +224,11 @@ def profile_command(
     except BaseException:
         found.close()
         raise
+    saved_stdout = _stdout_to_stderr() if destination == "-" else None
     try:
-        report = _measure_and_report(request, found, rank, local_rank, watch)
+        report = _measure_and_report(request, found, rank, local_rank, watch, extra_notes)
     finally:
+        _restore_stdout(saved_stdout)
         watch.close()
     _emit(report, fmt, destination, quiet)
     watch.finish(report)
@@ -230,6 +241,7 @@ def _measure_and_report(
     rank: int | None,
     local_rank: int | None,
     watch: Watch,
+    extra_notes: list[str] | None = None,
 ) -> Any:
     from ecoai.measurement.session import measure
     from ecoai.sensors.host import host_info
@@ -260,7 +272,7 @@ def _measure_and_report(
     from ecoai.measurement.report import build_report
 
     facts = host[0] if host else host_info(rank, local_rank)
-    notes = list(found.notes)
+    notes = [*(extra_notes or []), *found.notes]
     if request.queries and any(r.work and r.work.queries for r in measured.runs):
         notes.append(
             f"--queries {request.queries} ignored: the command counted its own queries "
@@ -303,16 +315,29 @@ def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:
     return lookup
 
 
-def ranks(env: dict[str, str]) -> tuple[int | None, int | None]:
-    """Global and node-local rank from torchrun (RANK, LOCAL_RANK) or Slurm (SLURM_PROCID, ...)."""
+RANK_VARIABLES = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK")
+"""Global rank: torchrun, Slurm, Open MPI, MPICH / Intel MPI (PMI), PMIx."""
+LOCAL_RANK_VARIABLES = (
+    "LOCAL_RANK",
+    "SLURM_LOCALID",
+    "OMPI_COMM_WORLD_LOCAL_RANK",
+    "PMI_LOCAL_RANK",
+    "MPI_LOCALRANKID",
+)
+"""Node-local rank: torchrun, Slurm, Open MPI, PMI (Hydra), Intel MPI."""
 
-    def first(*names: str) -> int | None:
+
+def ranks(env: dict[str, str]) -> tuple[int | None, int | None]:
+    """Global and node-local rank from the first launcher variable set (see RANK_VARIABLES)."""
+
+    def first(names: tuple[str, ...]) -> int | None:
         for name in names:
-            if env.get(name, "").strip().isdigit():
-                return int(env[name])
+            text = env.get(name, "").strip()
+            if text.isascii() and text.isdecimal():
+                return int(text)
         return None
 
-    return first("RANK", "SLURM_PROCID"), first("LOCAL_RANK", "SLURM_LOCALID")
+    return first(RANK_VARIABLES), first(LOCAL_RANK_VARIABLES)
 
 
 def fill_template(path: str, rank: int | None, local_rank: int | None) -> str:
@@ -345,11 +370,37 @@ def _run_unmeasured(command: list[str], grace_s: float) -> None:
     raise typer.Exit(result.exit_status)
 
 
+def _stdout_to_stderr() -> int | None:
+    """While the command runs, point descriptor 1 at stderr so that stdout carries only the
+    report; returns the saved stdout (None when stderr is closed: nothing is moved)."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:
+        return None
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(saved)
+        return None
+    return saved
+
+
+def _restore_stdout(saved: int | None) -> None:
+    if saved is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    os.dup2(saved, 1)
+    os.close(saved)
+
+
 def register(app: typer.Typer) -> None:
     """Add `ecoai profile` to ``app``."""
     command = with_parameters(profile_command, key_parameters(FOOTPRINT_KEYS, panel="Footprint"))
     app.command(
         "profile",
         help=HELP,
-        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+        context_settings={"allow_interspersed_args": False},
     )(command)

@@ -9,6 +9,7 @@ Pure: no file, network or clock access. May import the vocabulary at the top of 
 (``units``, ``models``, ``errors``, ``footprint``, ``metrics``) and ``inputs.keys``; never the
 input edges (``inputs.catalog``, ``catalog_layer``, ``scenario``, ``resolve``), ``files``,
 ``measurement``, ``sensors``, ``comparison``, ``render``, ``watch``, ``commands`` or ``cli``
-(checked by ``lint-imports``; the exceptions, ``estimate`` reading ``inputs.resolve.multipliers``
-and ``open_llm`` reading ``value`` through ``inputs.resolve``, are listed there).
+(checked by ``lint-imports``; the one exception, the open-model method reading the shipped
+ML.ENERGY measurements through ``inputs.mlenergy``, is listed there). Holds the open-LLM method
+too (``open_model``: interpolation and fit; ``open_llm``: its inputs and footprint).
 """

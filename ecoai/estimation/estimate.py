@@ -21,7 +21,7 @@ from ecoai.estimation.inputs import (
     read_report_inputs,
 )
 from ecoai.footprint import Multipliers
-from ecoai.inputs.resolve import multipliers
+from ecoai.inputs.keys import multipliers
 from ecoai.metrics import FOOTPRINT_HEADINGS
 from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
 

@@ -19,8 +19,8 @@ from ecoai.estimation.open_model import (
     estimate_open_llm,
 )
 from ecoai.footprint import Multipliers
+from ecoai.inputs.keys import value
 from ecoai.inputs.mlenergy import BYTES_PER_WEIGHT, CITATION
-from ecoai.inputs.resolve import value
 from ecoai.models import Footprint, Method, Param, Source, Stat
 
 DEFAULT_PRECISION = "bf16"

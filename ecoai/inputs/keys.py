@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ecoai.errors import InputError
+from ecoai import units
+from ecoai.errors import InputError, MissingInput
+from ecoai.footprint import Multipliers
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -260,10 +262,25 @@ def value(params: Mapping[str, Param], name: str) -> float:
     """The numeric value of a required resolved input, or an InputError naming how to supply it."""
     if name not in params:
         flag = BY_NAME[name].flag
-        raise InputError(
+        raise MissingInput(
+            name,
             f"missing {name} ({BY_NAME[name].help})",
             f"pass {flag}, set it in the scenario file, or choose a preset",
         )
     raw = params[name].value
     assert isinstance(raw, int | float) and not isinstance(raw, bool)
     return float(raw)
+
+
+def multipliers(params: Mapping[str, Param]) -> Multipliers:
+    """The data-centre and grid factors (PUE, WUE, CIF) of resolved inputs, CIF in g/kWh.
+
+    Shared by the estimate and the measurement: both turn IT energy into facility energy,
+    water and carbon with them. Raises InputError naming a factor that is missing.
+    """
+    return Multipliers(
+        pue=value(params, "pue"),
+        wue_site_l_per_kwh=value(params, "wue_site_l_per_kwh"),
+        wue_source_l_per_kwh=value(params, "wue_source_l_per_kwh"),
+        cif_g_per_kwh=units.kg_to_g(value(params, "cif_kg_per_kwh")),
+    )

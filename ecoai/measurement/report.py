@@ -212,5 +212,9 @@ def _notes(runs: Sequence[RunMeasurement], measured: Measured) -> list[str]:
             notes.append(f"{run_.read_errors} sensor read(s) failed and were skipped")
         if run_.gap_count:
             notes.append(f"{run_.gap_count} sampling gap(s), {run_.gap_s:.2f} s in all")
+        if run_.work is not None:
+            from ecoai.measurement.per_unit import event_notes
+
+            notes += event_notes(run_.work)
     notes += measured.notes
     return list(dict.fromkeys(notes))

@@ -52,7 +52,8 @@ def prepare(
     carries both the resolved inputs (with their sources) and the multipliers made from them.
     Raises InputError for an unknown scope or key, a value out of bounds, or a factor missing.
     """
-    from ecoai.inputs.resolve import multipliers, resolve
+    from ecoai.inputs.keys import multipliers
+    from ecoai.inputs.resolve import resolve
 
     if scope not in ATTRIBUTION_SCOPES:
         raise InputError(f"unknown scope {scope!r}", "choose " + " or ".join(ATTRIBUTION_SCOPES))

@@ -57,6 +57,11 @@ class Watch:
         self._dir = Path(tempfile.mkdtemp(prefix="ecoai-events-"))
         self.events_path = self._dir / "events.jsonl"
         self.events_path.touch()
+        # A child that drops privileges (su, gosu, setpriv) can still append its events: the
+        # directory is traversable but not listable (its random name stays unknown to others),
+        # the file writable but not readable by them.
+        os.chmod(self._dir, 0o711)
+        os.chmod(self.events_path, 0o622)
         self.work = WorkMeter(EventTail(self.events_path))
         self.listeners: list[Listener] = []
         self.timeline: TimelineWriter | None = None
