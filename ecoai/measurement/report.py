@@ -154,6 +154,7 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
         child_cpu_s=rec.result.child_cpu_s,
         machine_busy_cpu_s=rec.machine_busy_cpu_s,
         cpu_share=share,
+        cpu_time_method=rec.result.cpu_time_method,
         gpu_share=rec.gpu_share,
         gpu_shared=rec.gpu_shared,
         sensors=sensors,
@@ -209,6 +210,11 @@ def _notes(runs: Sequence[RunMeasurement], measured: Measured) -> list[str]:
             notes.append(f"{name} is shared with processes outside the command: {how}")
         if run_.read_errors:
             notes.append(f"{run_.read_errors} sensor read(s) failed and were skipped")
+        if run_.cpu_time_method == "rusage":
+            notes.append(
+                "CPU time counts only the descendants the command waited for (no cgroup or "
+                "subreaper on this platform): work it started and never waited for is missing"
+            )
         if run_.gap_count:
             notes.append(f"{run_.gap_count} sampling gap(s), {run_.gap_s:.2f} s in all")
     notes += measured.notes
