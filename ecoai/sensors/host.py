@@ -172,3 +172,36 @@ def host_info(rank: int | None = None, local_rank: int | None = None) -> HostInf
         rank=rank,
         local_rank=local_rank,
     )
+
+
+def memory_in_use_gb(
+    proc_cgroup: Path = Path("/proc/self/cgroup"), root: Path = Path("/sys/fs/cgroup")
+) -> float | None:
+    """Memory in use where the DRAM model's memory is counted: the container's cgroup usage
+    (v2 ``memory.current``, v1 ``memory.usage_in_bytes``) when a memory limit applies, else the
+    machine's total minus available (psutil). Units: GB (1e9 bytes); None if unreadable."""
+    if memory_limit_gb(proc_cgroup, root) is not None:
+        try:
+            lines = proc_cgroup.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            _, controllers, path = [*line.split(":", 2), "", ""][:3]
+            here = path.strip().lstrip("/")
+            if controllers == "":
+                candidates = [root / here / "memory.current"]
+            elif "memory" in controllers.split(","):
+                candidates = [root / "memory" / here / "memory.usage_in_bytes"]
+            else:
+                continue
+            for candidate in candidates:
+                used = _bytes(candidate)
+                if used is not None:
+                    return used / 1e9
+    try:
+        import psutil
+
+        memory = psutil.virtual_memory()
+        return float(memory.total - memory.available) / 1e9
+    except (ImportError, OSError):
+        return None
