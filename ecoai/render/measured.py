@@ -7,6 +7,20 @@ from ecoai.models import Measurement, Report, RunMeasurement
 _COMPONENTS = ("gpu", "cpu", "dram")
 
 
+def title_kind(report: Report) -> str:
+    """The report's kind as titles show it: a measured report whose every sensor is a power
+    model (no energy counter, no power reading) is "modelled", not "measured"."""
+    m = report.measurement
+    if (
+        report.kind == "measured"
+        and m is not None
+        and m.sensors
+        and all(sensor.method == "model" for sensor in m.sensors)
+    ):
+        return "modelled"
+    return report.kind
+
+
 def measured_section(report: Report) -> str:
     """Plain text (no markup) appended to the table summary of a measured report."""
     m = report.measurement
