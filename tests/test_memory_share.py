@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -53,3 +54,17 @@ def test_tree_rss_counts_a_child_holding_memory() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_memory_in_use_is_the_containers_when_a_limit_applies(tmp_path: Path) -> None:
+    from ecoai.sensors.host import memory_in_use_gb
+
+    proc, root = tmp_path / "cgroup", tmp_path / "fs"
+    (root / "pod").mkdir(parents=True)
+    (root / "pod" / "memory.max").write_text("4000000000\n")
+    (root / "pod" / "memory.current").write_text("1500000000\n")
+    proc.write_text("0::/pod\n")
+    assert memory_in_use_gb(proc, root) == pytest.approx(1.5)
+    (root / "pod" / "memory.max").write_text("max\n")  # no limit: the machine's memory in use
+    machine_gb = memory_in_use_gb(proc, root)
+    assert machine_gb is not None and machine_gb > 0
