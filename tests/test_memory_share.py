@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +17,11 @@ from ecoai.measurement.report import attributed_j
 def test_share_is_tree_rss_over_memory_in_use() -> None:
     readings = iter([(1.0, 10.0), (3.0, 10.0)])
     current = next(readings)
-    tracker = MemoryShareTracker(tree=lambda: current[0], in_use=lambda: current[1])
+    tracker = MemoryShareTracker(tree=lambda pid: current[0], in_use=lambda: current[1])
     assert tracker.share() is None  # nothing sampled yet
     tracker(SimpleNamespace(t_s=0.0))  # type: ignore[arg-type]
     assert tracker.polls == 0  # not started: the command is not running yet
-    tracker.started = True
+    tracker.root_pid = 1
     tracker(SimpleNamespace(t_s=0.0))  # type: ignore[arg-type]
     current = next(readings)
     tracker(SimpleNamespace(t_s=0.1))  # type: ignore[arg-type]  # within every_s: skipped
@@ -29,10 +30,10 @@ def test_share_is_tree_rss_over_memory_in_use() -> None:
 
 
 def test_share_is_capped_and_unreadable_memory_skips_the_poll() -> None:
-    tracker = MemoryShareTracker(tree=lambda: 12.0, in_use=lambda: 10.0, started=True)
+    tracker = MemoryShareTracker(tree=lambda pid: 12.0, in_use=lambda: 10.0, root_pid=1)
     tracker.poll()
     assert tracker.share() == 1.0  # RSS counts shared pages per process: never above 1
-    blind = MemoryShareTracker(tree=lambda: 1.0, in_use=lambda: None, started=True)
+    blind = MemoryShareTracker(tree=lambda pid: 1.0, in_use=lambda: None, root_pid=1)
     blind.poll()
     assert blind.share() is None
 
@@ -50,7 +51,9 @@ def test_tree_rss_counts_a_child_holding_memory() -> None:
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     try:
         assert child.stdout is not None and child.stdout.readline() == b"ok\n"
-        assert tree_rss_gb() >= 0.2  # the 200 MB it holds, and its interpreter
+        assert tree_rss_gb(child.pid) >= 0.2  # the 200 MB it holds, and its interpreter
+        own = tree_rss_gb(os.getpid())  # a Python API block: this process counts too
+        assert own >= tree_rss_gb(child.pid) + 0.005
     finally:
         child.kill()
         child.wait()

@@ -171,7 +171,7 @@ def _one_run(
 
     def started(pid: int) -> None:
         tracker.root_pid = pid
-        memory.started = True
+        memory.root_pid = pid
         if on_start is not None:
             on_start(pid)
 
