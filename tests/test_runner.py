@@ -222,3 +222,31 @@ def test_the_run_cgroup_is_removed_and_refused_where_not_writable(tmp_path: Path
     run([PY, "-c", "pass"])
     after = sorted(home.iterdir()) if home is not None else []
     assert before == after  # no ecoai-* cgroup left behind
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="subreaper and cgroups are Linux's")
+@pytest.mark.parametrize("cgroup", [True, False])
+def test_a_survivor_of_an_earlier_run_is_not_charged_to_the_next(
+    cgroup: bool, tmp_path: Path
+) -> None:
+    flag = tmp_path / "go"
+    # the worker waits for the flag, then burns 0.5 CPU-s: during the second run
+    worker = (
+        f"import os, time\nwhile not os.path.exists({str(flag)!r}): time.sleep(0.01)\n"
+        + BURN.format(s=0.5)
+    )
+    first = run(
+        [PY, "-c", f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {worker!r}])"],
+        cgroup=cgroup,
+    )
+    assert len(first.survivors) == 1
+    (survivor,) = first.survivors
+    code = (
+        f"import os, time\nopen({str(flag)!r}, 'w').close()\n"
+        f"while os.path.exists('/proc/{survivor}') and open('/proc/{survivor}/stat').read()"
+        ".rsplit(')', 1)[1].split()[0] != 'Z': time.sleep(0.01)\n"
+    )
+    second = run([PY, "-c", code], cgroup=cgroup)
+    assert second.survivors == ()  # the earlier run's survivor is not this run's
+    assert second.child_cpu_s < 0.45  # its 0.5 CPU-s are not this run's work
+    assert not os.path.exists(f"/proc/{survivor}")  # and it was reaped, not left a zombie

@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import os
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
@@ -148,19 +149,27 @@ def _move(pid: int, group: Path) -> bool:
         return False
 
 
-def reap_adopted(me: int | None = None) -> int:
+def reap_adopted(exclude: Collection[int] = ()) -> float:
     """Reap the zombies re-parented to ecoai (the subreaper); their CPU time, and that of the
-    descendants they waited for, then counts in ``RUSAGE_CHILDREN``. Returns how many."""
-    reaped = 0
-    for _ in range(8):  # a reaped zombie's own zombies were re-parented to ecoai at its exit
-        zombies = [pid for pid, state in children_of(me or os.getpid()) if state == b"Z"]
+    descendants they waited for, then counts in ``RUSAGE_CHILDREN``.
+
+    ``exclude``: PIDs that were ecoai's children before this run (survivors of an earlier
+    run); they are reaped too. Returns their CPU time (user + system, s), which the caller
+    subtracts: it is not this run's.
+    """
+    excluded_s = 0.0
+    for _ in range(8):  # repeat while zombies keep appearing (descendants exiting meanwhile)
+        zombies = [pid for pid, state in children_of(os.getpid()) if state == b"Z"]
         if not zombies:
             break
         for pid in zombies:
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(pid, os.WNOHANG)
-                reaped += 1
-    return reaped
+            try:
+                reaped, _status, usage = os.wait4(pid, os.WNOHANG)
+            except (ChildProcessError, OSError):
+                continue
+            if reaped == pid and pid in exclude:
+                excluded_s += usage.ru_utime + usage.ru_stime
+    return excluded_s
 
 
 def children_of(parent: int) -> list[tuple[int, bytes]]:

@@ -115,8 +115,9 @@ def run(
     ``cgroup``: count the tree's CPU time in a cgroup of its own where the kernel allows one
     (False: the subreaper route; see ecoai.measurement.cputime).
     """
-    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     subreaper = become_subreaper()
+    earlier = set(_left_running)  # survivors of an earlier run, reaped here: not this run's
+    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     group = RunCgroup.create() if cgroup else None
     start_s = clock()
     inside = group is not None and group.enter()
@@ -145,11 +146,13 @@ def run(
             signal.signal(signum, handler)
         forwarder.cancel()
     duration_s = clock() - start_s
-    if subreaper:
-        reap_adopted()
-    survivors = orphans()
+    earlier_s = reap_adopted(earlier) if subreaper else 0.0
+    alive = orphans()
+    survivors = tuple(pid for pid in alive if pid not in earlier)
+    _left_running.intersection_update(alive)
+    _left_running.update(survivors)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_s = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime)
+    cpu_s = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime) - earlier_s
     method: CpuTimeMethod = "rusage"
     if group is not None and (in_group_s := group.cpu_s()) is not None:
         cpu_s, method = in_group_s, "cgroup"
@@ -168,6 +171,10 @@ def run(
         survivors=survivors,
         cpu_time_method=method,
     )
+
+
+_left_running: set[int] = set()
+"""PIDs that outlived an earlier run in this process (``--repeat``), still ecoai's children."""
 
 
 def orphans() -> tuple[int, ...]:
