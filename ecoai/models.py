@@ -304,7 +304,14 @@ class RunMeasurement(Frozen):
     child_cpu_s: float
     machine_busy_cpu_s: float | None = None
     cpu_share: float | None = None
-    """child_cpu_s / machine_busy_cpu_s: the share of CPU and DRAM energy attributed."""
+    """child_cpu_s / machine_busy_cpu_s: the share of CPU energy attributed."""
+    cpu_time_method: Literal["cgroup", "subreaper", "rusage"] | None = None
+    """How child_cpu_s was counted: cgroup (the run's own cgroup v2 cpu.stat, every
+    descendant), subreaper (adopted orphans reaped, live descendants read from /proc), or
+    rusage (only descendants that were waited for). None in reports before this field."""
+    memory_share: float | None = None
+    """The process tree's share of memory in use (summed RSS / memory in use, 0 to 1): the
+    share of DRAM energy attributed. None: not sampled (DRAM then goes by cpu_share)."""
     gpu_share: dict[str, float] = Field(default_factory=dict)
     """Per shared GPU: the process tree's share of its per-process SM utilisation samples."""
     gpu_shared: list[str] = Field(default_factory=list)

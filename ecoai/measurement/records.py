@@ -71,6 +71,8 @@ class RunRecord:
     timeline: list[tuple[float, float]]
     work: WorkRecord | None = None
     """Queries, tokens and phases the command reported (the event file)."""
+    memory_share: float | None = None
+    """The process tree's share of memory in use (DRAM attribution); None: not sampled."""
 
     @property
     def energy_j(self) -> dict[str, float]:

@@ -1,8 +1,9 @@
 """Pure: what ``ecoai profile`` measured -> the shared Report (``kind = "measured"``).
 
-Attribution to the command's process tree: CPU and DRAM energy by the tree's share of the
-machine's busy CPU time, a shared GPU by the tree's share of its SM-utilisation samples, an
-unshared GPU whole. Facility energy, water and carbon follow from IT energy (README, Method §8).
+Attribution to the command's process tree: CPU energy by the tree's share of the machine's busy
+CPU time, DRAM energy by its share of memory in use (ecoai.measurement.memory_share), a shared
+GPU by the tree's share of its SM-utilisation samples, an unshared GPU whole. Facility energy,
+water and carbon follow from IT energy (README, Method §8).
 """
 
 from __future__ import annotations
@@ -37,13 +38,17 @@ def attributed_j(
     energy_j: float,
     share_cpu: float | None,
     gpu_share: Mapping[str, float],
+    share_memory: float | None = None,
 ) -> float:
-    """Energy attributed to the process tree: CPU/DRAM by CPU-time share, GPUs by SM share.
+    """Energy attributed to the process tree: CPU by CPU-time share, DRAM by the tree's share
+    of memory in use (by CPU-time share when memory was not sampled), GPUs by SM share.
 
-    A GPU nobody else used is the tree's whole; a CPU share that cannot be known counts whole.
+    A GPU nobody else used is the tree's whole; a share that cannot be known counts whole.
     """
     if component == "gpu":
         return energy_j * gpu_share.get(name, 1.0)
+    if component == "dram" and share_memory is not None:
+        return energy_j * share_memory
     return energy_j if share_cpu is None else energy_j * share_cpu
 
 
@@ -126,7 +131,7 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
                 component=sensor.component,
                 energy_j=whole_j,
                 attributed_energy_j=attributed_j(
-                    sensor.component, sensor.name, whole_j, share, rec.gpu_share
+                    sensor.component, sensor.name, whole_j, share, rec.gpu_share, rec.memory_share
                 ),
                 baseline_power_w=idle_w,
                 above_idle_energy_j=None if idle_w is None else whole_j - idle_w * duration_s,
@@ -155,6 +160,8 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
         child_cpu_s=rec.result.child_cpu_s,
         machine_busy_cpu_s=rec.machine_busy_cpu_s,
         cpu_share=share,
+        cpu_time_method=rec.result.cpu_time_method,
+        memory_share=rec.memory_share,
         gpu_share=rec.gpu_share,
         gpu_shared=rec.gpu_shared,
         sensors=sensors,
@@ -171,8 +178,8 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
 
 def _describe(request: ProfileRequest, runs: int) -> str:
     scope = (
-        "attributed to the command's process tree (CPU and DRAM by CPU-time share, shared "
-        "GPUs by SM-utilisation share)"
+        "attributed to the command's process tree (CPU by CPU-time share, DRAM by share of "
+        "memory in use, shared GPUs by SM-utilisation share)"
         if request.scope == "process-tree"
         else "of the whole machine and every GPU sampled"
     )
@@ -210,6 +217,17 @@ def _notes(runs: Sequence[RunMeasurement], measured: Measured) -> list[str]:
             notes.append(f"{name} is shared with processes outside the command: {how}")
         if run_.read_errors:
             notes.append(f"{run_.read_errors} sensor read(s) failed and were skipped")
+        has_dram = any(s.component == "dram" for s in run_.sensors)
+        if has_dram and run_.memory_share is None:
+            notes.append(
+                "the command's memory was not sampled (it ended within the first poll): "
+                "DRAM energy is attributed by CPU-time share"
+            )
+        if run_.cpu_time_method == "rusage":
+            notes.append(
+                "CPU time counts only the descendants the command waited for (no cgroup or "
+                "subreaper on this platform): work it started and never waited for is missing"
+            )
         if run_.gap_count:
             notes.append(f"{run_.gap_count} sampling gap(s), {run_.gap_s:.2f} s in all")
         if run_.work is not None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
 from ecoai.measurement.gpu_share import GpuShareTracker, process_tree
+from ecoai.measurement.memory_share import MemoryShareTracker
 from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
 from ecoai.measurement.runner import RunResult, run
 from ecoai.measurement.sampler import Listener, Mark, Sampler, Timeline
@@ -158,9 +159,12 @@ def _one_run(
 ) -> RunRecord:
     timeline = Timeline()
     tracker = GpuShareTracker(process_aware, tree=tree)
+    memory = MemoryShareTracker()
     sampler.add_listener(timeline)
     if tracker.sensors:
         sampler.add_listener(tracker)
+    if any(sensor.component == "dram" for sensor in sampler.sensors):
+        sampler.add_listener(memory)
     before = _Counts.of(sampler)
     busy0_s = _safe(busy)
     start = sampler.mark()
@@ -169,6 +173,7 @@ def _one_run(
 
     def started(pid: int) -> None:
         tracker.root_pid = pid
+        memory.root_pid = pid
         if on_start is not None:
             on_start(pid)
 
@@ -181,6 +186,7 @@ def _one_run(
     busy1_s = _safe(busy)
     sampler.remove_listener(timeline)
     sampler.remove_listener(tracker)
+    sampler.remove_listener(memory)
     after = _Counts.of(sampler)
     energy_j = start.until(end)
     return RunRecord(
@@ -204,6 +210,7 @@ def _one_run(
         overhead_cpu_s=after.overhead_cpu_s - before.overhead_cpu_s,
         timeline=[(t - start.t_s, p) for t, p in timeline.snapshot()],
         work=record_work,
+        memory_share=memory.share(),
     )
 
 

@@ -3,9 +3,14 @@
 CPU: ``power_w = idle_w + utilisation x (max_w - idle_w)``, the Cloud Carbon Footprint compute
 model. Because it is linear in utilisation, its energy over any interval depends only on the busy
 CPU time: ``energy_j = idle_w x t + (max_w - idle_w) / n_cpus x busy_cpu_s``, so the model is
-read as a counter and nothing is lost between samples. ``max_w`` is the CPU's TDP (``--cpu-tdp-w``
-or profiles/cpus.toml, with idle_w = 0) or, for a CPU not in the profiles, Cloud Carbon
-Footprint's per-vCPU coefficients. DRAM: a constant power per GB installed.
+read as a counter and nothing is lost between samples. Each step's busy time is capped at
+``n_cpus x`` its wall time (carrying the excess to later steps): /proc/stat advances in clock
+ticks, so over a short step it can read above 100 % utilisation, and the model must never exceed
+its own ``max_w``. ``max_w`` is the CPU's TDP (``--cpu-tdp-w`` or profiles/cpus.toml, with
+idle_w = 0; a guest that sees N logical CPUs of a part with T threads per package is charged
+TDP x N / T) or, for a CPU not in the profiles, Cloud Carbon Footprint's per-vCPU coefficients.
+DRAM: a constant power per GB of memory (installed, or the container's memory limit when one
+applies); the measurement attributes it by the process tree's share of memory in use.
 """
 
 from __future__ import annotations
@@ -53,14 +58,22 @@ class CpuModelSensor:
         self.assumptions = assumptions
         self._busy_cpu_s = busy_cpu_s
         self._clock = clock
-        self._t0_s = clock()
+        self._t0_s = self._last_s = clock()
         self._busy0_s = busy_cpu_s()
+        self._counted_busy_s = 0.0
 
     def read(self) -> Reading:
+        """Cumulative energy; busy time counted at most ``logical_cpus x`` the elapsed time."""
         t_s = self._clock()
-        busy_s = self._busy_cpu_s() - self._busy0_s
+        owed_s = self._busy_cpu_s() - self._busy0_s - self._counted_busy_s
+        cap_s = self.logical_cpus * max(0.0, t_s - self._last_s)
+        self._counted_busy_s += min(max(0.0, owed_s), cap_s)
+        self._last_s = max(self._last_s, t_s)
         dynamic_w_per_cpu = (self.max_w - self.idle_w) / self.logical_cpus
-        return Reading(t_s, energy_j=self.idle_w * (t_s - self._t0_s) + dynamic_w_per_cpu * busy_s)
+        return Reading(
+            t_s,
+            energy_j=self.idle_w * (t_s - self._t0_s) + dynamic_w_per_cpu * self._counted_busy_s,
+        )
 
     def close(self) -> None:
         """Close the /proc/stat reader, if it is one."""
@@ -70,7 +83,8 @@ class CpuModelSensor:
 
 
 class DramModelSensor:
-    """Modelled DRAM energy: constant power per GB installed. Units: W, J."""
+    """Modelled DRAM energy: constant power per GB of the machine's (or container's) memory.
+    Units: W, J."""
 
     component: Component = "dram"
     method: SensorMethod = "model"
@@ -122,7 +136,11 @@ def open_cpu_model(
             if dram_w_per_gb is not None
             else "Cloud Carbon Footprint memory coefficient"
         )
-        assumptions = [f"DRAM draws {per_gb} W per GB installed, constantly ({source})"]
+        memory = "of the container's memory limit" if facts.memory_limited else "installed"
+        assumptions = [
+            f"DRAM draws {per_gb} W per GB {memory} ({facts.memory_gb:.1f} GB), constantly "
+            f"({source}); the process tree is charged its share of the memory in use"
+        ]
         found.sensors.append(
             DramModelSensor(
                 per_gb * facts.memory_gb,
@@ -156,11 +174,12 @@ def cpu_sensor(
         ]
     elif lookup is not None and (profile := lookup(facts.model_name)) is not None:
         tdp_w, profile_id = profile
-        max_w, idle_w = tdp_w * facts.sockets, 0.0
+        packages, how = packages_seen(facts, getattr(profile, "threads_per_package", None))
+        packages_seen_text = f"{packages:.4g} package(s)"
+        max_w, idle_w = tdp_w * packages, 0.0
         notes = [
-            f"{linear} from 0 W idle to the TDP {tdp_w} W x {facts.sockets} socket(s) "
-            f"(profiles: cpus.{profile_id})",
-            "a VM that sees part of a package is over-estimated: set --cpu-tdp-w",
+            f"{linear} from 0 W idle to the TDP {tdp_w} W x {packages_seen_text}, {how} "
+            f"(profiles: cpus.{profile_id}); --cpu-tdp-w overrides",
         ]
     else:
         idle_w, max_w = VCPU_MIN_W * facts.logical_cpus, VCPU_MAX_W * facts.logical_cpus
@@ -171,6 +190,37 @@ def cpu_sensor(
         ]
         described["source"] = CCF_URL
     return CpuModelSensor(idle_w, max_w, facts.logical_cpus, busy_cpu_s, clock, described, notes)
+
+
+def packages_seen(facts: CpuFacts, threads_per_package: int | None) -> tuple[float, str]:
+    """How many CPU packages' TDP the machine may draw, and why (a sentence for the report).
+
+    A guest (cpuinfo's ``hypervisor`` flag) seeing N logical CPUs of a part with T threads per
+    package is charged N / T packages; a host is charged its sockets. Without T (a user
+    profile that omits it) the sockets count, and the report says a guest may be over-charged.
+    """
+    if threads_per_package is None:
+        how = "the part's thread count is unknown, so a VM is charged whole packages"
+        return float(facts.sockets), how
+    if facts.hypervisor:
+        n, t = facts.logical_cpus, threads_per_package
+        return n / t, f"a VM seeing {n} of the part's {t} threads per package is charged {n}/{t}"
+    return float(facts.sockets), f"{facts.sockets} socket(s) of {threads_per_package} threads"
+
+
+class CpuMatch(tuple[float, str]):
+    """(TDP in W, profile id) of a matched CPU profile, with its threads per package and cores
+    (None when the profile does not give them)."""
+
+    threads_per_package: int | None
+    cores: int | None
+
+    def __new__(
+        cls, tdp_w: float, profile_id: str, threads: int | None = None, cores: int | None = None
+    ) -> CpuMatch:
+        match = super().__new__(cls, (tdp_w, profile_id))
+        match.threads_per_package, match.cores = threads, cores
+        return match
 
 
 class CpuProfile(Protocol):
@@ -187,12 +237,19 @@ class CpuProfile(Protocol):
 
 
 TdpLookup = Callable[[str], "tuple[float, str] | None"]
-"""CPU model name -> (TDP in W, profile id), or None when the profiles do not know it."""
+"""CPU model name -> (TDP in W, profile id), or None when the profiles do not know it; a
+``CpuMatch`` also carries the threads per package."""
 
 
-def match_cpu(model_name: str, entries: Iterable[CpuProfile]) -> tuple[float, str] | None:
-    """TDP (W) and id of the first profile whose ``match`` substrings occur in ``model_name``."""
+def match_cpu(model_name: str, entries: Iterable[CpuProfile]) -> CpuMatch | None:
+    """TDP (W), id, threads per package and cores of the first profile whose ``match``
+    substrings occur in ``model_name``."""
     for entry in entries:
         if any(pattern in model_name for pattern in entry.match):
-            return float(entry.tdp_w), entry.id
+            return CpuMatch(
+                float(entry.tdp_w),
+                entry.id,
+                getattr(entry, "threads_per_package", None),
+                getattr(entry, "cores", None),
+            )
     return None

@@ -24,6 +24,11 @@ class CpuFacts:
     logical_cpus: int
     sockets: int
     memory_gb: float
+    """Installed memory, or the container's memory limit when one applies (the smaller). GB."""
+    hypervisor: bool = False
+    """cpuinfo's ``hypervisor`` flag: a guest, which may see only part of a package."""
+    memory_limited: bool = False
+    """Whether memory_gb is a cgroup memory limit below the installed memory."""
 
 
 class ProcStat:
@@ -78,7 +83,7 @@ def busy_cpu_reader() -> Callable[[], float]:
 
 def read_cpu_facts(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuFacts:
     """Model name, logical CPUs, sockets and memory: one read of cpuinfo, two sysconf calls."""
-    model_name, sockets = "unknown CPU", set()
+    model_name, sockets, hypervisor = "unknown CPU", set(), False
     try:
         for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
             key, _, value = line.partition(":")
@@ -87,9 +92,58 @@ def read_cpu_facts(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuFacts:
                 model_name = value.strip()
             elif key == "physical id":
                 sockets.add(value.strip())
+            elif key == "flags" and not hypervisor:
+                hypervisor = "hypervisor" in value.split()
     except OSError:
         pass  # not Linux: the name stays unknown and the per-vCPU figures apply
-    return CpuFacts(model_name, os.cpu_count() or 1, max(1, len(sockets)), _memory_gb())
+    installed_gb = _memory_gb()
+    limit_gb = memory_limit_gb()
+    limited = limit_gb is not None and limit_gb < installed_gb
+    return CpuFacts(
+        model_name,
+        os.cpu_count() or 1,
+        max(1, len(sockets)),
+        limit_gb if limit_gb is not None and limited else installed_gb,
+        hypervisor,
+        limited,
+    )
+
+
+def memory_limit_gb(
+    proc_cgroup: Path = Path("/proc/self/cgroup"), root: Path = Path("/sys/fs/cgroup")
+) -> float | None:
+    """The tightest cgroup memory limit over ecoai's cgroup and its ancestors (v2 ``memory.max``,
+    v1 ``memory.limit_in_bytes``), or None when none applies. Units: GB (1e9 bytes)."""
+    try:
+        lines = proc_cgroup.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    limits = []
+    for line in lines:
+        _, controllers, path = [*line.split(":", 2), "", ""][:3]
+        if controllers == "":  # v2: /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts
+            bases, name = [root, root / "unified"], "memory.max"
+        elif "memory" in controllers.split(","):
+            bases, name = [root / "memory"], "memory.limit_in_bytes"
+        else:
+            continue
+        for base in bases:
+            here = base / path.strip().lstrip("/")
+            while True:
+                limits.append(_bytes(here / name))
+                if here == base or base not in here.parents:
+                    break
+                here = here.parent
+    found = [b for b in limits if b is not None and b < 1 << 60]  # v1's "no limit" is ~2**63
+    return min(found) / 1e9 if found else None
+
+
+def _bytes(path: Path) -> int | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdecimal() else None  # "max": no limit
 
 
 def _memory_gb() -> float:
@@ -118,3 +172,36 @@ def host_info(rank: int | None = None, local_rank: int | None = None) -> HostInf
         rank=rank,
         local_rank=local_rank,
     )
+
+
+def memory_in_use_gb(
+    proc_cgroup: Path = Path("/proc/self/cgroup"), root: Path = Path("/sys/fs/cgroup")
+) -> float | None:
+    """Memory in use where the DRAM model's memory is counted: the container's cgroup usage
+    (v2 ``memory.current``, v1 ``memory.usage_in_bytes``) when a memory limit applies, else the
+    machine's total minus available (psutil). Units: GB (1e9 bytes); None if unreadable."""
+    if memory_limit_gb(proc_cgroup, root) is not None:
+        try:
+            lines = proc_cgroup.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            _, controllers, path = [*line.split(":", 2), "", ""][:3]
+            here = path.strip().lstrip("/")
+            if controllers == "":
+                candidates = [root / here / "memory.current"]
+            elif "memory" in controllers.split(","):
+                candidates = [root / "memory" / here / "memory.usage_in_bytes"]
+            else:
+                continue
+            for candidate in candidates:
+                used = _bytes(candidate)
+                if used is not None:
+                    return used / 1e9
+    try:
+        import psutil
+
+        memory = psutil.virtual_memory()
+        return float(memory.total - memory.available) / 1e9
+    except (ImportError, OSError):
+        return None
