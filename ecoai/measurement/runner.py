@@ -44,10 +44,53 @@ class RunResult:
     """Processes the child started that were still running when it exited (Linux only)."""
 
 
-class _Forwarder:
-    """Signal handlers that pass SIGINT/SIGTERM to the child and escalate after a grace period."""
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    def __init__(self, child: subprocess.Popen[bytes], grace_s: float) -> None:
+
+class SignalGuard:
+    """Hold SIGINT, SIGTERM and SIGHUP from before the child starts until the report is written.
+
+    A signal that arrives while no child runs (sensor discovery, the baseline, building and
+    writing the report) is recorded in ``received`` instead of killing ecoai half-way: the
+    report is still written and the caller exits 128 + N. A signal received before a run
+    starts stops that run from starting (``run`` returns an interrupted result). Outside the
+    main thread it does nothing (Python allows handlers there only).
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+
+    def __enter__(self) -> SignalGuard:
+        global _guard
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.signal(s, self._handle) for s in FORWARDED}
+            _guard = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _guard
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        self._previous = {}
+        if _guard is self:
+            _guard = None
+
+
+_guard: SignalGuard | None = None
+
+
+class _Forwarder:
+    """Signal handlers that pass SIGINT/SIGTERM to the child and escalate after a grace period.
+
+    Installed before the child is started: a signal that arrives while ``Popen`` runs is
+    passed on as soon as the child exists (``attach``).
+    """
+
+    def __init__(self, child: subprocess.Popen[bytes] | None, grace_s: float) -> None:
         self.child = child
         self.grace_s = grace_s
         self.received: int | None = None
@@ -62,8 +105,15 @@ class _Forwarder:
             self._timer.daemon = True
             self._timer.start()
 
+    def attach(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+        if self.received is not None and (
+            self.received != signal.SIGINT or not _terminal_foreground()
+        ):
+            self._send(self.received)
+
     def _escalate(self, signum: int) -> None:
-        if self.child.poll() is not None:
+        if self.child is None or self.child.poll() is not None:
             return
         self._send(signum)
         if signum == signal.SIGTERM:
@@ -72,7 +122,7 @@ class _Forwarder:
             self._timer.start()
 
     def _send(self, signum: int) -> None:
-        if self.child.poll() is None:
+        if self.child is not None and self.child.poll() is None:
             # it may exit between poll and kill: then there is nothing left to signal
             with contextlib.suppress(ProcessLookupError):
                 self.child.send_signal(signum)
@@ -104,22 +154,27 @@ def run(
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     _become_subreaper()
     start_s = clock()
+    held = _guard
+    if held is not None and held.received is not None:
+        return _not_started(held.received, start_s, clock)
+    forwarder = _Forwarder(None, grace_s)
+    previous = _install(forwarder)  # before Popen: no window where a signal kills ecoai
     try:
-        child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
-    except FileNotFoundError:
-        return _failed(ExitStatus.NOT_FOUND, f"{argv[0]}: command not found", start_s, clock)
-    except (PermissionError, IsADirectoryError, OSError) as error:
-        return _failed(ExitStatus.NOT_EXECUTABLE, f"{argv[0]}: {error.strerror}", start_s, clock)
-    forwarder = _Forwarder(child, grace_s)
-    forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, forwarder) for s in forwarded}
-    try:
+        try:
+            child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
+        except FileNotFoundError:
+            return _failed(ExitStatus.NOT_FOUND, f"{argv[0]}: command not found", start_s, clock)
+        except (PermissionError, IsADirectoryError, OSError) as error:
+            return _failed(
+                ExitStatus.NOT_EXECUTABLE, f"{argv[0]}: {error.strerror}", start_s, clock
+            )
+        forwarder.attach(child)
         if on_start is not None:
             on_start(child.pid)
         returncode = child.wait()
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, handler)  # type: ignore[arg-type]
         forwarder.cancel()
     duration_s = clock() - start_s
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -134,6 +189,25 @@ def run(
         duration_s=duration_s,
         child_cpu_s=cpu_s,
         survivors=survivors,
+    )
+
+
+def _install(forwarder: _Forwarder) -> dict[int, object]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {s: signal.signal(s, forwarder) for s in FORWARDED}
+
+
+def _not_started(signum: int, start_s: float, clock: Callable[[], float]) -> RunResult:
+    name = signal.Signals(signum).name
+    return RunResult(
+        exit_status=exit_status(-signum, signum),
+        returncode=None,
+        signal=None,
+        interrupted=True,
+        duration_s=clock() - start_s,
+        child_cpu_s=0.0,
+        error=f"{name} received before the command started: it was not run",
     )
 
 
