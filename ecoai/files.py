@@ -113,7 +113,7 @@ def _kind(mode: int) -> str:
 def _bad_name(path: Path | str, error: OSError, hint: str) -> InputError:
     """One line for an OSError raised by a path itself (too long, a loop, not a directory)."""
     if error.errno == errno.ENAMETOOLONG:
-        return InputError(f"{_short(path)}: file name too long", "use a name under 255 bytes")
+        return InputError(f"{_short(path)}: file name too long", "use names under 255 bytes")
     return InputError(f"{_short(path)}: {error.strerror or error}", hint)
 
 

@@ -74,7 +74,10 @@ class TimelineWriter:
         self._file: TextIO = open_stream(str(path))
         self._csv = csv.writer(self._file, lineterminator="\n")
         if self.kind == "csv":
-            self._csv.writerow(csv_header(sensors))
+            try:
+                self._csv.writerow(csv_header(sensors))
+            except OSError as error:
+                self._fail(error)
 
     def __call__(self, sample: Sample) -> None:
         with self._lock:
