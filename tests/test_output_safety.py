@@ -563,3 +563,95 @@ def test_infinite_or_huge_measurement_settings_are_one_error(
 def test_a_rank_that_is_not_an_ascii_number_is_one_error(ecoai_cli: CliRunner, value: str) -> None:
     run = ecoai_cli("profile", "-q", "-o", "r-{rank}.json", "--", "true", env={"RANK": value})
     one_line_error(run, "RANK=", "is not a rank")
+
+
+# --- R16: saved scenario comments; R18: control characters; CSV formula injection ---------------
+
+
+def test_a_citation_with_a_newline_cannot_inject_toml(ecoai_cli: CliRunner, tmp_path: Path) -> None:
+    import tomllib
+
+    (tmp_path / "prof").mkdir()
+    (tmp_path / "prof" / "grids.toml").write_text(
+        '[grids.EVL]\nname = "Evil grid"\ncif_g_per_kwh = 56\nyear = 2023\n'
+        'sources = ["Our World in Data\\nqueries_per_day = 1000000000\\n# 2023"]\n'
+    )
+    saved = ecoai_cli(*ESTIMATE, "--profiles", "prof", "--grid", "EVL", "--save-scenario", "s.toml")
+    assert saved.returncode == 0, saved.stderr
+    text = (tmp_path / "s.toml").read_text()
+    assert "queries_per_day" not in tomllib.loads(text)
+    commented = {line[2:].split(":")[0] for line in text.splitlines()[1:] if line.startswith("# ")}
+    assert set(tomllib.loads(text)) == commented  # one key per comment, nothing injected
+    again = ecoai_cli("estimate", "--profiles", "prof", "s.toml", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["per_day"] is None
+
+
+EVIL = "dec\node\x1b[31mRED\x1b[0m\x1b]0;PWNED-TITLE\x07"
+
+
+@pytest.fixture
+def evil_report(ecoai_cli: CliRunner, tmp_path: Path, sensors: dict[str, str]) -> Path:
+    """A measured report with a phase named EVIL (from the event file) and the label EVIL."""
+    line = json.dumps({"event": "phase", "name": EVIL, "edge": "start"}) + "\n"
+    end = json.dumps({"event": "phase", "name": EVIL, "edge": "end"}) + "\n"
+    code = (
+        "import os, time; fd = os.open(os.environ['ECOAI_EVENTS'], os.O_WRONLY | os.O_APPEND); "
+        f"os.write(fd, {line.encode()!r}); time.sleep(0.3); os.write(fd, {end.encode()!r})"
+    )
+    run = profile(ecoai_cli, sensors, "-o", "r.json", "--", PY, "-c", code)
+    assert run.returncode == 0, run.stderr
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["measurement"]["workload"]["phases"][0]["name"] == EVIL  # JSON keeps it as it was
+    data["label"] = "x|y\n**bold**" + EVIL
+    (tmp_path / "evil.json").write_text(json.dumps(data))
+    return tmp_path / "evil.json"
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_control_characters_never_reach_the_terminal_or_markdown(
+    evil_report: Path, fmt: str
+) -> None:
+    from ecoai.comparison.report_files import read_report
+    from ecoai.render import Format, render
+
+    text = render(read_report(str(evil_report)), Format(fmt), width=100)
+    assert "\x1b" not in text and "\x07" not in text
+    if fmt != "csv":  # CSV quotes a newline inside a cell; a table row must stay one line
+        assert "\nbold" not in text and "\node" not in text and "**bold**" in text
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_label_cannot_break_the_comparison(
+    ecoai_cli: CliRunner, evil_report: Path, fmt: str
+) -> None:
+    run = ecoai_cli("compare", str(evil_report), "gpt-4.1:short", "-f", fmt)
+    assert run.returncode == 0, run.stderr
+    assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+    if fmt == "markdown":
+        header = next(line for line in run.stdout.splitlines() if line.startswith("| Metric"))
+        assert "x\\|y\\n**bold**" in header and header.endswith("|")
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_labels_cannot_run_as_spreadsheet_formulas(
+    ecoai_cli: CliRunner, tmp_path: Path, start: str
+) -> None:
+    import csv
+    import io
+
+    label = f'{start}HYPERLINK("http://evil","x")'
+    report = ecoai_cli(*ESTIMATE, "--json")
+    data = json.loads(report.stdout)
+    data["label"] = label
+    (tmp_path / "r.json").write_text(json.dumps(data))
+    from ecoai.comparison.report_files import read_report
+    from ecoai.render import Format, render
+    from ecoai.render.text import printable
+
+    own = list(
+        csv.DictReader(io.StringIO(render(read_report(str(tmp_path / "r.json")), Format.CSV)))
+    )
+    assert {row["label"] for row in own} == {"'" + printable(label)}
+    compared = ecoai_cli("compare", "r.json", "gpt-4.1:short", "-f", "csv")
+    items = {row["item"] for row in csv.DictReader(io.StringIO(compared.stdout))}
+    assert items == {"'" + printable(label), "gpt-4.1:short"}

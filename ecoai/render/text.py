@@ -25,6 +25,7 @@ def md_cell(text: str) -> str:
 
 
 def csv_cell(text: str) -> str:
-    """``text`` for a CSV cell: a leading ``= + - @``, tab or CR is neutralised with a single
-    quote, as OWASP recommends, so a spreadsheet shows it as text instead of running it."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """``text`` for a CSV cell: one line (``printable``), and a leading ``= + - @``, tab or CR
+    neutralised with a single quote, as OWASP recommends, so a spreadsheet shows it as text
+    instead of running it as a formula."""
+    return ("'" if text.startswith(FORMULA_STARTS) else "") + printable(text)
