@@ -549,6 +549,8 @@ def test_deep_nesting_is_one_error(
         ["--baseline-s", "inf"],
         ["--cpu-tdp-w", "inf"],
         ["--dram-w-per-gb", "1e400"],
+        ["--dram-w-per-gb", "1e308"],
+        ["--cpu-tdp-w", "nan"],
     ],
 )
 def test_infinite_or_huge_measurement_settings_are_one_error(
