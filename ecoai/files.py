@@ -178,8 +178,8 @@ def check_writable(output: str, force: bool) -> None:
                 "pass --force to overwrite it, or choose another path",
             )
         return
-    parent = os.path.dirname(os.path.realpath(output)) or "."
-    if not os.path.isdir(parent):
+    if not os.path.isdir(os.path.dirname(os.path.realpath(output))):
+        parent = os.path.dirname(output) or "."
         raise ReportWriteError(f"directory {_short(parent)} does not exist", "create it first")
 
 
