@@ -187,18 +187,22 @@ def check_distinct(outputs: dict[str, str | None]) -> None:
     """Refuse two outputs of one invocation that are the same file: ``{"-o": path, ...}``.
 
     Paths are compared after resolving links and ``..``, and by device and inode when they
-    exist. ``-`` (stdout) and unset outputs are skipped.
+    exist. Unset outputs, stdout (``-``, ``/dev/stdout``, ``/dev/fd/N``) and character devices
+    (``/dev/null`` takes any number of outputs) are skipped.
     """
     seen: dict[object, str] = {}
     for flag, output in outputs.items():
-        if output is None or output == "-":
+        if output is None or output == "-" or _fd_alias(output) is not None:
             continue
         keys: list[object] = [os.path.realpath(output)]
         try:
             info = os.stat(output)
-            keys.append((info.st_dev, info.st_ino))
         except OSError:
             pass
+        else:
+            if stat.S_ISCHR(info.st_mode):
+                continue
+            keys.append((info.st_dev, info.st_ino))
         for key in keys:
             if key in seen:
                 raise InputError(

@@ -217,6 +217,8 @@ def test_check_distinct_compares_existing_files_by_inode(tmp_path: Path) -> None
     with pytest.raises(InputError, match="-o and --timeline name the same file"):
         check_distinct({"-o": str(tmp_path / "a"), "--timeline": str(tmp_path / "b")})
     check_distinct({"-o": "-", "--timeline": "-", "--plot": None})
+    check_distinct({"-o": "/dev/null", "--timeline": "/dev/null", "--plot": "/dev/stdout"})
+    check_distinct({"-o": "/dev/stdout", "--save-scenario": "/dev/stdout"})
 
 
 # --- umask, whole publication --------------------------------------------------------------------
