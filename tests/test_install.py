@@ -58,3 +58,7 @@ def test_installed_wheel_finds_built_in_profiles(tmp_path: Path) -> None:
     presets = [row for row in rows if row["origin"] == "built-in"]  # + the data's open models
     assert len(presets) == 30 and rows[0]["id"] == "gpt-4.1"
     assert any(row["id"] == "black-forest-labs/FLUX.1-dev" for row in rows)  # the JSON ships
+    # The installed package prints the completions (with the built-in ids) the repository ships.
+    for shell in ("bash", "zsh", "fish"):
+        out = run([sys.executable, "-m", "ecoai", "completion", shell], cwd=elsewhere, env=env)
+        assert out == (REPO_ROOT / "completions" / f"ecoai.{shell}").read_text(encoding="utf-8")

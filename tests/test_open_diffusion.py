@@ -18,8 +18,7 @@ from ecoai.estimation.open_diffusion import (
     ItemConfig,
     per_item,
 )
-from ecoai.inputs.catalog_layer import find_diffusion_model
-from ecoai.inputs.mlenergy import load_diffusion
+from ecoai.inputs.mlenergy import find_diffusion_model, load_diffusion
 from ecoai.inputs.resolve import resolve
 
 BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"

@@ -112,8 +112,8 @@ def _uncalibrated_ratio(entry: object, catalog: object) -> float | None:
     """The data's estimate over the measurement at the calibration's configuration."""
     from ecoai.estimation.open_model import Calibration, Config, uncalibrated_ratio
     from ecoai.inputs.catalog import Catalog
-    from ecoai.inputs.catalog_layer import find_open_model
     from ecoai.inputs.catalog_schema import CalibrationEntry
+    from ecoai.inputs.mlenergy import find_open_model
 
     assert isinstance(entry, CalibrationEntry) and isinstance(catalog, Catalog)
     gpu = catalog.get("hardware", entry.hardware)

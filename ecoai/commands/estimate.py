@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from ecoai.commands import options
+from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.inputs.keys import KEYS
 
@@ -36,30 +37,33 @@ def estimate_command(
         help="Write the fully resolved scenario as TOML.",
     ),
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
     **scenario_values: Any,
 ) -> None:
     from ecoai.estimation.estimate import estimate
-    from ecoai.files import check_writable, write_text
-    from ecoai.inputs.resolve import resolve
+    from ecoai.files import check_distinct, check_writable, write_text
+    from ecoai.inputs.resolve import naming_missing_inputs, resolve
     from ecoai.render import render
 
     fmt, destination = options.output_target(format_name, json_output, output, force)
     if save_scenario is not None:
         check_writable(str(save_scenario), force)
+        check_distinct({"-o": destination, "--save-scenario": str(save_scenario)})
     params = resolve(
         scenario,
         flag_values(scenario_values, [k.name for k in KEYS]),
         profile_dirs=tuple(profiles_dir or ()),
     )
-    report = estimate(params)
+    with naming_missing_inputs(params):
+        report = estimate(params)
     if save_scenario is not None:
         from ecoai.inputs.scenario import scenario_toml
 
-        write_text(str(save_scenario), scenario_toml(params))
+        write_text(str(save_scenario), scenario_toml(params), overwrite=force)
     color = destination == "-" and sys.stdout.isatty()
     width = options.terminal_width(destination)
-    write_text(destination, render(report, fmt, width=width, color=color, explain=explain))
+    text = render(report, fmt, width=width, color=color, explain=explain)
+    write_text(destination, text, overwrite=force)
 
 
 def register(app: typer.Typer) -> None:

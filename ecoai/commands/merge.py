@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import typer
 
 from ecoai.commands import options
+from ecoai.commands.debug import debug_option
 
 HELP = """Add up measured reports from the ranks or nodes of one job (torchrun, Slurm).
 
@@ -33,7 +34,7 @@ def merge_command(
     format_name: str | None = options.FORMAT_OPTION,
     output: str | None = options.OUTPUT_OPTION,
     force: bool = options.FORCE_OPTION,
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
 ) -> None:
     from ecoai import __version__
     from ecoai.comparison.merge import Part, merge
@@ -49,7 +50,7 @@ def merge_command(
     merged = merge(parts, version=__version__, now=datetime.now(UTC), queries=queries)
     if label is not None:
         merged = merged.model_copy(update={"label": label})
-    write_text(destination, render(merged, fmt, width=100, color=False))
+    write_text(destination, render(merged, fmt, width=100, color=False), overwrite=force)
     total = merged.total
     assert total is not None
     print(

@@ -38,7 +38,7 @@ def list_command(
         for e in catalog.entries(k)
     ]
     if "models" in kinds:  # the open models of the measured data are models too
-        from ecoai.render.catalog import open_model_rows
+        from ecoai.inputs.open_catalog import open_model_rows
 
         at = max((i + 1 for i, row in enumerate(rows) if row["kind"] == "models"), default=0)
         rows[at:at] = open_model_rows()
@@ -58,7 +58,8 @@ def show_command(
 ) -> None:
     """Show every field of one preset, with its sources and origin."""
     from ecoai.inputs.catalog import kind_of, load_catalog
-    from ecoai.render.catalog import detail_rows, field_rows, find_any, open_model_detail
+    from ecoai.inputs.open_catalog import open_model_detail
+    from ecoai.render.catalog import detail_rows, field_rows, find_any
 
     catalog = load_catalog(profiles or ())
     in_models = kind is None or kind_of(kind) == "models"

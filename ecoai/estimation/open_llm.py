@@ -23,9 +23,8 @@ from ecoai.estimation.open_model import (
     uncalibrated_ratio,
 )
 from ecoai.footprint import Multipliers
-from ecoai.inputs.keys import BY_NAME
+from ecoai.inputs.keys import BY_NAME, value
 from ecoai.inputs.mlenergy import BYTES_PER_WEIGHT, CITATION
-from ecoai.inputs.resolve import value
 from ecoai.models import Footprint, Method, Param, Source, Stat
 
 DEFAULT_PRECISION = "bf16"
@@ -151,7 +150,7 @@ def _batch(inputs: dict[str, Param]) -> float:
 
 def _model_id(params: Mapping[str, Param]) -> str | None:
     """The data's id of the model named (any spelling ``find_open_model`` accepts), if any."""
-    from ecoai.inputs.catalog_layer import find_open_model
+    from ecoai.inputs.mlenergy import find_open_model
 
     model = params.get("model")
     found = None if model is None else find_open_model(str(model.value))
@@ -315,7 +314,7 @@ def _frames(inputs: dict[str, Param], pipeline: str) -> int:
 
 
 def _diffusion_id(params: Mapping[str, Param]) -> str | None:
-    from ecoai.inputs.catalog_layer import find_diffusion_model
+    from ecoai.inputs.mlenergy import find_diffusion_model
 
     model = params.get("model")
     found = None if model is None else find_diffusion_model(str(model.value))

@@ -153,7 +153,7 @@ def _sizes(catalog: Catalog, name: str, values: dict[str, Any]) -> tuple[float, 
     """(total, active) parameters in billions; a model of the data also supplies its precision
     unless one is given."""
     if "params_b" not in values and "model" in values:
-        from ecoai.inputs.catalog_layer import find_open_model
+        from ecoai.inputs.mlenergy import find_open_model
 
         found = find_open_model(str(values["model"]))
         if found is not None:

@@ -40,7 +40,7 @@ def user_config_dir() -> Path:
 
 def overlay_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
     """User directories in overlay order: config dir (if present), ECOAI_PROFILES, then flags."""
-    dirs = [user_config_dir()] if user_config_dir().is_dir() else []
+    dirs = [user_config_dir()] if _is_dir(user_config_dir()) else []
     env = os.environ.get("ECOAI_PROFILES", "")
     dirs += [Path(part) for part in env.split(os.pathsep) if part]
     return dirs + [Path(d) for d in user_dirs]
@@ -81,7 +81,8 @@ class Catalog:
         entry = self.find(kind, id)
         if entry is None:
             kind = kind_of(kind)
-            raise did_you_mean(SINGULAR[kind], id, self.ids(kind) + self._aliases(kind))
+            every = self.ids(kind) + self._aliases(kind)
+            raise did_you_mean(SINGULAR[kind], id, every, f"ecoai profiles list {kind}")
         return entry
 
     def entries(self, kind: str) -> list[Entry]:
@@ -91,11 +92,16 @@ class Catalog:
         return [alias for entry in self._entries[kind].values() for alias in entry.aliases]
 
 
-def load_catalog(user_dirs: Sequence[Path] = ()) -> Catalog:
-    """Load the built-in profiles, overlay the user's directories, validate cross-references."""
+def load_catalog(user_dirs: Sequence[Path] = (), *, overlays: bool = True) -> Catalog:
+    """Load the built-in profiles, overlay the user's directories, validate cross-references.
+
+    ``overlays=False``: the built-in profiles alone (no config dir, ECOAI_PROFILES or
+    ``user_dirs``). Raises ProfileError for an invalid profile file or a dangling reference.
+    """
     entries: dict[str, dict[str, Entry]] = {kind: {} for kind in SCHEMAS}
     files: dict[tuple[str, str], Path] = {}
-    for directory in [built_in_dir(), *overlay_dirs(user_dirs)]:
+    directories = [built_in_dir(), *overlay_dirs(user_dirs)] if overlays else [built_in_dir()]
+    for directory in directories:
         origin = BUILT_IN if directory == built_in_dir() else "user"
         for path in _toml_files(directory, built_in=origin == BUILT_IN):
             for kind, entry in _read_file(path, origin):
@@ -123,12 +129,21 @@ def _check_references(catalog: Catalog, files: Mapping[tuple[str, str], Path]) -
                 found = catalog.find(target, wanted)
                 if found is None or (field == "gpu" and getattr(found, "type", "") != "gpu"):
                     where = f"{display_path(files[(kind, entry.id)])}: {kind}.{entry.id}.{field}"
-                    error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target))
+                    listing = f"ecoai profiles list {target}"
+                    error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target), listing)
                     raise ProfileError(f"{where}: {error.message}", error.hint)
 
 
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False for a name the system refuses (too long: ENAMETOOLONG)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def _toml_files(directory: Path, *, built_in: bool) -> list[Path]:
-    if not directory.is_dir():
+    if not _is_dir(directory):
         if built_in:
             hint = "reinstall ecoai; the wheel ships them"
             raise ProfileError(f"built-in profiles not found at {directory}", hint)
@@ -141,13 +156,20 @@ def _toml_files(directory: Path, *, built_in: bool) -> list[Path]:
 
 def _read_file(path: Path, origin: str) -> Iterator[tuple[str, Entry]]:
     """Parse and validate one profile file; errors name the file and the dotted key."""
+    from ecoai.errors import InputError
+    from ecoai.files import read_user_text
+
     label = display_path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # a regular file only: a FIFO or /dev/zero here would hang or fill memory
+        text = read_user_text(path, "a profile .toml file", allow_pipe=False)
+        data = tomllib.loads(text)
+    except InputError as error:
+        raise ProfileError(error.message, error.hint) from None
     except tomllib.TOMLDecodeError as error:
         raise ProfileError(f"{label}: invalid TOML: {error}", "fix the file's syntax") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProfileError(f"{label}: cannot read: {error}", "check the file") from None
+    except RecursionError:
+        raise ProfileError(f"{label}: nested too deeply", "fix the file's syntax") from None
     data.pop("schema_version", None)
     for kind, table in data.items():
         if kind not in SCHEMAS:

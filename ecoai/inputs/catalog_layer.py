@@ -144,6 +144,8 @@ def _variant(size: SizeClassEntry, node_id: str | None, batch: int | None) -> UV
 def _open_model_layer(catalog: Catalog, given: dict[str, str]) -> dict[str, Param]:
     """The values an open model of the data determines; removes ``model`` from ``given``."""
     name = given.pop("model")
+    from ecoai.inputs.mlenergy import find_diffusion_model, find_open_model
+
     model = find_open_model(name)
     diffusion = find_diffusion_model(name) if model is None else None
     if model is None and diffusion is None:
@@ -151,7 +153,7 @@ def _open_model_layer(catalog: Catalog, given: dict[str, str]) -> dict[str, Para
 
         known = catalog.ids("models") + [m.model_id for m in open_models().values()]
         known += [m.model_id for m in diffusion_models().values()]
-        raise did_you_mean("model", name, known)
+        raise did_you_mean("model", name, known, "ecoai profiles list models")
     if given.pop("prompt", None) is not None:
         found = model.model_id if model is not None else diffusion.model_id  # type: ignore[union-attr]
         raise InputError(
@@ -159,26 +161,6 @@ def _open_model_layer(catalog: Catalog, given: dict[str, str]) -> dict[str, Para
             "give --output-tokens (and --batch-size, --hardware) for an open model",
         )
     return open_model_params(model) if model is not None else diffusion_params(diffusion)
-
-
-def find_open_model(name: str) -> OpenModel | None:
-    """An open LLM of the shipped ML.ENERGY data by id (``Qwen/Qwen3-14B``) or by its name
-    after the organisation (``qwen3-14b``), in any case; None if it is not in the data."""
-    from ecoai.inputs.mlenergy import open_models
-
-    models = open_models()
-    short = {m.model_id.split("/")[-1].lower(): m for m in models.values()}
-    return models.get(name.lower()) or short.get(name.lower())
-
-
-def find_diffusion_model(name: str) -> DiffusionModel | None:
-    """A diffusion model of the shipped ML.ENERGY data by id (``black-forest-labs/FLUX.1-dev``)
-    or by its name after the organisation (``flux.1-dev``), in any case; None if not in it."""
-    from ecoai.inputs.mlenergy import diffusion_models
-
-    models = diffusion_models()
-    short = {m.model_id.split("/")[-1].lower(): m for m in models.values()}
-    return models.get(name.lower()) or short.get(name.lower())
 
 
 def diffusion_params(model: DiffusionModel | None) -> dict[str, Param]:

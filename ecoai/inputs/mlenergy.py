@@ -238,3 +238,19 @@ def diffusion_models(root: Path | None = None) -> dict[str, DiffusionModel]:
             ),
         )
     return out
+
+
+def find_open_model(name: str) -> OpenModel | None:
+    """An open LLM of the shipped ML.ENERGY data by id (``Qwen/Qwen3-14B``) or by its name
+    after the organisation (``qwen3-14b``), in any case; None if it is not in the data."""
+    models = open_models()
+    short = {m.model_id.split("/")[-1].lower(): m for m in models.values()}
+    return models.get(name.lower()) or short.get(name.lower())
+
+
+def find_diffusion_model(name: str) -> DiffusionModel | None:
+    """A diffusion model of the shipped ML.ENERGY data by id (``black-forest-labs/FLUX.1-dev``)
+    or by its name after the organisation (``flux.1-dev``), in any case; None if not in it."""
+    models = diffusion_models()
+    short = {m.model_id.split("/")[-1].lower(): m for m in models.values()}
+    return models.get(name.lower()) or short.get(name.lower())

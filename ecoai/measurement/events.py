@@ -9,14 +9,18 @@ ecoai names the file in ``ECOAI_EVENTS``; the command appends one JSON object pe
 ``n`` defaults to 1, the token counts to 0; ``t`` (Unix time in seconds, ``time.time()``) is
 optional: without it ecoai stamps the event when it reads it, one sampling interval late at
 worst. Each line should reach the file in one ``write`` to a descriptor opened with
-``O_APPEND``, so concurrent writers never interleave. A malformed line is counted, never fatal.
+``O_APPEND``, so concurrent writers never interleave. A malformed line is counted, never fatal,
+and never costs its neighbours: non-finite numbers (``1e400``, ``Infinity``, ``NaN``), counts
+above ``MAX_COUNT`` and nesting too deep to decode make that one line malformed.
 ``parse_line`` is pure; ``EventTail`` is the edge that reads what was appended since last time.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +29,15 @@ EDGES = ("start", "end")
 MAX_LINE_BYTES = 64 * 1024
 """A longer line is malformed (and skipped without being held in memory)."""
 READ_CHUNK_BYTES = 1 << 20
-_decode = json.JSONDecoder().decode
+MAX_COUNT = 2**53
+"""Largest ``n`` or token count one line may carry: every count stays exact as a float."""
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a finite number")
+
+
+_decode = json.JSONDecoder(parse_constant=_no_constant).decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,8 @@ def _count(data: dict[str, object], key: str, default: int) -> int:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError(f"{key} must be a non-negative number")
+    if value > MAX_COUNT or not math.isfinite(value):
+        raise ValueError(f"{key} must be a finite number up to {MAX_COUNT}")
     if value != int(value):
         raise ValueError(f"{key} must be a whole number")
     return int(value)
@@ -63,9 +77,22 @@ def _time(data: dict[str, object]) -> float | None:
     value = data.get("t")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
         raise ValueError("t must be Unix time in seconds")
-    return float(value)
+    try:
+        t_s = float(value)
+    except OverflowError:
+        raise ValueError("t must be a finite Unix time in seconds") from None
+    if not math.isfinite(t_s):
+        raise ValueError("t must be a finite Unix time in seconds")
+    return t_s
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def parse_event(data: object) -> Event:
@@ -94,7 +121,7 @@ def parse_line(line: bytes) -> Event:
     """One line of the file (without its newline) -> an Event; ValueError when malformed."""
     try:
         data = _decode(line.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ValueError(f"not JSON: {error}") from None
     return parse_event(data)
 
@@ -111,17 +138,30 @@ class EventTail:
     examples: list[str] = field(default_factory=list)
     """The first few malformed lines, with the reason."""
     offset: int = 0
+    refused: bool = False
+    """The file was replaced by something not a regular file: no more reads."""
     _partial: bytes = b""
     _skipping: bool = False
 
     def read(self, max_bytes: int | None = None) -> list[Event]:
         """Events in the complete lines appended since the last call (at most ``max_bytes``)."""
         events: list[Event] = []
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
+        if self.refused:
             return events
         try:
+            # never a symlink, never blocking: the command may swap the file for a FIFO or a
+            # link to /dev/zero, which would hang ecoai or fill its memory
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return events
+        except OSError as error:
+            self._refuse(f"cannot open it ({error.strerror})")
+            return events
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                self._refuse("it is no longer a regular file")
+                return events
             budget = max_bytes
             while budget is None or budget > 0:
                 chunk = os.pread(fd, min(READ_CHUNK_BYTES, budget or READ_CHUNK_BYTES), self.offset)
@@ -133,6 +173,11 @@ class EventTail:
         finally:
             os.close(fd)
         return events
+
+    def _refuse(self, why: str) -> None:
+        """The command replaced the event file: stop reading it, count it as one bad line."""
+        self.refused = True
+        self._bad(b"", f"the event file was replaced: {why}; events after that were not read")
 
     def finish(self) -> list[Event]:
         """Everything left, a last line without its newline included (the writer has ended)."""
@@ -175,8 +220,8 @@ class EventTail:
                 continue
             try:
                 events.append(parse_line(line))
-            except ValueError as error:
-                self._bad(line, str(error))
+            except (ValueError, ArithmeticError, RecursionError) as error:
+                self._bad(line, str(error))  # this line only: its neighbours are kept
         return events
 
     def _bad(self, line: bytes, reason: str) -> None:
