@@ -174,3 +174,37 @@ def test_the_stated_error_factors_are_the_benchmarks() -> None:
     batch_p90 = bench.percentile(bench.error_factors(bench.leave_one_batch_out(points)), 0.9)
     assert fit_p90 == pytest.approx(FIT_ERROR_P90, abs=0.01)
     assert batch_p90 == pytest.approx(INTERPOLATION_ERROR_P90, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--params-b", "8", "--hardware", "h999"], "unknown hardware 'h999'"),
+        (["--params-b", "8", "--hardware", "h100-sxm", "--batch-size", "0"], "--batch-size"),
+        (["--params-b", "8", "--active-params-b", "9", "--hardware", "h100-sxm"], "above"),
+        (["--params-b", "3000", "--hardware", "b200"], "more than one 8-GPU node"),
+        (["--model", "Qwen/Qwen3-14B", "--hardware", "h100-sxm", "--gpu-count", "0"], "gpu-count"),
+    ],
+)
+def test_the_command_line_exits_2_with_one_error_and_a_hint(args: list[str], message: str) -> None:
+    cmd = [sys.executable, "-m", "ecoai", "estimate", "--output-tokens", "100", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == ""
+    error, hint = done.stderr.splitlines()
+    assert error.startswith("ecoai: error: ") and message in error
+    assert hint.startswith("hint: ")
+
+
+def test_the_model_id_contract_of_the_issue() -> None:
+    """`ecoai estimate --model Qwen/Qwen3-14B --hardware h100-sxm --batch-size 64 ...`: the
+    measured batch 64 of the data, reproduced exactly (chat, one H100, bf16)."""
+    cmd = [sys.executable, "-m", "ecoai", "estimate", "--model", "Qwen/Qwen3-14B", "--hardware",
+           "h100-sxm", "--batch-size", "64", "--output-tokens", "600", "--json"]  # fmt: skip
+    report = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    measured = [p for p in load_measurements() if (p.model_id, p.gpu, p.gpu_count, p.batch_size,
+                p.task) == ("Qwen/Qwen3-14B", "h100-sxm", 1, 64, "lm-arena-chat")]  # fmt: skip
+    assert len(measured) == 1
+    mid = report["intermediate"]
+    assert mid["gpu_energy_per_token_j"] == pytest.approx(measured[0].energy_per_token_j)
+    assert mid["gpu_count"] == 1
+    assert report["inputs"]["gpu_energy_per_token_j"]["source"]["ref"].startswith("measured")
