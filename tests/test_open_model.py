@@ -14,11 +14,14 @@ from ecoai.errors import InputError
 from ecoai.estimation.estimate import estimate
 from ecoai.estimation.open_model import (
     FIT_ERROR_P90,
+    HUBER_DELTA,
     INTERPOLATION_ERROR_P90,
     Config,
     default_gpu_count,
     gpu_scaling,
+    huber_least_squares,
     least_squares,
+    output_token_range,
     per_token,
 )
 from ecoai.inputs.mlenergy import LLM_TASKS, find_open_model, load_measurements, open_models
@@ -84,13 +87,45 @@ def test_more_active_parameters_never_cost_less_per_query(gpu: str, batch: int) 
     assert moe == sorted(moe)
 
 
-def test_more_output_tokens_never_cost_less() -> None:
+@pytest.mark.parametrize("batch", [1, 8, 64, 1024])
+def test_more_output_tokens_never_cost_less(batch: int) -> None:
     energies = [
-        _estimate(params_b=32, hardware="h100-sxm", gpu_count=2, batch_size=64,
+        _estimate(params_b=32, hardware="h100-sxm", gpu_count=2, batch_size=batch,
                   output_tokens=n)["per_query"]["energy_wh"]["mean"]  # type: ignore[index]
-        for n in (1, 10, 100, 600, 4000)
+        for n in (1, 10, 100, 250, 600, 2000, 7000, 12000, 40000)
     ]  # fmt: skip
     assert energies == sorted(energies)
+
+
+def test_long_answers_cost_more_per_token_within_the_data_only() -> None:
+    """Output length is a feature (KV cache), clamped to the range of the data's tasks."""
+    low, chat, high = output_token_range()
+    assert low < chat < high
+
+    def per_token_j(tokens: float | None) -> float:
+        return per_token(Config(32, 32, "bf16", "h100-sxm", 2, 64, None, tokens)).energy_per_token_j
+
+    assert per_token_j(None) == per_token_j(chat)
+    assert per_token_j(low) < per_token_j(chat) < per_token_j(high)
+    assert per_token_j(low / 10) == per_token_j(low) and per_token_j(high * 10) == per_token_j(high)
+
+
+def test_huber_least_squares_bounds_the_pull_of_an_outlier() -> None:
+    rows = [[1.0, float(x)] for x in range(10)]
+    targets = [1 + 0.5 * x for x in range(10)]
+    targets[9] += 5.0  # one point far off the line
+    ordinary = least_squares(rows, targets)
+    robust = huber_least_squares(rows, targets)
+    assert abs(robust[1] - 0.5) < abs(ordinary[1] - 0.5) / 5
+
+    def loss(c: list[float]) -> float:  # Huber's loss, delta HUBER_DELTA
+        residuals = [abs(c[0] + c[1] * r[1] - y) for r, y in zip(rows, targets, strict=True)]
+        d = HUBER_DELTA
+        return sum(e * e / 2 if e <= d else d * (e - d / 2) for e in residuals)
+
+    # a minimum: every small step away costs more
+    for step in ([1e-3, 0], [-1e-3, 0], [0, 1e-4], [0, -1e-4]):
+        assert loss(robust) < loss([robust[0] + step[0], robust[1] + step[1]])
 
 
 def test_the_contract_of_the_issue() -> None:

@@ -55,7 +55,8 @@ def open_llm(
     weights_gb = total_b * BYTES_PER_WEIGHT[precision]
     gpu_count = _gpu_count(inputs, weights_gb, gpu)
     batch = _batch(inputs)
-    config = Config(total_b, active_b, precision, gpu, gpu_count, batch, _model_id(params))
+    config = Config(total_b, active_b, precision, gpu, gpu_count, batch, _model_id(params),
+                    output_tokens=value(params, "output_tokens"))  # fmt: skip
     tdp_w = units.kw_to_w(value(params, "p_gpu_kw")) / value(params, "gpus_per_node")
     gpu_facts = (tdp_w, value(params, "gpu_memory_bandwidth_tb_s"))
     calibration = _calibration(params)

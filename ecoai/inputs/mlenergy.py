@@ -59,6 +59,8 @@ class Measured:
     energy_per_token_j: float
     gpu_power_w: float
     """Average power of all GPUs of the replica. Units: W."""
+    output_tokens: float = 1.0
+    """Average output tokens per request of the task's prompts (``avg_output_len``)."""
 
 
 def data_dir() -> Path:
@@ -103,6 +105,7 @@ def _measured(task: str, row: dict[str, object]) -> Measured:
         active_params_b=num("activated_params_billions"),
         energy_per_token_j=num("energy_per_token_joules"),
         gpu_power_w=num("avg_power_watts"),
+        output_tokens=num("avg_output_len"),
     )
 
 

@@ -52,6 +52,7 @@ def config_of(point: Measured) -> Config:
         gpu=point.gpu,
         gpu_count=point.gpu_count,
         batch_size=point.batch_size,
+        output_tokens=point.output_tokens,
     )
 
 
