@@ -117,9 +117,12 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def table(points: Sequence[Measured]) -> list[tuple[str, int, float, float, float, float]]:
-    """Rows (group, n, ecoai within 1.5x, within 2x, EcoLogits within 1.5x, within 2x)."""
-    loo = leave_one_model_out(points)
+def table(
+    points: Sequence[Measured], loo: Sequence[tuple[Measured, float]] | None = None
+) -> list[tuple[str, int, float, float, float, float]]:
+    """Rows (group, n, ecoai within 1.5x, within 2x, EcoLogits within 1.5x, within 2x);
+    ``loo`` is ``leave_one_model_out(points)``, computed if not given."""
+    loo = leave_one_model_out(points) if loo is None else loo
     groups: dict[str, Callable[[Measured], bool]] = {"all LLM configurations": lambda p: True}
     for task in sorted({p.task for p in points}):
         groups[f"  task {task}"] = lambda p, t=task: p.task == t  # type: ignore[misc]
@@ -186,9 +189,12 @@ def ratio_factors(pairs: Sequence[tuple[float, float]]) -> list[float]:
     return [max(e / m, m / e) for m, e in pairs]
 
 
-def diffusion_table(points: Sequence[MeasuredItem]) -> list[tuple[str, int, float, float]]:
-    """Rows (group, n, within 1.5x, within 2x) of the diffusion leave-one-model-out."""
-    loo = diffusion_leave_one_model_out(points)
+def diffusion_table(
+    points: Sequence[MeasuredItem], loo: Sequence[tuple[float, float]] | None = None
+) -> list[tuple[str, int, float, float]]:
+    """Rows (group, n, within 1.5x, within 2x) of the diffusion leave-one-model-out; ``loo`` is
+    ``diffusion_leave_one_model_out(points)``, computed if not given."""
+    loo = diffusion_leave_one_model_out(points) if loo is None else loo
     groups: dict[str, Callable[[MeasuredItem], bool]] = {
         "all diffusion configurations": lambda p: True
     }
@@ -204,14 +210,28 @@ def diffusion_table(points: Sequence[MeasuredItem]) -> list[tuple[str, int, floa
     return rows
 
 
+def markdown(
+    rows: Sequence[tuple[str, int, float, float]]
+    | Sequence[tuple[str, int, float, float, float, float]],
+) -> list[str]:
+    """The README's table of ``table`` or ``diffusion_table`` rows, heading included."""
+    if len(rows[0]) == 6:
+        lines = ["| configurations (leave one model out) | n | ecoai ≤1.5× | ecoai ≤2× "
+                 "| EcoLogits ≤1.5× | EcoLogits ≤2× |",
+                 "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    else:
+        lines = ["| diffusion (leave one model out) | n | ecoai ≤1.5× | ecoai ≤2× |",
+                 "|---|---:|---:|---:|"]  # fmt: skip
+    for name, n, *shares in rows:
+        lines.append(f"| {name.strip()} | {n} | " + " | ".join(f"{x:.0%}" for x in shares) + " |")
+    return lines
+
+
 def main() -> None:
     points = load_measurements()
-    print("| configurations (leave one model out) | n | ecoai ≤1.5× | ecoai ≤2× "
-          "| EcoLogits ≤1.5× | EcoLogits ≤2× |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, n, a, b, c, d in table(points):
-        print(f"| {name.strip()} | {n} | {a:.0%} | {b:.0%} | {c:.0%} | {d:.0%} |")
-    loo = error_factors(leave_one_model_out(points))
+    pairs = leave_one_model_out(points)
+    print("\n".join(markdown(table(points, pairs))))
+    loo = error_factors(pairs)
     lobo = error_factors(leave_one_batch_out(points))
     print()
     print(f"leave one model out: P90 error factor {percentile(loo, 0.9):.3f}, "
@@ -221,12 +241,10 @@ def main() -> None:
     print(f"leave one batch out (interpolation, n={len(lobo)}): P90 error factor "
           f"{percentile(lobo, 0.9):.3f}, max {max(lobo):.3f}")  # fmt: skip
     items = load_diffusion()
+    d_pairs = diffusion_leave_one_model_out(items)
     print()
-    print("| diffusion (leave one model out) | n | ecoai ≤1.5× | ecoai ≤2× |")
-    print("|---|---:|---:|---:|")
-    for name, n, a, b in diffusion_table(items):
-        print(f"| {name} | {n} | {a:.0%} | {b:.0%} |")
-    d_loo = ratio_factors(diffusion_leave_one_model_out(items))
+    print("\n".join(markdown(diffusion_table(items, d_pairs))))
+    d_loo = ratio_factors(d_pairs)
     d_lobo = ratio_factors(diffusion_leave_one_batch_out(items))
     print()
     print(f"diffusion, leave one model out: P90 error factor {percentile(d_loo, 0.9):.3f}, "
