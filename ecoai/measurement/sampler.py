@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ecoai.models import GapInfo
 from ecoai.sensors.base import Reading, Sensor
+from ecoai.sensors.counters import IntervalCheck, PowerProbe
 
 MAX_GAPS = 100
 HANG_S = 0.25
@@ -40,6 +41,10 @@ class Tally:
     peak_power_w: float | None = None
     failing_since_s: float | None = None
     """When the reads that are still failing began (None: the latest read worked). Units: s."""
+    check: IntervalCheck = field(default_factory=IntervalCheck)
+    """Every interval's plausibility against the device's bounds (ecoai.sensors.counters)."""
+    probe: PowerProbe | None = None
+    """The sensor's power reading, used to bridge a counter interval that is implausible."""
 
     def fail(self, reason: str, now_s: float) -> None:
         """Count one failed read."""
@@ -49,7 +54,8 @@ class Tally:
             self.failing_since_s = now_s
 
     def add(self, reading: Reading) -> None:
-        """Fold in one reading: counters by difference, power by the trapezoid rule."""
+        """Fold in one reading: counters by difference, power by the trapezoid rule, each
+        interval checked (and bridged if implausible) by ``check``."""
         previous, self.last = self.last, reading
         self.samples += 1
         self.failing_since_s = None
@@ -58,17 +64,25 @@ class Tally:
             self.power_w = reading.power_w
             return
         step_s = reading.t_s - previous.t_s
-        if reading.energy_j is not None and previous.energy_j is not None:
-            step_j = reading.energy_j - previous.energy_j
-            self.power_w = step_j / step_s if step_s > 0 else self.power_w
-        elif reading.power_w is not None and previous.power_w is not None:
-            step_j = (reading.power_w + previous.power_w) / 2 * step_s
-            self.power_w = reading.power_w
-        else:
+        step_j = self.check.energy_j(previous, reading, self.probe)
+        if step_j is None:
             return
+        if reading.energy_j is not None and previous.energy_j is not None:
+            self.power_w = step_j / step_s if step_s > 0 else self.power_w
+        else:
+            self.power_w = reading.power_w
         self.energy_j += step_j
         if self.power_w is not None:
             self.peak_power_w = max(self.power_w, self.peak_power_w or self.power_w)
+
+
+def tally_for(sensor: Sensor) -> Tally:
+    """A tally checking ``sensor``'s intervals against its ``max_power_w`` (if it states one),
+    bridging implausible ones with its ``read_power_w`` (if it has one)."""
+    check = IntervalCheck(
+        getattr(sensor, "max_power_w", None), str(getattr(sensor, "max_power_source", ""))
+    )
+    return Tally(check=check, probe=getattr(sensor, "read_power_w", None))
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,7 @@ class Sampler:
     _thread: threading.Thread | None = None
 
     def __post_init__(self) -> None:
-        self.tallies = {sensor.name: Tally() for sensor in self.sensors}
+        self.tallies = {sensor.name: tally_for(sensor) for sensor in self.sensors}
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener`` after every round (live view, timeline, phases, metrics)."""
@@ -271,6 +285,11 @@ class Sampler:
     @property
     def read_errors(self) -> int:
         return sum(t.errors for t in self.tallies.values())
+
+    def counter_faults(self) -> dict[str, list[str]]:
+        """Per sensor, a line for each kind of implausible interval that was bridged."""
+        found = {name: t.check.describe(name) for name, t in self.tallies.items()}
+        return {name: lines for name, lines in found.items() if lines}
 
 
 class Waker:

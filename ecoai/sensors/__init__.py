@@ -4,7 +4,8 @@
 - ``host``: facts about the machine (CPU model, CPUs, memory, busy CPU time, ``host_info``);
 - ``nvml`` (GPUs), ``rapl`` (CPU and DRAM counters), ``cpu_model`` (a CPU and DRAM model),
   ``fake`` (scripted sensors for end-to-end tests): the backends, importing ``base`` (and
-  ``host``), never this package.
+  ``host``, and ``counters``: the plausibility check of every interval, which the sampler
+  applies), never this package.
 
 A sensor reports cumulative energy (a counter, J) or instantaneous power (W) at a time stamp.
 Discovery tries the backends of ``BACKENDS`` in order of preference (GPU: NVML; CPU and DRAM:

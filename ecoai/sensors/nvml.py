@@ -16,6 +16,11 @@ from typing import Any
 from ecoai import units
 from ecoai.models import Component, SensorMethod, SensorScope, SensorSkip
 from ecoai.sensors.base import Discovery, Reading, skip
+from ecoai.sensors.counters import HEADROOM
+
+FALLBACK_MAX_POWER_W = 2000.0
+"""A GPU's ceiling when NVML reads no power limit: twice the highest board power of current
+data-centre GPUs (NVIDIA B200: 1000 W, datasheet), so only impossible intervals are caught."""
 
 
 class NvmlSession:
@@ -61,6 +66,8 @@ class NvmlSensor:
             self.assumptions.append(
                 "energy counter not supported on this GPU: power readings integrated over time"
             )
+        # the ceiling each interval is checked against (ecoai.sensors.counters). Units: W.
+        self.max_power_w, self.max_power_source = max_power(self.nvml, handle)
         self._clock = clock
         self._closed = False
         session.users += 1
@@ -71,6 +78,10 @@ class NvmlSensor:
             energy_mj = self.nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle)
             return Reading(t_s, energy_j=units.mj_to_j(energy_mj))
         return Reading(t_s, power_w=units.mw_to_w(self.nvml.nvmlDeviceGetPowerUsage(self.handle)))
+
+    def read_power_w(self) -> float:
+        """The GPU's power now (NVML's own averaging window). Units: W."""
+        return units.mw_to_w(self.nvml.nvmlDeviceGetPowerUsage(self.handle))
 
     def process_ids(self) -> set[int]:
         """PIDs with a compute or graphics context on this GPU (as NVML sees them)."""
@@ -150,6 +161,24 @@ def _open_one(
     sensor = NvmlSensor(session, handle, index, use_counter, facts, clock)
     found.sensors.append(sensor)
     found.process_aware.append(sensor)
+
+
+def max_power(nvml: Any, handle: Any) -> tuple[float, str]:
+    """The GPU's ceiling for one interval's mean power (W), and where it comes from.
+
+    ``HEADROOM`` x the highest of the enforced power limit and the largest limit the board
+    allows (``nvmlDeviceGetPowerManagementLimitConstraints``); ``FALLBACK_MAX_POWER_W`` when
+    NVML reads neither.
+    """
+    limits_mw: list[float] = []
+    with contextlib.suppress(nvml.NVMLError, TypeError, ValueError):
+        limits_mw.append(float(nvml.nvmlDeviceGetEnforcedPowerLimit(handle)))
+    with contextlib.suppress(nvml.NVMLError, TypeError, ValueError, IndexError):
+        limits_mw.append(float(nvml.nvmlDeviceGetPowerManagementLimitConstraints(handle)[1]))
+    usable = [units.mw_to_w(mw) for mw in limits_mw if mw > 0 and mw == mw and mw < 1e9]
+    if not usable:
+        return FALLBACK_MAX_POWER_W, "no power limit readable: a generous bound for any GPU"
+    return HEADROOM * max(usable), f"{HEADROOM:g} x the highest power limit, {max(usable):.0f} W"
 
 
 def _works(nvml: Any, getter: Callable[[Any], Any], handle: Any) -> bool:
