@@ -130,12 +130,13 @@ class IntervalCheck:
             expected_j = power_j if power_j is not None else (self.held_power_w or 0.0) * step_s
             step_j -= min(self.owed_j, max(0.0, step_j - expected_j))
             self.owed_j, self._stalling = 0.0, False
+        still_s = self._pending[1] if self._pending else 0.0  # the step covers the pause too
         self._pending = None
-        if step_j > self._bound_j(step_s):
+        if step_j > self._bound_j(step_s + still_s):
             if power_j is None:
                 power_j = self._probed_j(step_s, t_s, probe)
             return self._bridge("spike", step_s, None, None, power_j)
-        self.held_power_w = step_j / step_s
+        self.held_power_w = step_j / (step_s + still_s)
         return step_j
 
     def _stalled(self, power_j: float, step_s: float) -> float:
