@@ -11,14 +11,16 @@ what it returns, so no sensor needs its own special case. An interval is a *faul
   drawn (a stuck NVML counter, ml-energy/zeus#113); the whole stall is bridged. If the counter
   later catches up, the catch-up beyond that interval's power repays what was bridged, so the
   energy is not counted twice;
-* ``spike``: more energy than ``max_power_w x interval`` (the device's ceiling, ``max_power_w``
-  on the sensor: NVML from its power limits, RAPL from its zone's constraints, else a stated
-  generous bound). A reset read as a wrap, or a bad read, lands here;
+* ``spike``: more energy than the device's maximum power allows: ``max_power_w x interval``
+  for power readings; for a counter, ``max_power_w`` x the time it had, at most ``BURST_S``
+  ahead (a coarse counter adds a whole update at once). ``max_power_w`` is on the sensor: NVML
+  from its power limits, RAPL from its zone's constraints, else a stated generous bound. A
+  reset read as a wrap, or a bad read, lands here;
 * ``invalid``: a non-finite energy, or a negative or non-finite power.
 
 A faulty interval is *bridged*: with the sensor's power readings where it has them
 (``read_power_w``, probed only when the counter looks wrong), else with the power of the latest
-plausible interval, else dropped (0 J); always within ``[0, max_power_w x interval]``. Every
+plausible interval, else dropped (0 J); never more than the ceiling allows. Every
 fault is counted per kind with its seconds and bridged joules, and named in the report's notes
 and the sensor's assumptions (``describe``). So no negative, non-finite or impossible energy
 leaves a tally. Units: s, J, W.
@@ -50,6 +52,12 @@ STALL_S = 1.0
 updates its energy counter about every 100 ms (ML.ENERGY, "Thermally Stable Profiling for
 Accurate GPU Energy Measurement", the Zeus authors), so a second is ten updates missed. A
 shorter stall is trusted to catch up (and counted by the counter when it does)."""
+
+BURST_S = STALL_S
+"""How far ahead of ``max_power_w x elapsed time`` a counter may run: a coarse counter adds a
+whole update's energy at once, and one trusted to catch up after a pause of up to ``STALL_S``
+adds the pause's. So a counter's energy over any stretch is at most ``max_power_w x (stretch +
+BURST_S)``; a step beyond that is a ``spike``."""
 
 PowerProbe = Callable[[], float | None]
 """Reads the device's power now (W); None when it cannot."""
@@ -96,6 +104,9 @@ class IntervalCheck:
     _pending: tuple[int, float, float] | None = None
     """A stall not yet ``STALL_S`` long: (intervals, s, J by power readings)."""
     _stalling: bool = False
+    _allowance_j: float | None = None
+    """Energy the counter may still add: ``max_power_w x`` the time it had, at most ``BURST_S``
+    ahead; full at the first interval (None: no ceiling known, or no interval seen yet). J."""
 
     def energy_j(
         self, previous: Reading, reading: Reading, probe: PowerProbe | None = None
@@ -105,25 +116,38 @@ class IntervalCheck:
         Always finite and within ``[0, max_power_w x interval]``.
         """
         step_s = reading.t_s - previous.t_s
-        if not math.isfinite(step_s) or step_s <= 0:
-            return 0.0 if _pair(previous, reading) else None  # no time passed: no energy
         if reading.energy_j is not None and previous.energy_j is not None:
-            return self._counter(reading.energy_j - previous.energy_j, reading.t_s, step_s, probe)
+            step_j = reading.energy_j - previous.energy_j
+            if math.isfinite(step_s) and step_s > 0:
+                return self._counter(step_j, reading.t_s, step_s, probe)
+            return self._timeless(step_j)
         if reading.power_w is not None and previous.power_w is not None:
-            return self._power(previous.power_w, reading.power_w, step_s)
+            if math.isfinite(step_s) and step_s > 0:
+                return self._power(previous.power_w, reading.power_w, step_s)
+            return 0.0
         return None
 
+    def _timeless(self, step_j: float) -> float:
+        """A counter step with no time passed (a coarse or fake clock): kept only when finite,
+        not negative and there is no ceiling to judge it by."""
+        if math.isfinite(step_j) and step_j >= 0 and self.max_power_w is None:
+            return step_j
+        kind = "invalid" if not math.isfinite(step_j) else "backwards" if step_j < 0 else "spike"
+        self._record(kind, 1, 0.0, 0.0, "dropped (no time passed)")
+        return 0.0
+
     def _counter(self, step_j: float, t_s: float, step_s: float, probe: PowerProbe | None) -> float:
+        self._accrue(step_s)
         if not math.isfinite(step_j):
-            return self._bridge("invalid", step_s, t_s, probe)
+            return self._spend(self._bridge("invalid", step_s, t_s, probe))
         if step_j < 0:
             self._pending = None
-            return self._bridge("backwards", step_s, t_s, probe)
+            return self._spend(self._bridge("backwards", step_s, t_s, probe))
         if step_j == 0:
             power_j = self._probed_j(step_s, t_s, probe)
             if power_j is None or power_j <= 0:  # idle, or no way to tell: trust the counter
                 return 0.0
-            return self._stalled(power_j, step_s)
+            return self._spend(self._stalled(power_j, step_s))
         power_j = None
         if self._stalling:  # the first step after a bridged stall: a catch-up repays the bridge
             power_j = self._probed_j(step_s, t_s, probe)
@@ -132,12 +156,28 @@ class IntervalCheck:
             self.owed_j, self._stalling = 0.0, False
         still_s = self._pending[1] if self._pending else 0.0  # the step covers the pause too
         self._pending = None
-        if step_j > self._bound_j(step_s + still_s):
+        if step_j > self._cap_j():
             if power_j is None:
                 power_j = self._probed_j(step_s, t_s, probe)
-            return self._bridge("spike", step_s, None, None, power_j)
+            return self._spend(self._bridge("spike", step_s, None, None, power_j))
         self.held_power_w = step_j / (step_s + still_s)
-        return step_j
+        return self._spend(step_j)
+
+    def _accrue(self, step_s: float) -> None:
+        """Let the counter's allowance grow by ``max_power_w x step_s``, up to ``BURST_S``."""
+        if self.max_power_w is not None:
+            full_j = self.max_power_w * BURST_S
+            current_j = full_j if self._allowance_j is None else self._allowance_j
+            self._allowance_j = min(full_j, current_j + self.max_power_w * step_s)
+
+    def _cap_j(self) -> float:
+        return math.inf if self._allowance_j is None else self._allowance_j
+
+    def _spend(self, energy_j: float) -> float:
+        energy_j = min(max(0.0, energy_j), self._cap_j())
+        if self._allowance_j is not None:
+            self._allowance_j -= energy_j
+        return energy_j
 
     def _stalled(self, power_j: float, step_s: float) -> float:
         """A counter that did not move while power was drawn: trusted to catch up for
@@ -151,7 +191,7 @@ class IntervalCheck:
             self._pending, self._stalling = None, True
         else:
             count, seconds, energy_j = 1, step_s, power_j
-        energy_j = min(energy_j, self._bound_j(seconds))
+        energy_j = min(energy_j, self._cap_j())
         self._record("stall", count, seconds, energy_j, "bridged with power readings")
         self.owed_j += energy_j
         return energy_j
@@ -202,7 +242,7 @@ class IntervalCheck:
             energy_j = self.held_power_w * step_s
         else:
             how, energy_j = "dropped (no power known)", 0.0
-        energy_j = min(max(0.0, energy_j), self._bound_j(step_s))
+        energy_j = min(max(0.0, energy_j), self._bound_j(step_s), self._cap_j())
         self._record(kind, 1, step_s, energy_j, how)
         return energy_j
 
@@ -227,9 +267,3 @@ class IntervalCheck:
                 f"{fault.seconds:.3g} s in all: {fault.bridged_j:.4g} J counted instead ({how})"
             )
         return lines
-
-
-def _pair(previous: Reading, reading: Reading) -> bool:
-    return (previous.energy_j is not None and reading.energy_j is not None) or (
-        previous.power_w is not None and reading.power_w is not None
-    )
