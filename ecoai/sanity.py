@@ -104,7 +104,7 @@ def comparison_problem(data: Any) -> tuple[Path, str] | None:
             figures = {k: cell.get(k) for k in ("mean", "min", "max", "std")}
             found = report_problem({str(row.get("metric")): figures})
             if found is not None:
-                return ("rows", i, "cells", j, *found[0][1:]), found[1]
+                return ("rows", i, "cells", j, *found[0]), found[1]
     for i, gate in enumerate(data.get("gates", [])):
         for key in ("value", "limit", "threshold"):
             number = gate.get(key)
