@@ -164,11 +164,12 @@ class IntervalCheck:
         return self._spend(step_j)
 
     def _accrue(self, step_s: float) -> None:
-        """Let the counter's allowance grow by ``max_power_w x step_s``, up to ``BURST_S``."""
+        """Grow the counter's allowance by ``max_power_w x step_s`` over what is left of the
+        earlier intervals', that carry-over capped at ``max_power_w x BURST_S``."""
         if self.max_power_w is not None:
             full_j = self.max_power_w * BURST_S
             current_j = full_j if self._allowance_j is None else self._allowance_j
-            self._allowance_j = min(full_j, current_j + self.max_power_w * step_s)
+            self._allowance_j = min(full_j, current_j) + self.max_power_w * step_s
 
     def _cap_j(self) -> float:
         return math.inf if self._allowance_j is None else self._allowance_j
