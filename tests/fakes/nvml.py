@@ -35,8 +35,6 @@ class FakeGpu:
     """The (min, max) power limit the board allows (None: not supported)."""
     pci_bus_id: str = ""
     """nvmlDeviceGetPciInfo().busId; empty: derived from the index (PCI order = NVML order)."""
-    multiprocessors: int = 132
-    max_sm_clock_mhz: int = 1980
     compute_pids: list[int] = field(default_factory=list)
     graphics_pids: list[int] = field(default_factory=list)
     util_samples: list[tuple[int, int, int]] = field(default_factory=list)
@@ -104,6 +102,10 @@ class FakeNvml:
         if handle.limit_constraints_mw is None:
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
         return list(handle.limit_constraints_mw)
+
+    def nvmlDeviceGetPciInfo(self, handle: FakeGpu) -> Any:
+        bus_id = handle.pci_bus_id or f"00000000:{self.gpus.index(handle) + 1:02X}:00.0"
+        return SimpleNamespace(busId=bus_id.encode(), bus=0, device=0, domain=0)
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: FakeGpu) -> list[Any]:
         return [SimpleNamespace(pid=pid, usedGpuMemory=0) for pid in handle.compute_pids]
