@@ -180,9 +180,10 @@ def max_power(nvml: Any, handle: Any) -> tuple[float, str]:
     NVML reads neither.
     """
     limits_mw: list[float] = []
-    with contextlib.suppress(nvml.NVMLError, TypeError, ValueError):
+    unreadable = (nvml.NVMLError, AttributeError, TypeError, ValueError, IndexError)
+    with contextlib.suppress(*unreadable):
         limits_mw.append(float(nvml.nvmlDeviceGetEnforcedPowerLimit(handle)))
-    with contextlib.suppress(nvml.NVMLError, TypeError, ValueError, IndexError):
+    with contextlib.suppress(*unreadable):
         limits_mw.append(float(nvml.nvmlDeviceGetPowerManagementLimitConstraints(handle)[1]))
     usable = [units.mw_to_w(mw) for mw in limits_mw if mw > 0 and mw == mw and mw < 1e9]
     if not usable:
