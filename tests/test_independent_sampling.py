@@ -80,6 +80,9 @@ def test_r14_a_hung_sensor_delays_no_other_and_is_abandoned_by_the_watchdog(
     assert tally.last_error == "read hung: no answer within 0.25 s"
     assert tally.failing_since_s is not None and abs(tally.failing_since_s - hung_at) < 0.05
     stuck.release.set()  # the abandoned read returns: its thread ends, no leak
+    for thread in threading.enumerate():
+        if thread.name == "ecoai-read:rapl:package-0":
+            thread.join(5)
 
 
 def test_a_slow_read_answers_in_a_later_round_not_lost(
