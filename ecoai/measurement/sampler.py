@@ -144,6 +144,7 @@ class Sampler:
     _waker: Waker | None = None
     _thread: threading.Thread | None = None
     _readers: dict[str, SensorReader] = field(default_factory=dict)
+    _last_sample_s: float | None = None
 
     def __post_init__(self) -> None:
         self.tallies = {sensor.name: tally_for(sensor) for sensor in self.sensors}
@@ -180,12 +181,15 @@ class Sampler:
         with self._lock:
             now_s = self.clock()
             self._note_gap(now_s)
-            if self._readers:
-                self._threaded(now_s, fresh)
+            t_s = now_s
+            if self._readers:  # stamped when the reads ran, not when they were asked
+                t_s = max(self._threaded(now_s, fresh), default=now_s)
+                t_s = max(t_s, self._last_sample_s or t_s)
             else:
                 self._inline()
+            self._last_sample_s = t_s
             self.ticks += 1
-            sample = self._sample(now_s)
+            sample = self._sample(t_s)
         for listener in self._listeners:
             try:
                 listener(sample)
@@ -204,14 +208,17 @@ class Sampler:
                 reading = error
             self._fold(sensor.name, reading, self.clock())
 
-    def _threaded(self, now_s: float, fresh: bool) -> None:
+    def _threaded(self, now_s: float, fresh: bool) -> list[float]:
+        """One round on the readers; the times (sampler clock) at which the reads it folded in
+        began, so that the round's energy and time stamp agree however late a thread woke."""
         hang_s = self._hang_s()
+        read_at: list[float] = []
         readers = [r for name, r in self._readers.items() if name not in self.hung]
         asked = [r for r in readers if r.ask(now_s)]
         if fresh:  # a mark: readings taken now, so wait for reads begun earlier, then ask again
             for reader in readers:
                 if reader not in asked and reader.wait(hang_s - reader.age_s()):
-                    self._take(reader)
+                    read_at += self._take(reader)
                     if reader.ask(now_s):
                         asked.append(reader)
         wait_s = hang_s if fresh else min(hang_s, self.interval_s / 2)
@@ -219,7 +226,7 @@ class Sampler:
         for reader in asked:
             reader.wait(max(0.0, deadline - time.monotonic()))
         for reader in readers:
-            self._take(reader)
+            read_at += self._take(reader)
             if reader.age_s() >= hang_s:  # the watchdog: give up on it, the others go on
                 since_s = reader.asked_s if reader.asked_s is not None else now_s
                 self.hung[reader.sensor.name] = since_s
@@ -227,11 +234,14 @@ class Sampler:
                     f"read hung: no answer within {hang_s:g} s", since_s
                 )
                 reader.close()
+        return read_at
 
-    def _take(self, reader: SensorReader) -> None:
+    def _take(self, reader: SensorReader) -> list[float]:
         answered = reader.take()
-        if answered is not None:
-            self._fold(reader.sensor.name, answered[0], answered[1])
+        if answered is None:
+            return []
+        self._fold(reader.sensor.name, answered[0], answered[1])
+        return [answered[1]]
 
     def _fold(self, name: str, reading: Reading | Exception, when_s: float) -> None:
         tally = self.tallies[name]
@@ -376,11 +386,12 @@ class SensorReader:
             self._want.clear()
             if self._closed:
                 break
+            began_s = self._clock()
             try:
                 reading: Reading | Exception = self.sensor.read()
             except Exception as error:  # counted against the sensor by the sampler
                 reading = error
-            self._answer = (reading, self._clock())
+            self._answer = (reading, began_s)
             self._done.set()
         self._cpu_s = time.thread_time()
 
