@@ -33,6 +33,7 @@ In -o FILE, {host}, {rank}, {local_rank} and {pid} are filled in: one report per
 """
 _PANEL = "Measurement"
 _WATCH = "Watching"
+_LOG = "Logging (optional extras)"
 
 
 def profile_command(
@@ -152,6 +153,20 @@ def profile_command(
     label: str | None = typer.Option(
         None, "--label", show_default=False, help="A name for this run in reports and comparisons."
     ),
+    log: list[str] | None = typer.Option(
+        None,
+        "--log",
+        show_default=False,
+        metavar="SINK",
+        rich_help_panel=_LOG,
+        help="Also log the figures and the report to mlflow, wandb or otel (repeatable).",
+    ),
+    log_strict: bool = typer.Option(
+        False,
+        "--log-strict",
+        rich_help_panel=_LOG,
+        help="Exit non-zero (4) when a --log sink did not take the report.",
+    ),
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
     **footprint_values: Any,
@@ -169,6 +184,7 @@ def profile_command(
         destination = fill_template(destination, rank, local_rank)
         check_writable(destination, force)
     fmt = choose_format(format_name, json_output, destination)
+    sinks = _sinks(log)
     if scope not in ATTRIBUTION_SCOPES:
         raise InputError(f"unknown scope {scope!r}", "choose " + " or ".join(ATTRIBUTION_SCOPES))
     from ecoai.inputs.catalog import load_catalog
@@ -217,9 +233,35 @@ def profile_command(
         report = _measure_and_report(request, found, params, rank, local_rank, watch)
     finally:
         watch.close()
+    report, log_failed = _log(report, sinks, quiet)
     _emit(report, fmt, destination, quiet)
     watch.finish(report)
-    raise typer.Exit(report.measurement.exit_status if report.measurement else 0)
+    status = report.measurement.exit_status if report.measurement else 0
+    if log_failed and log_strict and status == 0:
+        from ecoai.errors import ExitStatus
+
+        status = int(ExitStatus.LOG_FAILED)
+    raise typer.Exit(status)
+
+
+def _sinks(log: list[str] | None) -> list[Any]:
+    """The --log sinks, checked before the command runs (unknown name, missing extra)."""
+    if not log:
+        return []
+    from ecoai.integrations import parse_sinks
+
+    return parse_sinks(log)
+
+
+def _log(report: Any, sinks: list[Any], quiet: bool) -> tuple[Any, bool]:
+    """Log to the --log sinks; a failure is a note in the report and on stderr (issue 14)."""
+    if not sinks:
+        return report, False
+    from ecoai.integrations import log_to, tell, with_failures
+
+    outcomes = log_to(report, sinks)
+    tell(outcomes, quiet)
+    return with_failures(report, outcomes), any(o.error for o in outcomes)
 
 
 def _measure_and_report(
