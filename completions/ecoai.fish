@@ -178,6 +178,8 @@ complete -c ecoai -n '__fish_seen_subcommand_from profile' -l plot -d 'Draw powe
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l metrics-port -d 'Serve live power and energy as Prometheus metrics on PORT (0: any free port).'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l metrics-host -d 'Address the metrics endpoint listens on.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l label -d 'A name for this run in reports and comparisons.'
+complete -c ecoai -n '__fish_seen_subcommand_from profile' -l log -d 'Also log the figures and the report to mlflow, wandb or otel (repeatable).'
+complete -c ecoai -n '__fish_seen_subcommand_from profile' -l log-strict -d 'Exit non-zero (4) when a --log sink did not take the report.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l profiles -d 'Extra profile directory overlaying the built-ins (repeatable; wins over ECOAI_PROFILES).'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l host -d 'host / data-centre preset id (PUE, WUE), e.g. azure'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l grid -d 'grid preset: country (ISO alpha-3, FRA), U.S. state (US-WA), world'

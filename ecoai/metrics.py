@@ -130,7 +130,8 @@ class ExportName:
 
     ``key`` is the flat name of MLflow, W&B and the Hugging Face Trainer's loggers, with
     ``{scope}`` standing for ``""`` (total), ``per_query.``, ``per_1k_output_tokens.``,
-    ``per_day.``, ``per_year.`` or ``phase.NAME.``, and ``{sensor}`` for a sensor's name.
+    ``per_day.``, ``per_year.``, ``phase.NAME.`` or ``outside_phases.`` (the energy while no
+    phase was open), and ``{sensor}`` for a sensor's name.
     ``otel`` is the OpenTelemetry instrument (unit in ``otel_unit``, UCUM; the scope, phase and
     device go into attributes, as the OTel naming guidelines ask); ``hw.*`` names are the OTel
     semantic conventions for hardware metrics. ``prometheus`` is the family name of
@@ -240,9 +241,12 @@ def report_figures(report: Report) -> list[Figure]:
                 {"ecoai.scope": "per_1k_output_tokens"},
             )
         )
-        for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:
+        for phase in work.phases:
             attributes = {"ecoai.scope": "total", "ecoai.phase": phase.name}
             scopes.append((f"phase.{safe_key(phase.name)}.", phase.footprint, attributes))
+        if work.outside_phases is not None:
+            attributes = {"ecoai.scope": "outside_phases"}
+            scopes.append(("outside_phases.", work.outside_phases.footprint, attributes))
     for prefix, footprint, attributes in scopes:
         if footprint is None:
             continue

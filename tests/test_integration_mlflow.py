@@ -24,6 +24,12 @@ pytestmark = pytest.mark.slow
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow puts a new store's default artifact root in ./mlruns: keep it out of the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 def store(tmp_path: Path) -> dict[str, str]:
     return {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
 
@@ -111,6 +117,7 @@ def test_an_unreachable_server_is_a_note_and_the_report_is_still_written(
 
 def test_measure_logs_into_the_active_run_and_a_report_logs_in_one_line(tmp_path: Path) -> None:
     from ecoai.integrations import log_report
+
 
     script = sensor_script(tmp_path)["ECOAI_FAKE_SENSORS"]
     discover: Callable[[], Discovery] = lambda: load_script(Path(script))  # noqa: E731

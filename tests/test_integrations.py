@@ -32,6 +32,19 @@ def test_one_name_per_report_field_and_sink() -> None:
     assert SENSOR_POWER_EXPORT.otel == "hw.power" and SENSOR_POWER_EXPORT.otel_unit == "W"
 
 
+def test_the_readme_table_is_the_mapping() -> None:
+    from conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for export in EXPORT_NAMES:
+        prometheus = f"`{export.prometheus}`" if export.prometheus else "—"
+        row = (
+            f"| `{export.field}` | `{export.key}` | `{export.otel}` ({export.otel_unit}) "
+            f"| {prometheus} |"
+        )
+        assert row in readme, f"README.md's Integrations table lacks {row}"
+
+
 def test_the_prometheus_endpoint_serves_the_shared_names() -> None:
     pytest.importorskip("prometheus_client", reason="needs pip install 'ecoai[metrics]'")
     from ecoai.sensors.fake import ScriptedSensor
@@ -63,6 +76,8 @@ def test_a_measured_report_gives_totals_per_unit_phases_work_and_sensors(
     per_1k = figures["ecoai.per_1k_output_tokens.energy_wh"].value
     assert per_1k == pytest.approx(report.total.energy_wh.mean * 1000 / 500)
     assert figures["ecoai.phase.train.energy_wh"].attributes["ecoai.phase"] == "train"
+    outside = figures["ecoai.outside_phases.energy_wh"]
+    assert outside.attributes == {"ecoai.scope": "outside_phases"}
     sensor = figures["ecoai.sensor.fake-gpu.energy_j"]
     assert sensor.attributes["hw.id"] == "GPU-fake" and sensor.attributes["hw.type"] == "gpu"
     assert figures["ecoai.duration_s"].value > 0.3
