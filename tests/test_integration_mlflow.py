@@ -118,7 +118,6 @@ def test_an_unreachable_server_is_a_note_and_the_report_is_still_written(
 def test_measure_logs_into_the_active_run_and_a_report_logs_in_one_line(tmp_path: Path) -> None:
     from ecoai.integrations import log_report
 
-
     script = sensor_script(tmp_path)["ECOAI_FAKE_SENSORS"]
     discover: Callable[[], Discovery] = lambda: load_script(Path(script))  # noqa: E731
     mlflow.set_tracking_uri(store(tmp_path)["MLFLOW_TRACKING_URI"])
