@@ -6,6 +6,10 @@ and its quantity (energy, water or carbon, which picks the readable units). The 
 the report table and markdown, the comparison rows, its renderers and the CI gates all read
 this table, so a metric has one name everywhere a user meets it (``--budget water_site_ml=2``,
 the ``metric`` column of both CSVs, ``Row.metric`` in ``compare --json``).
+
+It also names each figure outside ecoai, once for every sink (``EXPORT_NAMES``, ``report_figures``):
+the keys of MLflow, W&B and the Hugging Face Trainer's loggers, the OpenTelemetry instruments and
+the Prometheus families of ``--metrics-port`` (README, "Integrations").
 """
 
 from __future__ import annotations

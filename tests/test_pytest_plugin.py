@@ -136,6 +136,19 @@ def test_repeat_fails_a_budget_only_on_a_significant_excess(tmp_path: Path) -> N
     assert "(mean of 3 runs; one-sample-t p=" in run.stdout
 
 
+def test_the_plugin_costs_pytest_sessions_nothing_until_a_test_is_measured() -> None:
+    probe = (
+        "import sys\n"
+        "import ecoai.integrations.pytest_plugin\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'rich', 'typer')"
+        " or m in ('ecoai.models', 'ecoai.api', 'ecoai.measurement')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=cli_env(), check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("flag", [["--ecoai-repeat", "0"], ["--ecoai-confidence", "2"]])
 def test_bad_options_are_one_line_usage_errors(tmp_path: Path, flag: list[str]) -> None:
     run = run_pytest(tmp_path, *flag)

@@ -20,9 +20,12 @@ import importlib.util
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ecoai.errors import InputError
-from ecoai.models import Report
+
+if TYPE_CHECKING:
+    from ecoai.models import Report
 
 
 @dataclass(frozen=True)

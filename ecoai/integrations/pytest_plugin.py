@@ -24,8 +24,6 @@ from typing import Any
 
 import pytest
 
-from ecoai.metrics import safe_key
-
 BUDGETS: dict[str, str] = {
     "wh": "energy_wh",
     "it_wh": "it_energy_wh",
@@ -123,6 +121,7 @@ def _measure(label: str, sensors: str, footprint: dict[str, Any]) -> Any:
 
 def _write(report: Any, directory: Path, nodeid: str) -> None:
     from ecoai.files import write_text
+    from ecoai.metrics import safe_key
     from ecoai.render import Format, render
 
     directory.mkdir(parents=True, exist_ok=True)
