@@ -31,10 +31,10 @@ from ecoai.inputs.keys import FOOTPRINT_KEYS
 
 if TYPE_CHECKING:
     from ecoai.integrations import Logged, Sink
+    from ecoai.measurement.records import Measured, ProfileRequest, RunRecord
     from ecoai.measurement.runner import RunResult
-    from ecoai.measurement.session import Measured, ProfileRequest, RunRecord
     from ecoai.measurement.work import WorkMeter
-    from ecoai.models import AttributionScope, Param, ParamValue, Report
+    from ecoai.models import AttributionScope, ParamValue, Report, SensorSkip
     from ecoai.sensors import Discovery
 
 
@@ -63,9 +63,8 @@ class Measure(contextlib.ContextDecorator):
         self._sensors, self._discover, self._footprint = sensors, discover, footprint
         self._runs: list[RunRecord] = []
         self._last: Measured | None = None
-        self._skipped: list[tuple[str, str]] = []
+        self._skipped: list[SensorSkip] = []
         self._notes: list[str] = []
-        self._params: dict[str, Param] | None = None
         self._request: ProfileRequest | None = None
         self._depth = 0
         self._run: _Run | None = None
@@ -75,10 +74,11 @@ class Measure(contextlib.ContextDecorator):
         """Where each block's report went with ``log=`` (``ecoai.integrations.Logged``)."""
 
     def __enter__(self) -> Measure:
+        if self._depth == 0:  # a failure to start leaves the object as it was
+            run = _Run(self._prepare(), self._found(), self._work())
+            run.start()
+            self._run = run
         self._depth += 1
-        if self._depth == 1:
-            self._run = _Run(self._prepare(), self._found(), self._work())
-            self._run.start()
         return self
 
     def __exit__(
@@ -94,7 +94,7 @@ class Measure(contextlib.ContextDecorator):
         measured, found = run.stop(None if error is None else f"{type(error).__name__}: {error}")
         self._runs += measured.runs
         self._last = measured
-        self._skipped = [(s.name, s.reason) for s in found.skipped]
+        self._skipped = list(found.skipped)
         self._notes = list(found.notes)
         self._report = None
         if self._sinks:
@@ -118,31 +118,33 @@ class Measure(contextlib.ContextDecorator):
     def report(self) -> Report:
         """The report of every run so far (the same model ``ecoai profile`` writes)."""
         if self._report is None:
-            if self._last is None or self._request is None or self._params is None:
+            if self._last is None or self._request is None:
                 raise InputError("no block has been measured yet", "use it in a with block first")
+            from ecoai.measurement.records import Measured
             from ecoai.measurement.report import build_report
-            from ecoai.measurement.session import Measured, host_info
+            from ecoai.sensors.host import host_info
 
-            measured = Measured(self._last.sensors, self._last.baseline_power_w, self._runs)
+            last = self._last
+            measured = Measured(last.sensors, last.ended_at, last.baseline_power_w, self._runs)
             self._report = build_report(
-                self._request, measured, self._skipped, host_info(), self._params, self._notes
+                self._request,
+                measured,
+                self._skipped,
+                host_info(),
+                self._request.inputs,
+                self._notes,
             )
         return self._report
 
     def _prepare(self) -> ProfileRequest:
         if self._request is None:
-            from ecoai.estimation.estimate import multipliers_from
-            from ecoai.inputs.resolve import resolve
-            from ecoai.measurement.session import ProfileRequest
+            from ecoai.measurement.session import prepare
 
-            params = resolve(None, dict(self._footprint))
-            self._params = {k: v for k, v in params.items() if k in FOOTPRINT_KEYS}
-            command = [f"<python block: {self.label or 'ecoai.measure'}>"]
-            self._request = ProfileRequest(
-                command,
-                multipliers_from(params),
-                interval_s=self.interval_s,
+            self._request = prepare(
+                [f"<python block: {self.label or 'ecoai.measure'}>"],
+                self._footprint,
                 scope=self.scope,
+                interval_s=self.interval_s,
                 queries=self.queries,
                 label=self.label,
             )

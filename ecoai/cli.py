@@ -7,10 +7,12 @@ module level, so ``ecoai --help`` stays fast.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
 from ecoai import __version__
+from ecoai.commands import debug as debug_flag
 from ecoai.errors import EcoaiError, ExitStatus, format_error
 
 app = typer.Typer(
@@ -50,6 +52,9 @@ def _register() -> None:
 
     compare.register(app)
     merge.register(app)
+    from ecoai.commands import completion
+
+    completion.register(app)
 
 
 _register()
@@ -57,14 +62,14 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning EcoaiError into one line and its exit code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    debug_flag.reset()
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting with it.
         code = app(args=argv, prog_name="ecoai", standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except EcoaiError as error:
-        if debug:
+        if debug_flag.requested():
             raise
         print(format_error(error), file=sys.stderr)
         sys.exit(int(error.exit_status))
@@ -77,10 +82,32 @@ def main(argv: list[str] | None = None) -> None:
         print("ecoai: interrupted", file=sys.stderr)
         sys.exit(int(ExitStatus.INTERRUPTED))
     except Exception as error:  # click usage errors arrive here in non-standalone mode
-        _usage_or_raise(error, debug)
+        _usage_or_raise(error, debug_flag.requested())
+
+
+def _unknown_option(error: Exception) -> tuple[str, str] | None:
+    """(message, hint) for an option the command does not have, naming the closest real one."""
+    name = getattr(error, "option_name", None)  # click's NoSuchOption (typer vendors click)
+    if not isinstance(name, str) or type(error).__name__ != "NoSuchOption":
+        return None
+    ctx: Any = getattr(error, "ctx", None)
+    known = [o for p in (ctx.command.params if ctx else []) for o in [*p.opts, *p.secondary_opts]]
+    import difflib
+
+    close = getattr(error, "possibilities", None) or difflib.get_close_matches(name, known, 1, 0.3)
+    where = f"`{ctx.command_path} --help`" if ctx else "--help"
+    hint = f"did you mean {close[0]}? {where} lists the options" if close else f"see {where}"
+    if ctx is not None and ctx.info_name == "profile":
+        hint += "; the command to measure goes after --"
+    return f"unknown option {name}", hint
 
 
 def _usage_or_raise(error: Exception, debug: bool) -> None:
+    unknown = _unknown_option(error)
+    if unknown is not None and not debug:
+        print(f"ecoai: error: {unknown[0]}", file=sys.stderr)
+        print(f"hint: {unknown[1]}", file=sys.stderr)
+        sys.exit(int(ExitStatus.USAGE))
     if isinstance(error, typer.TyperException) and not debug:
         text = getattr(error, "format_message", lambda: str(error))()
         message = text.splitlines()[0] if text else type(error).__name__

@@ -33,6 +33,18 @@ class InputError(EcoaiError):
     """A flag, scenario, profile or report the user gave is invalid."""
 
 
+class MissingInput(InputError):
+    """A required input nothing supplied; ``name`` is its scenario key.
+
+    Raised by the pure accessor (``inputs.keys.value``); a caller that holds the resolved inputs
+    can name the preset that would supply it (``inputs.resolve.missing_input``).
+    """
+
+    def __init__(self, name: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.name = name
+
+
 class ProfileError(InputError):
     """A built-in or user profile file is missing, malformed, or names an unknown id."""
 
@@ -67,11 +79,17 @@ def closest(name: str, choices: list[str], limit: int = 3) -> list[str]:
     return difflib.get_close_matches(name, choices, n=limit, cutoff=0.5)
 
 
-def did_you_mean(kind: str, name: str, choices: list[str]) -> InputError:
-    """Build the error for an unknown ``kind`` id, listing the closest known ids."""
+def did_you_mean(
+    kind: str, name: str, choices: list[str], listing: str | None = None
+) -> InputError:
+    """Build the error for an unknown ``kind`` id: the closest known ids as the hint, else
+    ``listing`` (a command that lists them, which must work: tests/test_hints.py runs it), else
+    every known id."""
     near = closest(name, choices)
     if near:
         hint = "did you mean " + ", ".join(repr(n) for n in near) + "?"
+    elif listing is not None:
+        hint = f"`{listing}` lists the known ids"
     else:
-        hint = f"`ecoai profiles list {kind}` lists the known ids"
+        hint = "known: " + ", ".join(choices)
     return ProfileError(f"unknown {kind} {name!r}", hint)

@@ -1,7 +1,7 @@
 """Pure footprint formulas: energy -> facility energy, water, carbon (for estimate and profile).
 
 Source of every formula: Jegham et al. 2025, "How Hungry is AI?", arXiv:2505.09598 v6, Eq. 1-5;
-water accounting as Li et al., "Making AI Less Thirsty", arXiv:2304.03271 (FORMULAS.md §1, §8).
+water accounting as Li et al., "Making AI Less Thirsty", arXiv:2304.03271 (README, Method §1, §8).
 """
 
 from __future__ import annotations
@@ -80,7 +80,9 @@ def embodied_carbon_g(
     embodied_server_kg: float,
     batch_size: float,
 ) -> float:
-    """Manufacturing emissions amortised by time and resource share. Units: gCO2e (FORMULAS.md §6).
+    """Manufacturing emissions amortised by time and resource share (README, Method §6).
+
+    Units: gCO2e.
 
     1000 x (T / lifetime) x (G x gpu_kg + (G / N) x server_kg) / B, with T and lifetime in hours.
     """
@@ -165,3 +167,36 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     lo = math.floor(pos)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+# Continuous power: what a daily or yearly energy means as power running constantly.
+
+PLANT_NET_CAPACITY_W = 1.0e9
+"""A "1 GW power plant": the typical U.S. nuclear reactor, 95.55 GW net summer capacity over 93
+operable reactors = 1.03 GW each (U.S. EIA, Nuclear explained, data as of the end of 2021)."""
+PLANT_CAPACITY_FACTOR = 0.927
+"""Average annual capacity factor of U.S. nuclear plants in 2021, 92.7 % (same EIA page): a 1 GW
+plant "running constantly" delivers 0.927 GW on average, refuelling outages included."""
+PLANT_SOURCE = (
+    "a 1 GW plant running constantly averages 0.927 GW: the 92.7 % average annual capacity factor "
+    "of U.S. nuclear plants (U.S. EIA, Nuclear explained, U.S. nuclear statistics, data as of the "
+    "end of 2021: 93 reactors, 95.55 GW net summer capacity, 1.03 GW each)"
+)
+
+
+def continuous_power_w(energy_wh: float, hours: float) -> float:
+    """The average power that delivers ``energy_wh`` (Wh) over ``hours`` (h), in W.
+
+    E.g. 24 kWh a day is 1 kW running constantly. Raises ValueError unless ``hours`` > 0.
+    """
+    if not hours > 0:
+        raise ValueError(f"hours must be > 0, got {hours!r}")
+    return energy_wh / hours
+
+
+def plants_equivalent(power_w: float) -> float:
+    """How many 1 GW power plants running constantly deliver ``power_w`` (W) on average.
+
+    power_w / (PLANT_NET_CAPACITY_W x PLANT_CAPACITY_FACTOR): one plant averages 0.927 GW.
+    """
+    return power_w / (PLANT_NET_CAPACITY_W * PLANT_CAPACITY_FACTOR)

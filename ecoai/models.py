@@ -27,7 +27,7 @@ SensorScope = Literal["device", "machine"]
 """What one sensor covers. device: one GPU; machine: a whole CPU package, all DRAM, or every CPU."""
 AttributionScope = Literal["process-tree", "machine"]
 """Which measured energy a footprint uses: the share of the command's process tree, or the
-whole machine (``ecoai profile --scope``)."""
+whole machine (the ``--scope`` option of the profile command)."""
 ATTRIBUTION_SCOPES: tuple[AttributionScope, ...] = get_args(AttributionScope)
 FigureScope = Literal["per_query", "total"]
 """Which footprint of a report a comparison row or a gate reads (``Report.per_query``/``total``)."""
@@ -37,7 +37,7 @@ GateKind = Literal["max_increase", "budget"]
 (``--budget``)."""
 GATE_KINDS: tuple[GateKind, ...] = get_args(GateKind)
 ReportKind = Literal["estimate", "measured", "merged"]
-"""Which command made a report: ``ecoai estimate``, ``ecoai profile`` or ``ecoai merge``."""
+"""Which command made a report: estimate, profile (``kind`` measured) or merge."""
 
 ParamValue = float | int | str | bool | list[float]
 
@@ -229,6 +229,23 @@ class RunWork(Frozen):
     unclosed_phases: list[str] = Field(default_factory=list)
     """Phases still open when the command ended (closed there)."""
     unmatched_phase_ends: int = 0
+    dropped_phases: int = 0
+    """Phase edges whose name came after the first 100 names: not tallied."""
+    early_events: int = 0
+    """Events stamped before the run started (a monotonic clock?): applied at its start."""
+    future_events: int = 0
+    """Events stamped over 60 s ahead of when they were read (milliseconds?): applied then."""
+    first_query_s: float | None = None
+    """When the first query event came, from the run's start. Units: s."""
+    last_query_s: float | None = None
+    """When the last query event came, from the run's start. Units: s."""
+    serving_queries: int | None = None
+    """Queries reported after the first query event, up to the last (the serving window's)."""
+    serving_output_tokens: int | None = None
+    serving_energy_j: float | None = None
+    """IT energy from the first to the last query event (attributed like the run's)."""
+    startup_energy_j: float | None = None
+    """IT energy from the run's start to the first query event (loading, warm-up)."""
 
 
 class PhaseFootprint(Frozen):
@@ -257,6 +274,17 @@ class Workload(Frozen):
     phases: list[PhaseFootprint] = Field(default_factory=list)
     outside_phases: PhaseFootprint | None = None
     """Energy while no phase was open (start-up before the first event, gaps)."""
+    serving_s: float | None = None
+    """The serving window: first to last query event (mean over runs). Units: s."""
+    serving_queries: float | None = None
+    """Queries completed inside the serving window (those after the first query event)."""
+    serving_queries_per_s: float | None = None
+    serving_output_tokens_per_s: float | None = None
+    serving_per_query: Footprint | None = None
+    """Per query over the serving window only: start-up and shut-down excluded."""
+    serving_per_1k_output_tokens: Footprint | None = None
+    startup: PhaseFootprint | None = None
+    """From the run's start to the first query event (model loading, warm-up), on its own."""
 
 
 class RunMeasurement(Frozen):
@@ -276,7 +304,14 @@ class RunMeasurement(Frozen):
     child_cpu_s: float
     machine_busy_cpu_s: float | None = None
     cpu_share: float | None = None
-    """child_cpu_s / machine_busy_cpu_s: the share of CPU and DRAM energy attributed."""
+    """child_cpu_s / machine_busy_cpu_s: the share of CPU energy attributed."""
+    cpu_time_method: Literal["cgroup", "subreaper", "rusage"] | None = None
+    """How child_cpu_s was counted: cgroup (the run's own cgroup v2 cpu.stat, every
+    descendant), subreaper (adopted orphans reaped, live descendants read from /proc), or
+    rusage (only descendants that were waited for). None in reports before this field."""
+    memory_share: float | None = None
+    """The process tree's share of memory in use (summed RSS / memory in use, 0 to 1): the
+    share of DRAM energy attributed. None: not sampled (DRAM then goes by cpu_share)."""
     gpu_share: dict[str, float] = Field(default_factory=dict)
     """Per shared GPU: the process tree's share of its per-process SM utilisation samples."""
     gpu_shared: list[str] = Field(default_factory=list)

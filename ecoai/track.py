@@ -13,13 +13,22 @@ format is in ``ecoai.measurement.events``); inside ``with ecoai.measure()`` the 
 directly.
 Otherwise every call does nothing. Writes are single ``os.write`` calls on an ``O_APPEND``
 descriptor: safe from several threads and processes at once.
+
+Tracking never breaks the program it measures: when the event file cannot be written (ecoai has
+exited and removed it, a child dropped privileges, ``ECOAI_EVENTS`` names a missing directory, a
+FIFO or a device) or a value cannot be encoded, the event is dropped and counted in
+``dropped()``; the first such event prints one warning line on stderr. Only regular files are
+written (a FIFO without a reader would raise SIGPIPE or block).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import operator
 import os
+import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,8 +39,11 @@ ENV = "ECOAI_EVENTS"
 _sinks: list[Callable[[dict[str, Any]], None]] = []
 """In-process receivers (``ecoai.measure`` blocks), newest last."""
 _lock = threading.Lock()
-_fd: tuple[str, int, int] | None = None
-"""(path, pid, descriptor) of the open event file: reopened after a fork or a new path."""
+_fd: tuple[str, int, int | None] | None = None
+"""(path, pid, descriptor or None when it cannot be written): reopened after a fork or a new
+path."""
+_dropped = 0
+_warned = False
 
 
 def query(n: int = 1, *, input_tokens: int = 0, output_tokens: int = 0) -> None:
@@ -72,19 +84,69 @@ def active() -> bool:
     return bool(_sinks) or bool(os.environ.get(ENV))
 
 
+def dropped() -> int:
+    """Events this process could not deliver (unwritable event file, unencodable value)."""
+    return _dropped
+
+
 def _emit(event: dict[str, Any]) -> None:
-    for sink in list(_sinks):
-        sink(event)
-    path = os.environ.get(ENV)
-    if path:
-        line = (json.dumps(event, separators=(",", ":")) + "\n").encode()
-        os.write(_descriptor(path), line)
+    try:
+        event = {key: _plain(value) for key, value in event.items()}
+        for sink in list(_sinks):
+            sink(event)
+        path = os.environ.get(ENV)
+        if path:
+            line = (json.dumps(event, separators=(",", ":"), default=str) + "\n").encode()
+            fd = _descriptor(path)
+            if fd is None:
+                _drop(f"cannot write to {path}")
+            else:
+                os.write(fd, line)
+    except Exception as error:  # never the measured program's problem
+        _drop(f"{type(error).__name__}: {error}")
 
 
-def _descriptor(path: str) -> int:
+def _plain(value: Any) -> Any:
+    """numpy or torch scalars as plain int or float (JSON has no others)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return float(value)
+
+
+def _drop(why: str) -> None:
+    global _dropped, _warned
+    with _lock:
+        _dropped += 1
+        if _warned:
+            return
+        _warned = True
+    with contextlib.suppress(Exception):  # stderr closed or gone: nothing more to do
+        sys.stderr.write(f"ecoai.track: event dropped ({why}); later ones are dropped quietly\n")
+        sys.stderr.flush()
+
+
+def _descriptor(path: str) -> int | None:
+    """The open event file, or None when it cannot be written (tried once per path and PID)."""
     global _fd
     with _lock:
         if _fd is None or _fd[0] != path or _fd[1] != os.getpid():
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            _fd = (path, os.getpid(), fd)
+            _fd = (path, os.getpid(), _open(path))
         return _fd[2]
+
+
+def _open(path: str) -> int | None:
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags, 0o644)
+    except (OSError, ValueError):  # gone, no permission, FIFO without a reader, NUL in the path
+        return None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None

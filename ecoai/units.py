@@ -5,6 +5,7 @@ from __future__ import annotations
 J_PER_WH = 3600.0
 J_PER_KWH = 3.6e6
 S_PER_HOUR = 3600.0
+HOURS_PER_DAY = 24.0
 HOURS_PER_YEAR = 8760.0
 DAYS_PER_YEAR = 365.0
 

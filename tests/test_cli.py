@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, CliRunner, run_probe
+from conftest import REPO_ROOT, CliRunner, cli_env, run_probe
 from test_estimate import PAPER_FLAGS
 
 from ecoai import __version__
@@ -94,6 +95,66 @@ def test_bash_completion_completes_subcommands_and_flags() -> None:
     assert run.stdout.splitlines() == ["estimate", "--wue-site"]
 
 
+def bash_complete(*words: str) -> list[str]:
+    """What the committed bash script offers for ``ecoai WORDS...`` (the last word is typed)."""
+    script = REPO_ROOT / "completions" / "ecoai.bash"
+    array = " ".join(f"'{w}'" for w in ("ecoai", *words))
+    probe = f"source {script}; COMP_WORDS=({array}); COMP_CWORD={len(words)}; _ecoai;"
+    probe += ' printf "%s\\n" "${COMPREPLY[@]}"'
+    run = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    return [line for line in run.stdout.splitlines() if line]
+
+
+@pytest.mark.parametrize(
+    ("words", "offered"),
+    [
+        (("estimate", "--model", "gpt-4.1-n"), ["gpt-4.1-nano"]),
+        (("estimate", "--model", "gpt-4.1", "--grid", "FR"), ["FRA"]),
+        (("profile", "--host", "azu"), ["azure", "azure-table1"]),
+        (("compare", "--hardware", "dgx-h2"), ["dgx-h200"]),
+        (("estimate", "--task", "image-g"), ["image-generation"]),
+        (("estimate", "--prompt", ""), ["short", "medium", "long"]),
+        (("profiles", "list", "ho"), ["hosts"]),
+        (("profiles", "show", "dgx-a"), ["dgx-a100"]),
+        (("completion", "z"), ["zsh"]),
+    ],
+)
+def test_bash_completion_completes_preset_ids(words: tuple[str, ...], offered: list[str]) -> None:
+    assert bash_complete(*words) == offered
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_command_prints_the_committed_script(ecoai_cli: CliRunner, shell: str) -> None:
+    run = ecoai_cli("completion", shell)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == (REPO_ROOT / "completions" / f"ecoai.{shell}").read_text(encoding="utf-8")
+
+
+def test_completion_module_has_a_real_argument_parser(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "ecoai.completion", "--help"],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0 and "usage: python -m ecoai.completion" in run.stdout
+    assert list(tmp_path.iterdir()) == []  # no directory named --help
+    run = subprocess.run(
+        [sys.executable, "-m", "ecoai.completion", "out"],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "ecoai.bash",
+        "ecoai.fish",
+        "ecoai.zsh",
+    ]
+
+
 def test_python_dash_m_runs(ecoai_cli: CliRunner) -> None:
     assert ecoai_cli("estimate", *PAPER_FLAGS, "--json").returncode == 0
 
@@ -114,3 +175,25 @@ def test_schema_documents_the_contracts(ecoai_cli: CliRunner, document: str, kin
 def test_schema_of_an_unknown_document(ecoai_cli: CliRunner) -> None:
     run = ecoai_cli("schema", "graph")
     assert run.returncode == 2 and "choose report or comparison" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["profile", "--scope", "foo", "--", "true", "--debug"],
+        ["profile", "--scope", "foo", "true", "--debug"],
+        ["profile", "--scope", "foo", "--", "sh", "-c", "true", "--debug"],
+    ],
+)
+def test_a_debug_flag_of_the_wrapped_command_is_not_ecoais(
+    ecoai_cli: CliRunner, argv: list[str]
+) -> None:
+    run = ecoai_cli(*argv)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.startswith("ecoai: error: unknown scope 'foo'")
+
+
+def test_ecoais_own_debug_before_the_command_shows_the_traceback(ecoai_cli: CliRunner) -> None:
+    run = ecoai_cli("profile", "--scope", "foo", "--debug", "--", "true")
+    assert run.returncode != 0 and "Traceback" in run.stderr
+    assert "InputError: unknown scope 'foo'" in run.stderr

@@ -54,7 +54,7 @@ FLAG_VALUES = {
 
 
 def hand(u_gpu: float) -> float:
-    """FORMULAS.md §1 by hand: facility energy per query in kWh."""
+    """README, Method §1 by hand: facility energy per query in kWh."""
     t_h = (0.69 + 300 / 96) / 3600
     return t_h * (5.6 * u_gpu + 4.6 * 0.0625) * 1.12
 

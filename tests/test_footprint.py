@@ -1,4 +1,4 @@
-"""The pure formulas against hand calculations of FORMULAS.md §1 and §6."""
+"""The pure formulas against hand calculations of README, Method §1 and §6."""
 
 from __future__ import annotations
 

@@ -56,3 +56,7 @@ def test_installed_wheel_finds_built_in_profiles(tmp_path: Path) -> None:
               cwd=elsewhere, env=env)  # fmt: skip
     rows = json.loads(out)
     assert len(rows) == 30 and rows[0]["id"] == "gpt-4.1"
+    # The installed package prints the completions (with the built-in ids) the repository ships.
+    for shell in ("bash", "zsh", "fish"):
+        out = run([sys.executable, "-m", "ecoai", "completion", shell], cwd=elsewhere, env=env)
+        assert out == (REPO_ROOT / "completions" / f"ecoai.{shell}").read_text(encoding="utf-8")

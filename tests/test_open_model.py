@@ -21,8 +21,7 @@ from ecoai.estimation.open_model import (
     least_squares,
     per_token,
 )
-from ecoai.inputs.catalog_layer import find_open_model
-from ecoai.inputs.mlenergy import LLM_TASKS, load_measurements, open_models
+from ecoai.inputs.mlenergy import LLM_TASKS, find_open_model, load_measurements, open_models
 from ecoai.inputs.resolve import resolve
 
 BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"

@@ -12,7 +12,7 @@ from ecoai.footprint import Multipliers, footprint_point
 from ecoai.measurement.report import attributed_j, build_report, cpu_share, first_failure
 from ecoai.measurement.runner import RunResult
 from ecoai.measurement.session import Measured, ProfileRequest, measure
-from ecoai.models import HostInfo
+from ecoai.models import HostInfo, SensorSkip
 from ecoai.sensors import Discovery, Reading
 
 FACTORS = Multipliers(
@@ -78,7 +78,7 @@ def measured_with(
 @pytest.mark.usefixtures("no_thread_leak")
 def test_one_run_attributes_cpu_by_cpu_time_share_and_keeps_the_gpu_whole() -> None:
     request, measured = measured_with([{"gpu0": 300.0, "cpu": 100.0}])
-    report = build_report(request, measured, [("rapl", "absent")], HOST, {})
+    report = build_report(request, measured, [SensorSkip(name="rapl", reason="absent")], HOST, {})
     m = report.measurement
     assert m is not None and m.exit_status == 0
     (run,) = m.runs

@@ -349,8 +349,8 @@ def test_real_cpu_model_on_this_machine(ecoai_cli: CliRunner, tmp_path: Path) ->
     assert sensors["cpu-model"]["method"] == "model" and sensors["cpu-model"]["assumptions"]
 
 
+@pytest.mark.torch
 def test_real_torch_inference_script(ecoai_cli: CliRunner, tmp_path: Path) -> None:
-    pytest.importorskip("torch")
     done = ecoai_cli(
         "profile",
         *FLAGS,
@@ -429,3 +429,37 @@ def test_ctrl_c_in_a_terminal_reaches_the_child_once(
         os.close(master)
     assert result.read_text() == "1"  # not forwarded a second time by ecoai
     assert report_of(tmp_path / "r.json")["measurement"]["runs"][0]["interrupted"] is True
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="subreaper and cgroups are Linux's")
+def test_work_the_command_never_waited_for_is_attributed(
+    ecoai_cli: CliRunner, tmp_path: Path
+) -> None:
+    # F3/R2: two workers of 0.5 CPU-s each, started with Popen and never waited for; the
+    # launcher leaves once both have finished (zombies nobody reaped)
+    (tmp_path / "burn.py").write_text(
+        "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\n"
+    )
+    (tmp_path / "launcher.py").write_text(
+        "import subprocess, sys, time\n"
+        "ws = [subprocess.Popen([sys.executable, 'burn.py']) for _ in range(2)]\n"
+        "def gone(pid):\n"
+        "    with open(f'/proc/{pid}/stat', 'rb') as f:\n"
+        "        return f.read().rsplit(b')', 1)[1].split()[0] == b'Z'\n"
+        "while not all(gone(w.pid) for w in ws): time.sleep(0.02)\n"
+    )
+    done = ecoai_cli(
+        "profile", *FLAGS, "--sensors", "cpu-model", "-o", "r.json", "--", PY, "launcher.py"
+    )
+    assert done.returncode == 0, done.stderr
+    run = report_of(tmp_path / "r.json")["measurement"]["runs"][0]
+    assert run["child_cpu_s"] >= 1.0  # both workers, not the launcher alone (was 0.03)
+    assert run["cpu_time_method"] in ("cgroup", "subreaper")
+    assert run["cpu_share"] == pytest.approx(
+        min(1.0, run["child_cpu_s"] / run["machine_busy_cpu_s"])
+    )
+    cpu = next(s for s in run["sensors"] if s["component"] == "cpu")
+    assert cpu["attributed_energy_j"] == pytest.approx(cpu["energy_j"] * run["cpu_share"])
+    if run["memory_share"] is not None:  # DRAM goes by the tree's share of memory in use
+        dram = next(s for s in run["sensors"] if s["component"] == "dram")
+        assert dram["attributed_energy_j"] == pytest.approx(dram["energy_j"] * run["memory_share"])

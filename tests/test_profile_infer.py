@@ -53,6 +53,7 @@ def wh(footprint: dict[str, Any]) -> float:
     return float(footprint["it_energy_wh"]["mean"])
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("sensors", ["fake", "real"])
 def test_torch_inference_per_query_and_per_phase_add_up(
     ecoai_cli: CliRunner, tmp_path: Path, fake_sensors: dict[str, str], sensors: str
@@ -92,6 +93,7 @@ def test_torch_inference_per_query_and_per_phase_add_up(
         assert phases["load"]["duration_s"] > 0.1
 
 
+@pytest.mark.torch
 def test_summary_shows_per_unit_phases_and_sparkline(
     ecoai_cli: CliRunner, fake_sensors: dict[str, str]
 ) -> None:
@@ -223,6 +225,7 @@ def test_metrics_port_in_use_is_a_one_line_error(ecoai_cli: CliRunner) -> None:
     assert f"cannot serve metrics on 127.0.0.1:{port}" in done.stderr
 
 
+@pytest.mark.torch
 def test_plot_is_a_png_that_opens(
     ecoai_cli: CliRunner, tmp_path: Path, fake_sensors: dict[str, str]
 ) -> None:

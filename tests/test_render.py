@@ -80,3 +80,26 @@ def test_json_contract_paths() -> None:
         "value": 1.12,
         "source": {"kind": "flag", "ref": "--pue", "citation": None},
     }
+
+
+def test_a_run_whose_every_figure_is_modelled_is_titled_modelled() -> None:
+    from fakes.reports import measured_report
+
+    from ecoai.render.markdown import render_markdown
+    from ecoai.render.table import render_table
+
+    counted = measured_report([1.0], label="job")
+    assert "ecoai measured: job (measured)" in render_table(counted)
+    assert render_markdown(counted).startswith("### ecoai measured: job")
+    assert counted.measurement is not None
+    modelled_sensors = [
+        s.model_copy(update={"method": "model", "name": f"{s.component}-model"})
+        for s in counted.measurement.sensors
+        if s.component != "gpu"
+    ]
+    modelled = counted.model_copy(
+        update={"measurement": counted.measurement.model_copy(update={"sensors": modelled_sensors})}
+    )
+    table = render_table(modelled)
+    assert "ecoai modelled: job (modelled)" in table and "(measured)" not in table
+    assert render_markdown(modelled).startswith("### ecoai modelled: job")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -143,3 +144,109 @@ def test_sigterm_is_always_forwarded(monkeypatch: pytest.MonkeyPatch) -> None:
     forwarder(signal.SIGTERM, None)
     forwarder.cancel()
     assert child.sent == [signal.SIGTERM]
+
+
+# Work the command never waited for (F3, R2): fire-and-forget children count, alive or gone.
+BURN = "import time\nend = time.process_time() + {s}\nwhile time.process_time() < end: pass\n"
+LAUNCHER = """
+import subprocess, sys, time
+workers = [subprocess.Popen([sys.executable, "-c", {burn!r}]) for _ in range({n})]
+def gone(pid):  # a zombie: finished, never waited for
+    try:
+        with open(f"/proc/{{pid}}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except OSError:
+        return True
+while not all(gone(w.pid) for w in workers):
+    time.sleep(0.02)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="subreaper and cgroups are Linux's")
+@pytest.mark.parametrize("cgroup", [True, False])
+def test_children_never_waited_for_count(cgroup: bool) -> None:
+    result = run([PY, "-c", LAUNCHER.format(burn=BURN.format(s=0.4), n=2)], cgroup=cgroup)
+    assert result.exit_status == 0 and result.survivors == ()
+    # two workers of 0.4 CPU-s each, plus the launcher's own start-up: not the launcher alone
+    assert 0.8 <= result.child_cpu_s < 0.8 + result.duration_s * (os.cpu_count() or 1)
+    assert result.cpu_time_method in (("cgroup", "subreaper") if cgroup else ("subreaper",))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="subreaper and cgroups are Linux's")
+@pytest.mark.parametrize("cgroup", [True, False])
+def test_descendants_still_alive_count_up_to_the_end(cgroup: bool, tmp_path: Path) -> None:
+    flag = tmp_path / "burnt"
+    worker = BURN.format(s=0.4) + f"open({str(flag)!r}, 'w').close()\ntime.sleep(30)\n"
+    launcher = (
+        "import os, subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {worker!r}])\n"
+        f"while not os.path.exists({str(flag)!r}): time.sleep(0.02)\n"
+    )
+    result = run([PY, "-c", launcher], cgroup=cgroup)
+    try:
+        assert len(result.survivors) == 1
+        assert result.child_cpu_s >= 0.4
+    finally:
+        for pid in result.survivors:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="subreaper and cgroups are Linux's")
+@pytest.mark.parametrize("cgroup", [True, False])
+def test_a_double_forked_daemon_counts(cgroup: bool, tmp_path: Path) -> None:
+    # a subshell starts the worker in the background and exits at once: the worker is
+    # re-parented and nobody waits for it
+    flag = tmp_path / "burnt"
+    worker = tmp_path / "worker.py"
+    worker.write_text(BURN.format(s=0.4) + f"open({str(flag)!r}, 'w').close()\n")
+    script = f"('{PY}' '{worker}' &) ; while [ ! -e '{flag}' ]; do sleep 0.02; done"
+    result = run(["sh", "-c", script], cgroup=cgroup)
+    try:
+        assert result.exit_status == 0 and result.child_cpu_s >= 0.4
+    finally:
+        for pid in result.survivors:  # the worker may still be exiting
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="cgroups are Linux's")
+def test_the_run_cgroup_is_removed_and_refused_where_not_writable(tmp_path: Path) -> None:
+    from ecoai.measurement.cputime import RunCgroup, cgroup2_mount, own_cgroup2
+
+    # a directory that is no cgroup (no cpu.stat) is refused and left as it was
+    assert RunCgroup.create(home=tmp_path) is None and list(tmp_path.iterdir()) == []
+    home = own_cgroup2(cgroup2_mount())
+    before = sorted(home.iterdir()) if home is not None else []
+    run([PY, "-c", "pass"])
+    after = sorted(home.iterdir()) if home is not None else []
+    assert before == after  # no ecoai-* cgroup left behind
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="subreaper and cgroups are Linux's")
+@pytest.mark.parametrize("cgroup", [True, False])
+def test_a_survivor_of_an_earlier_run_is_not_charged_to_the_next(
+    cgroup: bool, tmp_path: Path
+) -> None:
+    flag = tmp_path / "go"
+    # the worker waits for the flag, then burns 0.5 CPU-s: during the second run
+    worker = (
+        f"import os, time\nwhile not os.path.exists({str(flag)!r}): time.sleep(0.01)\n"
+        + BURN.format(s=0.5)
+    )
+    first = run(
+        [PY, "-c", f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {worker!r}])"],
+        cgroup=cgroup,
+    )
+    assert len(first.survivors) == 1
+    (survivor,) = first.survivors
+    code = (
+        f"import os, time\nopen({str(flag)!r}, 'w').close()\n"
+        f"while os.path.exists('/proc/{survivor}') and open('/proc/{survivor}/stat').read()"
+        ".rsplit(')', 1)[1].split()[0] != 'Z': time.sleep(0.01)\n"
+    )
+    second = run([PY, "-c", code], cgroup=cgroup)
+    assert second.survivors == ()  # the earlier run's survivor is not this run's
+    assert second.child_cpu_s < 0.45  # its 0.5 CPU-s are not this run's work
+    assert not os.path.exists(f"/proc/{survivor}")  # and it was reaped, not left a zombie

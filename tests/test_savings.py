@@ -21,17 +21,12 @@ from ecoai.comparison.model import Amount, Comparison, Savings
 from ecoai.comparison.savings import savings
 from ecoai.errors import InputError
 from ecoai.estimation.estimate import estimate
+from ecoai.footprint import PLANT_CAPACITY_FACTOR, continuous_power_w, plants_equivalent
 from ecoai.inputs.resolve import resolve
 from ecoai.models import Param, Report, Source
 from ecoai.render import Format
 from ecoai.render.comparison import render_comparison_table
-from ecoai.render.equivalence import (
-    PLANT_CAPACITY_FACTOR,
-    continuous_power_w,
-    equivalences,
-    plants_equivalent,
-    power_text,
-)
+from ecoai.render.equivalence import equivalences, power_text
 from ecoai.render.table import render_table as render_report_table
 
 RATE = 1e6

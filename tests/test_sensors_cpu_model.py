@@ -12,11 +12,10 @@ from ecoai.sensors.cpu_model import (
     DRAM_W_PER_GB,
     VCPU_MAX_W,
     VCPU_MIN_W,
-    CpuFacts,
     match_cpu,
     open_cpu_model,
-    read_cpu_facts,
 )
+from ecoai.sensors.host import CpuFacts, read_cpu_facts
 
 FACTS = CpuFacts(
     "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", logical_cpus=4, sockets=1, memory_gb=16.0
@@ -108,3 +107,86 @@ def test_built_in_cpu_profiles_are_found_by_model_name() -> None:
     lookup = tdp_lookup(load_catalog())
     assert lookup("AMD EPYC 7742 64-Core Processor") == (225.0, "epyc-7742")
     assert lookup("AMD EPYC") is None  # this test machine's anonymised name: no guess
+
+
+def test_modelled_cpu_power_never_exceeds_the_model_maximum() -> None:
+    # /proc/stat advances in clock ticks: over a short step it can read more busy time than
+    # n_cpus x the step (seen: 21.1 W against a 16.9 W maximum); the excess is carried over
+    clock, busy = FakeClock(), Busy()
+    (cpu,) = open_cpu_model(None, None, {"dram"}, clock, FACTS, busy).sensors
+    max_w = 4 * VCPU_MAX_W
+    steps = [(0.05, 0.5), (0.05, 0.0), (0.1, 0.1), (0.1, 0.8), (1.0, 4.0), (1.0, 0.0)]
+    energy_j = 0.0
+    for dt_s, busy_s in steps:
+        clock.advance(dt_s)
+        busy.cpu_s += busy_s
+        now_j = cpu.read().energy_j or 0.0
+        assert now_j - energy_j <= max_w * dt_s + 1e-9  # never above the model's own maximum
+        energy_j = now_j
+    # nothing lost: the 5.4 busy CPU-s all count once the idle last second has room for them
+    assert energy_j == pytest.approx(4 * VCPU_MIN_W * 2.3 + (VCPU_MAX_W - VCPU_MIN_W) * 5.4)
+
+
+@pytest.mark.parametrize(
+    ("hypervisor", "logical", "sockets", "max_w"),
+    [(True, 2, 1, 280 * 2 / 128), (True, 8, 1, 280 * 8 / 128), (False, 256, 2, 560.0)],
+)
+def test_a_guest_is_charged_its_share_of_the_package(
+    hypervisor: bool, logical: int, sockets: int, max_w: float
+) -> None:
+    from ecoai.commands.profile import tdp_lookup
+    from ecoai.inputs.catalog import load_catalog
+
+    facts = CpuFacts(
+        "AMD EPYC 7763 64-Core Processor", logical, sockets, 16.0, hypervisor=hypervisor
+    )
+    clock, busy = FakeClock(), Busy()
+    (cpu,) = open_cpu_model(
+        None, None, {"dram"}, clock, facts, busy, tdp_lookup(load_catalog())
+    ).sensors
+    clock.advance(2.0)
+    busy.cpu_s += 2.0 * logical  # full load
+    assert cpu.read().energy_j == pytest.approx(max_w * 2.0)
+    assert "cpus.epyc-7763" in cpu.assumptions[0]
+    assert ("a VM seeing" in cpu.assumptions[0]) == hypervisor
+
+
+def test_every_built_in_cpu_has_its_threads_and_cores() -> None:
+    from ecoai.inputs.catalog import load_catalog
+    from ecoai.inputs.catalog_schema import CpuEntry
+
+    entries = [e for e in load_catalog().entries("cpus") if isinstance(e, CpuEntry)]
+    assert entries
+    for entry in entries:
+        assert entry.cores and entry.threads_per_package, entry.id
+        assert entry.cores <= entry.threads_per_package <= 2 * entry.cores
+        assert any("threads" in source for source in entry.sources), entry.id
+
+
+def test_hypervisor_flag_from_cpuinfo(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: X\nflags\t\t: fpu sse hypervisor avx\n")
+    assert read_cpu_facts(cpuinfo).hypervisor
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: X\nflags\t\t: fpu sse avx\n")
+    assert not read_cpu_facts(cpuinfo).hypervisor
+
+
+def test_container_memory_limit_replaces_installed_memory(tmp_path: Path) -> None:
+    from ecoai.sensors.host import memory_limit_gb
+
+    proc = tmp_path / "cgroup"
+    root = tmp_path / "fs"
+    # cgroup v2: the tightest limit over the cgroup and its ancestors; "max" is no limit
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "memory.max").write_text("8000000000\n")
+    (root / "a" / "b" / "memory.max").write_text("max\n")
+    proc.write_text("0::/a/b\n")
+    assert memory_limit_gb(proc, root) == pytest.approx(8.0)
+    # cgroup v1: memory.limit_in_bytes, whose "no limit" is a number near 2**63
+    (root / "memory" / "c").mkdir(parents=True)
+    (root / "memory" / "c" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    proc.write_text("4:memory:/c\n")
+    assert memory_limit_gb(proc, root) is None
+    (root / "memory" / "c" / "memory.limit_in_bytes").write_text("2000000000\n")
+    assert memory_limit_gb(proc, root) == pytest.approx(2.0)
+    assert memory_limit_gb(tmp_path / "missing", root) is None

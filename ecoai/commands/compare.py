@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from ecoai.commands import options
+from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.inputs.keys import KEYS
 
@@ -79,7 +80,7 @@ def compare_command(
     output: str | None = options.OUTPUT_OPTION,
     force: bool = options.FORCE_OPTION,
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
     **scenario_values: Any,
 ) -> None:
     from ecoai import __version__
@@ -119,7 +120,9 @@ def compare_command(
         destination,
         render_comparison(comparison, fmt, width=options.terminal_width(destination), color=color),
     )
-    if destination != "-" or fmt is not Format.TABLE:  # a table on stdout already lists gates
+    if destination != "-" or fmt is not Format.TABLE or comparison.gates:
+        # Verdicts reach stderr even after a table on stdout: CI logs that keep only stderr
+        # (or redirect the table to a file) still show every FAIL.
         print(comparison_summary(comparison), file=sys.stderr)
     if not comparison.passed:
         # sys.exit, not typer.Exit: click returns typer.Exit's code under standalone_mode=False.

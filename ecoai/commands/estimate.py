@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from ecoai.commands import options
+from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.inputs.keys import KEYS
 
@@ -36,12 +37,12 @@ def estimate_command(
         help="Write the fully resolved scenario as TOML.",
     ),
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
     **scenario_values: Any,
 ) -> None:
     from ecoai.estimation.estimate import estimate
     from ecoai.files import check_writable, write_text
-    from ecoai.inputs.resolve import resolve
+    from ecoai.inputs.resolve import naming_missing_inputs, resolve
     from ecoai.render import render
 
     fmt, destination = options.output_target(format_name, json_output, output, force)
@@ -52,7 +53,8 @@ def estimate_command(
         flag_values(scenario_values, [k.name for k in KEYS]),
         profile_dirs=tuple(profiles_dir or ()),
     )
-    report = estimate(params)
+    with naming_missing_inputs(params):
+        report = estimate(params)
     if save_scenario is not None:
         from ecoai.inputs.scenario import scenario_toml
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import typer
 
 from ecoai.commands import options
+from ecoai.commands.debug import debug_option
 
 HELP = """Add up measured reports from the ranks or nodes of one job (torchrun, Slurm).
 
@@ -33,7 +34,7 @@ def merge_command(
     format_name: str | None = options.FORMAT_OPTION,
     output: str | None = options.OUTPUT_OPTION,
     force: bool = options.FORCE_OPTION,
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
 ) -> None:
     from ecoai import __version__
     from ecoai.comparison.merge import Part, merge

@@ -6,12 +6,14 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ecoai.commands import options
+from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
@@ -19,14 +21,17 @@ from ecoai.inputs.keys import FOOTPRINT_KEYS
 if TYPE_CHECKING:
     from ecoai.inputs.catalog import Catalog
     from ecoai.measurement.session import ProfileRequest
-    from ecoai.models import HostInfo, Param
+    from ecoai.models import HostInfo
     from ecoai.watch import Watch
 
 HELP = """Run COMMAND and measure the energy, water and carbon it draws.
 
 ecoai profile [OPTIONS] -- COMMAND [ARGS]...  (options after COMMAND belong to COMMAND). The
 command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and ecoai exits with
-the command's exit status. GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
+the command's exit status. With --json or -o - the report owns stdout: the command's stdout is
+sent to stderr, so `ecoai profile --json -- cmd | jq` reads only the report (use -o FILE to
+leave the command's stdout untouched).
+GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
 The command may report its queries, tokens and phases as JSON lines appended to the file named
 by $ECOAI_EVENTS (from Python: ecoai.track) for per-query, per-token and per-phase figures.
 In -o FILE, {host}, {rank}, {local_rank} and {pid} are filled in: one report per process.
@@ -168,16 +173,21 @@ def profile_command(
         help="Exit non-zero (4) when a --log sink did not take the report.",
     ),
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
-    debug: bool = typer.Option(False, "--debug", hidden=True),
+    debug: bool = debug_option(),
     **footprint_values: Any,
 ) -> None:
     from ecoai.files import check_writable
-    from ecoai.models import ATTRIBUTION_SCOPES
     from ecoai.render import choose_format
     from ecoai.sensors import SensorRequest, discover, parse_backends
 
     rank, local_rank = ranks(dict(os.environ))
-    if per_node and local_rank != 0:
+    extra_notes = []
+    if per_node and local_rank is None:  # one process on this node: it measures
+        extra_notes.append(
+            "--per-node: no local-rank variable is set (" + ", ".join(LOCAL_RANK_VARIABLES)
+            + "): measured as the only process on this node"
+        )  # fmt: skip
+    elif per_node and local_rank != 0:
         _run_unmeasured(command, grace_s)
     destination = "-" if json_output and not output else output
     if destination is not None:
@@ -185,23 +195,24 @@ def profile_command(
         check_writable(destination, force)
     fmt = choose_format(format_name, json_output, destination)
     sinks = _sinks(log)
-    if scope not in ATTRIBUTION_SCOPES:
-        raise InputError(f"unknown scope {scope!r}", "choose " + " or ".join(ATTRIBUTION_SCOPES))
     from ecoai.inputs.catalog import load_catalog
+    from ecoai.measurement.session import prepare
 
     catalog = load_catalog(tuple(profiles_dir or ()))  # once, for the footprint and the CPU TDP
-    params = _footprint_params(footprint_values, catalog)
-    request = _request(
+    request = prepare(
         command,
-        params,
-        queries,
-        repeat,
-        interval_s,
-        baseline_s,
-        "machine" if per_node else scope,
-        grace_s,
-        label,
+        flag_values(footprint_values, FOOTPRINT_KEYS),
+        catalog=catalog,
+        scope=scope,
+        interval_s=interval_s,
+        baseline_s=baseline_s,
+        repeat=repeat,
+        queries=queries,
+        grace_s=grace_s,
+        label=label,
     )
+    if per_node:  # local rank 0 measures the whole node for every rank
+        request = replace(request, scope="machine")
     found = discover(
         SensorRequest(
             backends=parse_backends(sensors),
@@ -229,11 +240,13 @@ def profile_command(
     except BaseException:
         found.close()
         raise
+    saved_stdout = _stdout_to_stderr() if destination == "-" else None
     try:
-        report = _measure_and_report(request, found, params, rank, local_rank, watch)
+        report = _measure_and_report(request, found, rank, local_rank, watch, extra_notes)
+        report, log_failed = _log(report, sinks, quiet)  # a sink's own prints stay off stdout
     finally:
+        _restore_stdout(saved_stdout)
         watch.close()
-    report, log_failed = _log(report, sinks, quiet)
     _emit(report, fmt, destination, quiet)
     watch.finish(report)
     status = report.measurement.exit_status if report.measurement else 0
@@ -267,14 +280,13 @@ def _log(report: Any, sinks: list[Any], quiet: bool) -> tuple[Any, bool]:
 def _measure_and_report(
     request: ProfileRequest,
     found: Any,
-    params: dict[str, Param],
     rank: int | None,
     local_rank: int | None,
     watch: Watch,
+    extra_notes: list[str] | None = None,
 ) -> Any:
-    from dataclasses import replace
-
-    from ecoai.measurement.session import host_info, measure
+    from ecoai.measurement.session import measure
+    from ecoai.sensors.host import host_info
 
     host: list[HostInfo] = []
 
@@ -301,15 +313,14 @@ def _measure_and_report(
             print(f"ecoai: error: {run.result.error}", file=sys.stderr)
     from ecoai.measurement.report import build_report
 
-    skipped = [(skip.name, skip.reason) for skip in found.skipped]
     facts = host[0] if host else host_info(rank, local_rank)
-    notes = list(found.notes)
+    notes = [*(extra_notes or []), *found.notes]
     if request.queries and any(r.work and r.work.queries for r in measured.runs):
         notes.append(
             f"--queries {request.queries} ignored: the command counted its own queries "
             "in its event file"
         )
-    return build_report(request, measured, skipped, facts, params, notes)
+    return build_report(request, measured, found.skipped, facts, request.inputs, notes)
 
 
 def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
@@ -333,40 +344,6 @@ def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
             sys.stderr.flush()
 
 
-def _request(
-    command: list[str],
-    params: dict[str, Param],
-    queries: int | None,
-    repeat: int,
-    interval_s: float,
-    baseline_s: float,
-    scope: str,
-    grace_s: float,
-    label: str | None,
-) -> ProfileRequest:
-    from ecoai.estimation.estimate import multipliers_from
-    from ecoai.measurement.session import ProfileRequest
-
-    return ProfileRequest(
-        command=command,
-        factors=multipliers_from(params),
-        interval_s=interval_s,
-        baseline_s=baseline_s,
-        scope="machine" if scope == "machine" else "process-tree",
-        repeat=repeat,
-        queries=queries,
-        grace_s=grace_s,
-        label=label,
-    )
-
-
-def _footprint_params(values: dict[str, Any], catalog: Catalog) -> dict[str, Param]:
-    from ecoai.inputs.resolve import resolve
-
-    params = resolve(None, flag_values(values, FOOTPRINT_KEYS), catalog=catalog)
-    return {name: param for name, param in params.items() if name in FOOTPRINT_KEYS}
-
-
 def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:
     """Look a CPU model name up in the profiles' CPUs (profiles/cpus.toml and overlays)."""
 
@@ -380,16 +357,29 @@ def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:
     return lookup
 
 
-def ranks(env: dict[str, str]) -> tuple[int | None, int | None]:
-    """Global and node-local rank from torchrun (RANK, LOCAL_RANK) or Slurm (SLURM_PROCID, ...)."""
+RANK_VARIABLES = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK")
+"""Global rank: torchrun, Slurm, Open MPI, MPICH / Intel MPI (PMI), PMIx."""
+LOCAL_RANK_VARIABLES = (
+    "LOCAL_RANK",
+    "SLURM_LOCALID",
+    "OMPI_COMM_WORLD_LOCAL_RANK",
+    "PMI_LOCAL_RANK",
+    "MPI_LOCALRANKID",
+)
+"""Node-local rank: torchrun, Slurm, Open MPI, PMI (Hydra), Intel MPI."""
 
-    def first(*names: str) -> int | None:
+
+def ranks(env: dict[str, str]) -> tuple[int | None, int | None]:
+    """Global and node-local rank from the first launcher variable set (see RANK_VARIABLES)."""
+
+    def first(names: tuple[str, ...]) -> int | None:
         for name in names:
-            if env.get(name, "").strip().isdigit():
-                return int(env[name])
+            text = env.get(name, "").strip()
+            if text.isascii() and text.isdecimal():
+                return int(text)
         return None
 
-    return first("RANK", "SLURM_PROCID"), first("LOCAL_RANK", "SLURM_LOCALID")
+    return first(RANK_VARIABLES), first(LOCAL_RANK_VARIABLES)
 
 
 def fill_template(path: str, rank: int | None, local_rank: int | None) -> str:
@@ -422,11 +412,37 @@ def _run_unmeasured(command: list[str], grace_s: float) -> None:
     raise typer.Exit(result.exit_status)
 
 
+def _stdout_to_stderr() -> int | None:
+    """While the command runs, point descriptor 1 at stderr so that stdout carries only the
+    report; returns the saved stdout (None when stderr is closed: nothing is moved)."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:
+        return None
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(saved)
+        return None
+    return saved
+
+
+def _restore_stdout(saved: int | None) -> None:
+    if saved is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    os.dup2(saved, 1)
+    os.close(saved)
+
+
 def register(app: typer.Typer) -> None:
     """Add `ecoai profile` to ``app``."""
     command = with_parameters(profile_command, key_parameters(FOOTPRINT_KEYS, panel="Footprint"))
     app.command(
         "profile",
         help=HELP,
-        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+        context_settings={"allow_interspersed_args": False},
     )(command)

@@ -29,9 +29,11 @@ class Scenario:
 def estimate_on_the_fly(scenario: Scenario, profile_dirs: tuple[Path, ...] = ()) -> Report:
     """Estimate a scenario with the same engine as `ecoai estimate`."""
     from ecoai.estimation.estimate import estimate
-    from ecoai.inputs.resolve import resolve
+    from ecoai.inputs.resolve import naming_missing_inputs, resolve
 
-    return estimate(resolve(scenario.file, scenario.flags, profile_dirs=profile_dirs))
+    params = resolve(scenario.file, scenario.flags, profile_dirs=profile_dirs)
+    with naming_missing_inputs(params):
+        return estimate(params)
 
 
 def load_items(

@@ -1,7 +1,11 @@
 """Pure: add up the measured reports of one job's ranks or nodes into one ``merged`` report.
 
 Each report's IT energy is turned into facility energy, water and carbon with *its own* host's
-factors (FORMULAS.md §8), then summed; the same GPU (host + UUID) may be counted only once.
+factors (README, Method §8), then summed; the same GPU (host + UUID) may be counted only once,
+and so may the same measurement: a copy, a symlink or ``./`` of one report, or a merged report
+together with one of its own parts, is refused (a measured report is identified by the SHA-256
+of its canonical JSON, so re-indenting it changes nothing; a merged report by the identities
+of its parts, recorded in ``extra.merged_from[].runs``).
 """
 
 from __future__ import annotations
@@ -35,9 +39,10 @@ def merge(
     if len(parts) < 2:
         raise InputError("merge needs at least two reports", "give every rank's or node's report")
     _refuse_duplicates(parts)
+    _refuse_same_run(parts)
     totals = [_recomputed(part) for part in parts]
     total = sum_footprints(totals)
-    notes = [f"merged {len(parts)} reports"]
+    notes = [f"merged {len(parts)} reports", *_part_notes(parts)]
     runs = _runs(parts, notes)
     if queries is None:
         notes.append("no per-query figures: pass --queries N with the job's query count")
@@ -69,6 +74,52 @@ def devices_of(report: Report) -> list[tuple[str, str]]:
         for sensor in info.get("sensors", [])
         if sensor.get("component") == "gpu" and sensor.get("facts", {}).get("uuid")
     ]
+
+
+def run_ids(report: Report) -> list[str]:
+    """The measurements a report holds: itself, or every part an earlier merge recorded.
+
+    A measured report is ``sha256:`` and the digest of its canonical JSON (what a copy, a link
+    or a re-indented file cannot change; two ranks differ in their figures and times).
+    """
+    merged = report.extra.get("merged_from")
+    if report.kind == "merged" and isinstance(merged, list):
+        return [str(i) for m in merged if isinstance(m, dict) for i in m.get("runs", [])]
+    import hashlib
+
+    return ["sha256:" + hashlib.sha256(report.model_dump_json().encode()).hexdigest()]
+
+
+def _refuse_same_run(parts: Sequence[Part]) -> None:
+    """One measurement counted twice: the same file twice, a copy, or a merge and its part."""
+    seen: dict[str, Part] = {}
+    for part in parts:
+        for run in run_ids(part.report):
+            first = seen.setdefault(run, part)
+            if first is part:
+                continue
+            merged = [p.origin for p in (first, part) if p.report.kind == "merged"]
+            why = (
+                f"{merged[0]} is a merge that already includes the other"
+                if len(merged) == 1
+                else "they hold the same measurement"
+            )
+            raise InputError(
+                f"{first.origin} and {part.origin} would count one measurement twice: {why}",
+                "give each rank's or node's report once (a copy or link of a report is the same "
+                "report; a merged report already holds its parts)",
+            )
+
+
+def _part_notes(parts: Sequence[Part]) -> list[str]:
+    """Each part's notes, prefixed with where it came from (a merged part's already are)."""
+    notes = []
+    for part in parts:
+        for note in part.report.notes:
+            if part.report.kind == "merged" and note.startswith("merged "):
+                continue
+            notes.append(note if part.report.kind == "merged" else f"{part.origin}: {note}")
+    return list(dict.fromkeys(notes))
 
 
 def _measurement(report: Report) -> dict[str, Any]:
@@ -232,6 +283,7 @@ def _record(part: Part, recomputed: Footprint) -> dict[str, Any]:
         "label": part.report.label,
         "host": host_uuids[0][0] if host_uuids else None,
         "gpu_uuids": [uuid for _, uuid in host_uuids],
+        "runs": run_ids(part.report),
         "it_energy_wh": recomputed.it_energy_wh.mean,
         "energy_wh": recomputed.energy_wh.mean,
         "carbon_g": recomputed.carbon_g.mean,

@@ -65,8 +65,7 @@ def savings(
     over that many queries; at least one must be given. Raises InputError when either is not a
     finite number > 0, or when an item (or the baseline) has no per-query figures.
     """
-    from ecoai.render.equivalence import (
-        HOURS_PER_DAY,
+    from ecoai.footprint import (
         PLANT_CAPACITY_FACTOR,
         PLANT_NET_CAPACITY_W,
         PLANT_SOURCE,
@@ -107,7 +106,7 @@ def savings(
         power = plants = None
         per_day = metrics[0].per_day if metrics and metrics[0].metric == "energy_wh" else None
         if per_day is not None:
-            power = _map(per_day, lambda wh: continuous_power_w(wh, HOURS_PER_DAY))
+            power = _map(per_day, lambda wh: continuous_power_w(wh, units.HOURS_PER_DAY))
             plants = _map(power, plants_equivalent)
         found.append(
             ItemSaving(

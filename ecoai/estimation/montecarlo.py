@@ -1,6 +1,6 @@
 """Pure Monte Carlo of (TTFT, TPS) pairs through a Gaussian copula (Jegham et al. v6 Sec. 4.2).
 
-The paper's Table 4 is the mean and sample std of E_exp over 10,000 such draws; FORMULAS.md §2.
+The paper's Table 4 is the mean and sample std of E_exp over 10,000 such draws; README, Method §2.
 Pure Python with ``random.Random(seed)``: the same seed gives the same draws, bit for bit.
 """
 
@@ -56,7 +56,7 @@ def draw_pairs(
 
     z ~ N(0, I2); zc0 = z0, zc1 = rho z0 + sqrt(1 - rho^2) z1; u = Phi(zc) clipped to
     [0.05, 0.95]; u0 -> TTFT and u1 -> TPS by linear interpolation through the running-max
-    percentiles; TPS floored at 1e-9 (FORMULAS.md §2).
+    percentiles; TPS floored at 1e-9 (README, Method §2).
     """
     _check(ttft_quantiles_s, tps_quantiles, samples, rho)
     ttft_q = running_max(ttft_quantiles_s)

@@ -19,8 +19,8 @@ from ecoai.estimation.open_model import (
     estimate_open_llm,
 )
 from ecoai.footprint import Multipliers
+from ecoai.inputs.keys import value
 from ecoai.inputs.mlenergy import BYTES_PER_WEIGHT, CITATION
-from ecoai.inputs.resolve import value
 from ecoai.models import Footprint, Method, Param, Source, Stat
 
 DEFAULT_PRECISION = "bf16"
@@ -131,7 +131,7 @@ def _batch(inputs: dict[str, Param]) -> float:
 
 def _model_id(params: Mapping[str, Param]) -> str | None:
     """The data's id of the model named (any spelling ``find_open_model`` accepts), if any."""
-    from ecoai.inputs.catalog_layer import find_open_model
+    from ecoai.inputs.mlenergy import find_open_model
 
     model = params.get("model")
     found = None if model is None else find_open_model(str(model.value))

@@ -81,7 +81,8 @@ class Catalog:
         entry = self.find(kind, id)
         if entry is None:
             kind = kind_of(kind)
-            raise did_you_mean(SINGULAR[kind], id, self.ids(kind) + self._aliases(kind))
+            every = self.ids(kind) + self._aliases(kind)
+            raise did_you_mean(SINGULAR[kind], id, every, f"ecoai profiles list {kind}")
         return entry
 
     def entries(self, kind: str) -> list[Entry]:
@@ -91,11 +92,16 @@ class Catalog:
         return [alias for entry in self._entries[kind].values() for alias in entry.aliases]
 
 
-def load_catalog(user_dirs: Sequence[Path] = ()) -> Catalog:
-    """Load the built-in profiles, overlay the user's directories, validate cross-references."""
+def load_catalog(user_dirs: Sequence[Path] = (), *, overlays: bool = True) -> Catalog:
+    """Load the built-in profiles, overlay the user's directories, validate cross-references.
+
+    ``overlays=False``: the built-in profiles alone (no config dir, ECOAI_PROFILES or
+    ``user_dirs``). Raises ProfileError for an invalid profile file or a dangling reference.
+    """
     entries: dict[str, dict[str, Entry]] = {kind: {} for kind in SCHEMAS}
     files: dict[tuple[str, str], Path] = {}
-    for directory in [built_in_dir(), *overlay_dirs(user_dirs)]:
+    directories = [built_in_dir(), *overlay_dirs(user_dirs)] if overlays else [built_in_dir()]
+    for directory in directories:
         origin = BUILT_IN if directory == built_in_dir() else "user"
         for path in _toml_files(directory, built_in=origin == BUILT_IN):
             for kind, entry in _read_file(path, origin):
@@ -123,7 +129,8 @@ def _check_references(catalog: Catalog, files: Mapping[tuple[str, str], Path]) -
                 found = catalog.find(target, wanted)
                 if found is None or (field == "gpu" and getattr(found, "type", "") != "gpu"):
                     where = f"{display_path(files[(kind, entry.id)])}: {kind}.{entry.id}.{field}"
-                    error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target))
+                    listing = f"ecoai profiles list {target}"
+                    error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target), listing)
                     raise ProfileError(f"{where}: {error.message}", error.hint)
 
 

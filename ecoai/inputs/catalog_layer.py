@@ -144,28 +144,20 @@ def _variant(size: SizeClassEntry, node_id: str | None, batch: int | None) -> UV
 def _open_model_layer(catalog: Catalog, given: dict[str, str]) -> dict[str, Param]:
     """The values an open model of the data determines; removes ``model`` from ``given``."""
     name = given.pop("model")
+    from ecoai.inputs.mlenergy import find_open_model
+
     model = find_open_model(name)
     if model is None:
         from ecoai.inputs.mlenergy import open_models
 
         known = catalog.ids("models") + [m.model_id for m in open_models().values()]
-        raise did_you_mean("model", name, known)
+        raise did_you_mean("model", name, known, "ecoai profiles list models")
     if given.pop("prompt", None) is not None:
         raise InputError(
             f"--prompt applies to the paper's model presets, not to {model.model_id}",
             "give --output-tokens (and --batch-size, --hardware) for an open model",
         )
     return open_model_params(model)
-
-
-def find_open_model(name: str) -> OpenModel | None:
-    """An open LLM of the shipped ML.ENERGY data by id (``Qwen/Qwen3-14B``) or by its name
-    after the organisation (``qwen3-14b``), in any case; None if it is not in the data."""
-    from ecoai.inputs.mlenergy import open_models
-
-    models = open_models()
-    short = {m.model_id.split("/")[-1].lower(): m for m in models.values()}
-    return models.get(name.lower()) or short.get(name.lower())
 
 
 def open_model_params(model: OpenModel) -> dict[str, Param]:

@@ -236,6 +236,17 @@ class CpuEntry(Entry):
     match: Annotated[list[Text], Field(min_length=1)]
     """Substrings of /proc/cpuinfo's "model name" that identify this CPU."""
     tdp_w: Positive
+    cores: Annotated[int, Field(ge=1)] | None = None
+    """Physical cores per package (socket)."""
+    threads_per_package: Annotated[int, Field(ge=1)] | None = None
+    """Logical CPUs (hardware threads) per package: a VM seeing N of them is charged
+    TDP x N / threads_per_package."""
+
+    @model_validator(mode="after")
+    def _threads_cover_cores(self) -> CpuEntry:
+        if self.cores and self.threads_per_package and self.threads_per_package < self.cores:
+            raise ValueError("threads_per_package is below cores")
+        return self
 
     def summary(self) -> str:
         return f"TDP {self.tdp_w:g} W; matches {', '.join(self.match)}"

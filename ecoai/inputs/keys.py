@@ -1,13 +1,25 @@
 """The scenario keys: every input of the estimator, with its type, unit and bounds.
 
 The same names are TOML keys in a scenario file, ``--flag-names`` on the command line (with
-dashes), keys of ``Report.inputs`` and the parameters a profile preset supplies.
+dashes), keys of ``Report.inputs`` and the parameters a profile preset supplies. ``coerce`` checks
+a value against its key's type and bounds, wherever it comes from (a flag, a scenario file);
+``value`` reads a required numeric input from resolved inputs.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from ecoai import units
+from ecoai.errors import InputError, MissingInput
+from ecoai.footprint import Multipliers
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ecoai.models import Param, ParamValue
 
 Kind = Literal["float", "int", "str", "bool", "quantiles"]
 
@@ -179,3 +191,96 @@ FOOTPRINT_KEYS: tuple[str, ...] = (
     "wue_source_l_per_kwh",
     "cif_kg_per_kwh",
 )
+
+
+def coerce(key: Key, raw: Any, where: str) -> ParamValue:
+    """Check ``raw`` against ``key``'s type and bounds; return the value in its canonical type."""
+    if key.kind == "str":
+        if not isinstance(raw, str) or not raw.strip() or not raw.isprintable():
+            raise InputError(
+                f"{where}: must be a non-empty printable string", f'e.g. {key.name} = "..."'
+            )
+        return raw.strip()
+    if key.kind == "bool":
+        if not isinstance(raw, bool):
+            raise InputError(f"{where}: must be true or false", f"e.g. {key.name} = true")
+        return raw
+    if key.kind == "quantiles":
+        if not isinstance(raw, list) or len(raw) != 5:
+            raise InputError(
+                f"{where}: must be a list of 5 numbers (P5, P25, P50, P75, P95)",
+                f"e.g. {key.name} = [1, 2, 3, 4, 5]",
+            )
+        return [_number(key, item, f"{where}[{i}]") for i, item in enumerate(raw)]
+    number = _number(key, raw, where)
+    if key.kind == "int":
+        if number != int(number):
+            raise InputError(
+                f"{where}: must be a whole number, got {raw!r}", f"e.g. {key.name} = 8"
+            )
+        return int(number)
+    return number
+
+
+def _number(key: Key, raw: Any, where: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise InputError(f"{where}: must be a number, got {raw!r}", f"e.g. {key.name} = 1.0")
+    try:
+        value = float(raw)
+    except OverflowError:  # an integer beyond 1.8e308 (typed on the command line)
+        value = math.inf
+    if not math.isfinite(value):
+        raise InputError(
+            f"{where}: must be a finite number, got {raw!r}", "NaN and infinity are not allowed"
+        )
+    check_bounds(key, value, where)
+    return value
+
+
+def check_bounds(key: Key, value: float, where: str) -> None:
+    """Raise InputError if ``value`` is outside ``key``'s allowed range."""
+    if key.low is not None and (value < key.low or (key.low_open and value == key.low)):
+        op = ">" if key.low_open else ">="
+        raise InputError(f"{where}: must be {op} {key.low:g}, got {value:g}", _unit_hint(key))
+    if key.high is not None and value > key.high:
+        raise InputError(f"{where}: must be <= {key.high:g}, got {value:g}", _unit_hint(key))
+
+
+def _unit_hint(key: Key) -> str:
+    if key.unit == "fraction":
+        return f"{key.name} is a fraction between 0 and 1 (e.g. 0.05 for 5 %)"
+    if key.name == "pue":
+        return "PUE is facility energy / IT energy, so it is at least 1.0 (e.g. 1.12)"
+    return (
+        f"{key.name} is in {key.unit}"
+        if key.unit
+        else f"see `ecoai estimate --help` for {key.name}"
+    )
+
+
+def value(params: Mapping[str, Param], name: str) -> float:
+    """The numeric value of a required resolved input, or an InputError naming how to supply it."""
+    if name not in params:
+        flag = BY_NAME[name].flag
+        raise MissingInput(
+            name,
+            f"missing {name} ({BY_NAME[name].help})",
+            f"pass {flag}, set it in the scenario file, or choose a preset",
+        )
+    raw = params[name].value
+    assert isinstance(raw, int | float) and not isinstance(raw, bool)
+    return float(raw)
+
+
+def multipliers(params: Mapping[str, Param]) -> Multipliers:
+    """The data-centre and grid factors (PUE, WUE, CIF) of resolved inputs, CIF in g/kWh.
+
+    Shared by the estimate and the measurement: both turn IT energy into facility energy,
+    water and carbon with them. Raises InputError naming a factor that is missing.
+    """
+    return Multipliers(
+        pue=value(params, "pue"),
+        wue_site_l_per_kwh=value(params, "wue_site_l_per_kwh"),
+        wue_source_l_per_kwh=value(params, "wue_source_l_per_kwh"),
+        cif_g_per_kwh=units.kg_to_g(value(params, "cif_kg_per_kwh")),
+    )

@@ -134,3 +134,11 @@ def open_models(root: Path | None = None) -> dict[str, OpenModel]:
         for model_id, row in models.items()
         if model_id in llms
     }
+
+
+def find_open_model(name: str) -> OpenModel | None:
+    """An open LLM of the shipped ML.ENERGY data by id (``Qwen/Qwen3-14B``) or by its name
+    after the organisation (``qwen3-14b``), in any case; None if it is not in the data."""
+    models = open_models()
+    short = {m.model_id.split("/")[-1].lower(): m for m in models.values()}
+    return models.get(name.lower()) or short.get(name.lower())

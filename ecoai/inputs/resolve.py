@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ecoai.errors import InputError
-from ecoai.inputs.keys import BY_NAME
+from ecoai.errors import InputError, MissingInput
+from ecoai.inputs.keys import BY_NAME, coerce
 from ecoai.inputs.preset_kinds import PRESET_KEYS
-from ecoai.inputs.scenario import coerce, read_scenario
+from ecoai.inputs.scenario import read_scenario
 from ecoai.models import Param, ParamValue, Source
 
 if TYPE_CHECKING:
     from ecoai.inputs.catalog import Catalog
 
+
 _RANK = {"default": 0, "profile": 1, "derived": 1, "file": 2, "flag": 3}
 
-# Defaults of the method itself (Jegham et al. v6 Eq. 3 and §4.2; FORMULAS.md §2, §6).
+# Defaults of the method itself (Jegham et al. v6 Eq. 3 and §4.2; README, Method §2, §6).
 _PAPER = "Jegham et al. 2025, arXiv:2505.09598 v6"
 DEFAULTS: dict[str, tuple[ParamValue, str]] = {
     "w_max": (0.5, f"{_PAPER}, Eq. 3"),
@@ -143,14 +145,71 @@ def _derive_utilisation(merged: dict[str, Param], batch_honoured: bool) -> None:
         )
 
 
-def value(params: Mapping[str, Param], name: str) -> float:
-    """The numeric value of a required parameter, or an error naming how to supply it."""
-    if name not in params:
-        flag = BY_NAME[name].flag
-        raise InputError(
-            f"missing {name} ({BY_NAME[name].help})",
-            f"pass {flag}, set it in the scenario file, or choose a preset",
+# Which preset supplies a scenario value (a model also names its hardware, size class and host).
+_SUPPLIED_BY = {
+    **dict.fromkeys(("ttft_s", "tps", "input_tokens", "output_tokens"), "prompt"),
+    **dict.fromkeys(
+        ("gpu_count", "batch_size", "u_gpu_min", "u_gpu_max", "u_non_gpu"), "size_class"
+    ),
+    **dict.fromkeys(("p_gpu_kw", "p_non_gpu_kw", "gpus_per_node"), "hardware"),
+    **dict.fromkeys(("pue", "wue_site_l_per_kwh", "wue_source_l_per_kwh"), "host"),
+    "cif_kg_per_kwh": "grid",
+    "it_energy_wh": "task",
+}
+_COMPANION = {"prompt": "model"}
+"""A preset that gives values only together with another: a prompt class belongs to a model."""
+
+
+@contextmanager
+def naming_missing_inputs(params: Mapping[str, Param]) -> Iterator[None]:
+    """Within the block, a MissingInput becomes ``missing_input``'s error for ``params``."""
+    try:
+        yield
+    except MissingInput as error:
+        raise missing_input(params, error.name) from None
+
+
+def missing_input(params: Mapping[str, Param], name: str) -> InputError:
+    """The error for a required value nothing supplied, naming the flag or preset that would.
+
+    When a preset was chosen without the companion that gives this value (``--model`` without
+    ``--prompt``), the companion and its choices are named.
+    """
+    flag = BY_NAME[name].flag
+    what = f"missing {name} ({BY_NAME[name].help})"
+    preset = _SUPPLIED_BY.get(name)
+    if preset is None:
+        return InputError(what, f"pass {flag} or set it in the scenario file")
+    preset_flag = BY_NAME[preset].flag
+    needs = _COMPANION.get(preset)
+    if needs is not None and needs in params and preset not in params:
+        chosen = str(params[needs].value)
+        choices = _prompt_choices(chosen)
+        return InputError(
+            f"{what}: {BY_NAME[needs].flag} {chosen} gives it only with {preset_flag}",
+            f"add {preset_flag} {choices} (the {preset} classes of {chosen}), or pass {flag}",
         )
-    raw = params[name].value
-    assert isinstance(raw, int | float) and not isinstance(raw, bool)
-    return float(raw)
+    if needs is not None:
+        return InputError(
+            what, f"pass {flag}, or choose {BY_NAME[needs].flag} ID with {preset_flag} CLASS"
+        )
+    return InputError(
+        what,
+        f"pass {flag}, set it in the scenario file, or choose {preset_flag} ID "
+        f"(`ecoai profiles list` lists them)",
+    )
+
+
+def _prompt_choices(model_id: str) -> str:
+    """ "short, medium or long": the prompt classes this model publishes (all if unknown)."""
+    from ecoai.inputs.catalog_schema import PROMPT_CLASSES
+
+    known: list[str] = list(PROMPT_CLASSES)
+    try:
+        from ecoai.inputs.catalog import load_catalog
+
+        model = load_catalog().get("models", model_id)
+        known = [p for p in PROMPT_CLASSES if p in model.prompts] or known
+    except Exception:  # a model from a --profiles directory: name every class
+        pass
+    return known[0] if len(known) == 1 else ", ".join(known[:-1]) + " or " + known[-1]

@@ -9,13 +9,16 @@ ecoai names the file in ``ECOAI_EVENTS``; the command appends one JSON object pe
 ``n`` defaults to 1, the token counts to 0; ``t`` (Unix time in seconds, ``time.time()``) is
 optional: without it ecoai stamps the event when it reads it, one sampling interval late at
 worst. Each line should reach the file in one ``write`` to a descriptor opened with
-``O_APPEND``, so concurrent writers never interleave. A malformed line is counted, never fatal.
+``O_APPEND``, so concurrent writers never interleave. A malformed line is counted, never fatal,
+and never costs its neighbours: non-finite numbers (``1e400``, ``Infinity``, ``NaN``), counts
+above ``MAX_COUNT`` and nesting too deep to decode make that one line malformed.
 ``parse_line`` is pure; ``EventTail`` is the edge that reads what was appended since last time.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +28,15 @@ EDGES = ("start", "end")
 MAX_LINE_BYTES = 64 * 1024
 """A longer line is malformed (and skipped without being held in memory)."""
 READ_CHUNK_BYTES = 1 << 20
-_decode = json.JSONDecoder().decode
+MAX_COUNT = 2**53
+"""Largest ``n`` or token count one line may carry: every count stays exact as a float."""
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a finite number")
+
+
+_decode = json.JSONDecoder(parse_constant=_no_constant).decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +65,8 @@ def _count(data: dict[str, object], key: str, default: int) -> int:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError(f"{key} must be a non-negative number")
+    if value > MAX_COUNT or not math.isfinite(value):
+        raise ValueError(f"{key} must be a finite number up to {MAX_COUNT}")
     if value != int(value):
         raise ValueError(f"{key} must be a whole number")
     return int(value)
@@ -65,7 +78,13 @@ def _time(data: dict[str, object]) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("t must be Unix time in seconds")
-    return float(value)
+    try:
+        t_s = float(value)
+    except OverflowError:
+        raise ValueError("t must be a finite Unix time in seconds") from None
+    if not math.isfinite(t_s):
+        raise ValueError("t must be a finite Unix time in seconds")
+    return t_s
 
 
 def parse_event(data: object) -> Event:
@@ -94,7 +113,7 @@ def parse_line(line: bytes) -> Event:
     """One line of the file (without its newline) -> an Event; ValueError when malformed."""
     try:
         data = _decode(line.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ValueError(f"not JSON: {error}") from None
     return parse_event(data)
 
@@ -175,8 +194,8 @@ class EventTail:
                 continue
             try:
                 events.append(parse_line(line))
-            except ValueError as error:
-                self._bad(line, str(error))
+            except (ValueError, ArithmeticError, RecursionError) as error:
+                self._bad(line, str(error))  # this line only: its neighbours are kept
         return events
 
     def _bad(self, line: bytes, reason: str) -> None:

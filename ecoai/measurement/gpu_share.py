@@ -13,17 +13,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from ecoai.measurement.sampler import Sample
-
-
-class ProcessAwareSensor(Protocol):
-    name: str
-
-    def process_ids(self) -> set[int]: ...
-
-    def sm_utilisation(self, since_us: int) -> tuple[dict[int, float], int]: ...
+from ecoai.sensors.base import ProcessAwareSensor
 
 
 def process_tree(root_pid: int) -> set[int]:
@@ -88,8 +80,3 @@ class GpuShareTracker:
             for name in sorted(self.shared)
             if self.all_util.get(name, 0.0) > 0
         }
-
-
-def process_aware(sensors: Sequence[Any]) -> list[ProcessAwareSensor]:
-    """The sensors that can list their processes (NVML GPUs)."""
-    return [s for s in sensors if hasattr(s, "process_ids") and hasattr(s, "sm_utilisation")]

@@ -2,13 +2,13 @@
 
 A phase's IT energy is its per-sensor energy scaled by that sensor's attribution in the run
 (the process tree's share), so phases and the run total are attributed alike and add up. The
-footprint of each unit follows from its IT energy with the run's multipliers (FORMULAS.md §8).
+footprint of each unit follows from its IT energy with the run's multipliers (README, Method §8).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecoai.footprint import Multipliers, footprint_point
 from ecoai.models import (
@@ -38,8 +38,36 @@ def counted_j(energy_j: dict[str, float], ratio: dict[str, float]) -> float:
     return sum(j * ratio.get(name, 1.0) for name, j in energy_j.items())
 
 
+def _between(start_j: dict[str, float], end_j: dict[str, float]) -> dict[str, float]:
+    return {name: j - start_j.get(name, 0.0) for name, j in end_j.items()}
+
+
+def _serving(record: WorkRecord, ratio: dict[str, float]) -> dict[str, Any]:
+    """The serving window (first to last query event) and the start-up before it, counted."""
+    first, last = record.first_query, record.last_query
+    if first is None:
+        return {}
+    out: dict[str, Any] = {
+        "first_query_s": first[0] - record.started_s,
+        "startup_energy_j": max(0.0, counted_j(_between(record.started_j, first[3]), ratio)),
+    }
+    if last is None or last[0] <= first[0] or record.queries <= first[1]:
+        return out  # one query event: no window to serve in
+    return out | {
+        "last_query_s": last[0] - record.started_s,
+        "serving_queries": record.queries - first[1],
+        "serving_output_tokens": record.output_tokens - first[2],
+        "serving_energy_j": max(0.0, counted_j(_between(first[3], last[1]), ratio)),
+    }
+
+
 def run_work(record: WorkRecord, ratio: dict[str, float]) -> RunWork:
-    """One run's events as the report keeps them."""
+    """One run's events as the report keeps them.
+
+    The serving window runs from the first to the last query event; the queries it holds are
+    those reported after the first event (the first event's were served before it, during
+    what counts as start-up).
+    """
     return RunWork(
         queries=record.queries,
         input_tokens=record.input_tokens,
@@ -60,6 +88,10 @@ def run_work(record: WorkRecord, ratio: dict[str, float]) -> RunWork:
         any_phase_duration_s=record.any_phase.duration_s,
         unclosed_phases=record.unclosed,
         unmatched_phase_ends=record.unmatched_ends,
+        dropped_phases=record.dropped_phases,
+        early_events=record.early_events,
+        future_events=record.future_events,
+        **_serving(record, ratio),
     )
 
 
@@ -90,7 +122,41 @@ def workload(
         per_1k_output_tokens=total.scaled(1000.0 / output) if output else None,
         phases=_phases(works, n, mean_it_j, factors),
         outside_phases=_outside(works, runs, mean_it_j, factors),
+        **_serving_window(works, mean_it_j, factors),
     )
+
+
+def _serving_window(
+    works: Sequence[RunWork], mean_it_j: float, factors: Multipliers
+) -> dict[str, Any]:
+    """Mean serving-window figures over the runs that had one, and the start-up energy.
+
+    Per query = serving energy / serving queries; throughput = serving queries / window.
+    """
+    out: dict[str, Any] = {}
+    started = [w for w in works if w.startup_energy_j is not None and w.first_query_s is not None]
+    if started:
+        energy_j = sum(w.startup_energy_j or 0.0 for w in started) / len(started)
+        duration_s = sum(w.first_query_s or 0.0 for w in started) / len(started)
+        out["startup"] = _phase(
+            "(start-up, before the first query)", 0.0, duration_s, energy_j, mean_it_j, factors
+        )
+    served = [w for w in works if w.serving_energy_j is not None and w.serving_queries]
+    if not served:
+        return out
+    k = len(served)
+    window_s = sum((w.last_query_s or 0.0) - (w.first_query_s or 0.0) for w in served) / k
+    queries = sum(w.serving_queries or 0 for w in served) / k
+    tokens = sum(w.serving_output_tokens or 0 for w in served) / k
+    energy = footprint_point(sum(w.serving_energy_j or 0.0 for w in served) / k, factors)
+    return out | {
+        "serving_s": window_s,
+        "serving_queries": queries,
+        "serving_queries_per_s": queries / window_s if window_s > 0 else None,
+        "serving_output_tokens_per_s": tokens / window_s if window_s > 0 and tokens else None,
+        "serving_per_query": energy.scaled(1.0 / queries),
+        "serving_per_1k_output_tokens": energy.scaled(1000.0 / tokens) if tokens else None,
+    }
 
 
 def _phases(
@@ -143,3 +209,24 @@ def _phase(
         share=energy_j / total_j if total_j > 0 else 0.0,
         footprint=footprint_point(energy_j, factors),
     )
+
+
+def event_notes(work: RunWork) -> list[str]:
+    """Report notes for event-file problems that changed what was counted (R7, R12, R19)."""
+    notes = []
+    if work.dropped_phases:
+        notes.append(
+            f"{work.dropped_phases} phase edge(s) with names beyond the first 100 were not "
+            "tallied: their energy counts only outside phases"
+        )
+    if work.early_events:
+        notes.append(
+            f"{work.early_events} event(s) were stamped before the run started (t from "
+            "time.monotonic()?): counted at the run's start; pass t as time.time()"
+        )
+    if work.future_events:
+        notes.append(
+            f"{work.future_events} event(s) were stamped over 60 s ahead of when ecoai read them "
+            "(t in milliseconds?): counted when read; pass t as time.time() in seconds"
+        )
+    return notes

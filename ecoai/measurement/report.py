@@ -1,19 +1,19 @@
 """Pure: what ``ecoai profile`` measured -> the shared Report (``kind = "measured"``).
 
-Attribution to the command's process tree: CPU and DRAM energy by the tree's share of the
-machine's busy CPU time, a shared GPU by the tree's share of its SM-utilisation samples, an
-unshared GPU whole. Facility energy, water and carbon follow from IT energy (FORMULAS.md §8).
+Attribution to the command's process tree: CPU energy by the tree's share of the machine's busy
+CPU time, DRAM energy by its share of memory in use (ecoai.measurement.memory_share), a shared
+GPU by the tree's share of its SM-utilisation samples, an unshared GPU whole. Facility energy,
+water and carbon follow from IT energy (README, Method §8).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from ecoai.footprint import footprint_point, footprint_samples
+from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
 from ecoai.models import (
     COMPONENTS,
-    GapInfo,
     HostInfo,
     Measurement,
     Method,
@@ -21,13 +21,8 @@ from ecoai.models import (
     Report,
     RunMeasurement,
     SensorEnergy,
-    SensorInfo,
     SensorSkip,
 )
-from ecoai.sensors import sensor_facts
-
-if TYPE_CHECKING:
-    from ecoai.measurement.session import Measured, ProfileRequest, RunRecord
 
 
 def cpu_share(child_cpu_s: float, machine_busy_cpu_s: float | None) -> float | None:
@@ -43,13 +38,17 @@ def attributed_j(
     energy_j: float,
     share_cpu: float | None,
     gpu_share: Mapping[str, float],
+    share_memory: float | None = None,
 ) -> float:
-    """Energy attributed to the process tree: CPU/DRAM by CPU-time share, GPUs by SM share.
+    """Energy attributed to the process tree: CPU by CPU-time share, DRAM by the tree's share
+    of memory in use (by CPU-time share when memory was not sampled), GPUs by SM share.
 
-    A GPU nobody else used is the tree's whole; a CPU share that cannot be known counts whole.
+    A GPU nobody else used is the tree's whole; a share that cannot be known counts whole.
     """
     if component == "gpu":
         return energy_j * gpu_share.get(name, 1.0)
+    if component == "dram" and share_memory is not None:
+        return energy_j * share_memory
     return energy_j if share_cpu is None else energy_j * share_cpu
 
 
@@ -61,14 +60,17 @@ def first_failure(statuses: Sequence[int]) -> int:
 def build_report(
     request: ProfileRequest,
     measured: Measured,
-    skipped: Sequence[tuple[str, str]],
+    skipped: Sequence[SensorSkip],
     host: HostInfo,
     inputs: Mapping[str, Param],
     notes: Sequence[str] = (),
 ) -> Report:
-    """Turn what was measured into the shared report (pure)."""
-    from datetime import UTC, datetime
+    """Turn what was measured into the shared report (pure).
 
+    ``skipped``: the sensors discovery did not use; ``inputs``: the report's inputs section
+    (``request.inputs`` for a request from ``session.prepare``); ``notes``: the caller's, first.
+    The report is dated ``measured.ended_at``.
+    """
     from ecoai import __version__
 
     runs = [run_measurement(request, measured, record) for record in measured.runs]
@@ -89,7 +91,7 @@ def build_report(
     return Report(
         kind="measured",
         ecoai_version=__version__,
-        created_at=datetime.now(UTC),
+        created_at=measured.ended_at,
         label=request.label,
         method=Method(statistic="measured", description=_describe(request, len(runs))),
         inputs=dict(inputs),
@@ -104,8 +106,8 @@ def build_report(
             interval_s=request.interval_s,
             baseline_s=request.baseline_s,
             host=host,
-            sensors=[SensorInfo(**sensor_facts(s)) for s in measured.sensors],
-            skipped=[SensorSkip(name=name, reason=reason) for name, reason in skipped],
+            sensors=list(measured.sensors),
+            skipped=list(skipped),
             runs=runs,
             exit_status=first_failure([r.exit_status for r in runs]),
             workload=work,
@@ -120,7 +122,8 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
     duration_s = rec.result.duration_s
     sensors = []
     for sensor in measured.sensors:
-        whole_j = rec.energy_j.get(sensor.name, 0.0)
+        counted = rec.sensors.get(sensor.name) or SensorRun(energy_j=0.0, samples=0, read_errors=0)
+        whole_j = counted.energy_j
         idle_w = measured.baseline_power_w.get(sensor.name)
         sensors.append(
             SensorEnergy(
@@ -128,14 +131,14 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
                 component=sensor.component,
                 energy_j=whole_j,
                 attributed_energy_j=attributed_j(
-                    sensor.component, sensor.name, whole_j, share, rec.gpu_share
+                    sensor.component, sensor.name, whole_j, share, rec.gpu_share, rec.memory_share
                 ),
                 baseline_power_w=idle_w,
                 above_idle_energy_j=None if idle_w is None else whole_j - idle_w * duration_s,
-                peak_power_w=rec.peak_power_w.get(sensor.name),
-                samples=rec.samples.get(sensor.name, 0),
-                read_errors=rec.errors.get(sensor.name, 0),
-                last_error=rec.last_errors.get(sensor.name),
+                peak_power_w=counted.peak_power_w,
+                samples=counted.samples,
+                read_errors=counted.read_errors,
+                last_error=counted.last_error,
             )
         )
     above = [s.above_idle_energy_j for s in sensors]
@@ -157,14 +160,16 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
         child_cpu_s=rec.result.child_cpu_s,
         machine_busy_cpu_s=rec.machine_busy_cpu_s,
         cpu_share=share,
+        cpu_time_method=rec.result.cpu_time_method,
+        memory_share=rec.memory_share,
         gpu_share=rec.gpu_share,
         gpu_shared=rec.gpu_shared,
         sensors=sensors,
-        samples=max(rec.samples.values(), default=0),
-        read_errors=sum(rec.errors.values()),
+        samples=max((s.samples for s in rec.sensors.values()), default=0),
+        read_errors=sum(s.read_errors for s in rec.sensors.values()),
         gap_count=rec.gap_count,
         gap_s=rec.gap_s,
-        gaps=[GapInfo(start_s=a, duration_s=b) for a, b in rec.gaps],
+        gaps=list(rec.gaps),
         overhead_cpu_s=rec.overhead_cpu_s,
         timeline=rec.timeline,
         work=work,
@@ -173,8 +178,8 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
 
 def _describe(request: ProfileRequest, runs: int) -> str:
     scope = (
-        "attributed to the command's process tree (CPU and DRAM by CPU-time share, shared "
-        "GPUs by SM-utilisation share)"
+        "attributed to the command's process tree (CPU by CPU-time share, DRAM by share of "
+        "memory in use, shared GPUs by SM-utilisation share)"
         if request.scope == "process-tree"
         else "of the whole machine and every GPU sampled"
     )
@@ -212,7 +217,22 @@ def _notes(runs: Sequence[RunMeasurement], measured: Measured) -> list[str]:
             notes.append(f"{name} is shared with processes outside the command: {how}")
         if run_.read_errors:
             notes.append(f"{run_.read_errors} sensor read(s) failed and were skipped")
+        has_dram = any(s.component == "dram" for s in run_.sensors)
+        if has_dram and run_.memory_share is None:
+            notes.append(
+                "the command's memory was not sampled (it ended within the first poll): "
+                "DRAM energy is attributed by CPU-time share"
+            )
+        if run_.cpu_time_method == "rusage":
+            notes.append(
+                "CPU time counts only the descendants the command waited for (no cgroup or "
+                "subreaper on this platform): work it started and never waited for is missing"
+            )
         if run_.gap_count:
             notes.append(f"{run_.gap_count} sampling gap(s), {run_.gap_s:.2f} s in all")
+        if run_.work is not None:
+            from ecoai.measurement.per_unit import event_notes
+
+            notes += event_notes(run_.work)
     notes += measured.notes
     return list(dict.fromkeys(notes))

@@ -24,6 +24,14 @@ from dataclasses import dataclass
 from types import FrameType
 
 from ecoai.errors import ExitStatus
+from ecoai.measurement.cputime import (
+    CpuTimeMethod,
+    RunCgroup,
+    become_subreaper,
+    children_of,
+    live_tree_cpu_s,
+    reap_adopted,
+)
 
 
 @dataclass(frozen=True)
@@ -38,10 +46,13 @@ class RunResult:
     interrupted: bool
     duration_s: float
     child_cpu_s: float
-    """CPU time (user + system) of the child and the descendants it waited for."""
+    """CPU time (user + system) of the child and every descendant, waited for or not, alive or
+    gone (``cpu_time_method`` says how it was counted; see ecoai.measurement.cputime)."""
     error: str | None = None
     survivors: tuple[int, ...] = ()
     """Processes the child started that were still running when it exited (Linux only)."""
+    cpu_time_method: CpuTimeMethod | None = None
+    """How child_cpu_s was counted (None: not by the runner, e.g. the Python API's block)."""
 
 
 class _Forwarder:
@@ -96,20 +107,33 @@ def run(
     on_start: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     env: Mapping[str, str] | None = None,
+    cgroup: bool = True,
 ) -> RunResult:
     """Run ``argv`` to completion and return how it ended (see the module docstring).
 
     ``env`` replaces the inherited environment (None: inherit ecoai's, unchanged).
+    ``cgroup``: count the tree's CPU time in a cgroup of its own where the kernel allows one
+    (False: the subreaper route; see ecoai.measurement.cputime).
     """
+    subreaper = become_subreaper()
+    earlier = set(_left_running)  # survivors of an earlier run, reaped here: not this run's
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    _become_subreaper()
+    group = RunCgroup.create() if cgroup else None
     start_s = clock()
+    inside = group is not None and group.enter()
+    failed: OSError | None = None
     try:
         child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
-    except FileNotFoundError:
+    except OSError as error:
+        failed = error
+    finally:
+        if group is not None and not (group.leave() and inside and failed is None):
+            group.close()  # not used: the command did not start, or ecoai could not get out
+            group = None
+    if isinstance(failed, FileNotFoundError):
         return _failed(ExitStatus.NOT_FOUND, f"{argv[0]}: command not found", start_s, clock)
-    except (PermissionError, IsADirectoryError, OSError) as error:
-        return _failed(ExitStatus.NOT_EXECUTABLE, f"{argv[0]}: {error.strerror}", start_s, clock)
+    if failed is not None:
+        return _failed(ExitStatus.NOT_EXECUTABLE, f"{argv[0]}: {failed.strerror}", start_s, clock)
     forwarder = _Forwarder(child, grace_s)
     forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {s: signal.signal(s, forwarder) for s in forwarded}
@@ -122,10 +146,21 @@ def run(
             signal.signal(signum, handler)
         forwarder.cancel()
     duration_s = clock() - start_s
+    earlier_s = reap_adopted(earlier) if subreaper else 0.0
+    alive = orphans()
+    survivors = tuple(pid for pid in alive if pid not in earlier)
+    _left_running.intersection_update(alive)
+    _left_running.update(survivors)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_s = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime)
+    cpu_s = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime) - earlier_s
+    method: CpuTimeMethod = "rusage"
+    if group is not None and (in_group_s := group.cpu_s()) is not None:
+        cpu_s, method = in_group_s, "cgroup"
+    elif subreaper:
+        cpu_s, method = cpu_s + live_tree_cpu_s(list(survivors)), "subreaper"
+    if group is not None:
+        group.close()
     killed_by = -returncode if returncode < 0 else None
-    survivors = orphans()
     return RunResult(
         exit_status=exit_status(returncode, forwarder.received),
         returncode=returncode,
@@ -134,39 +169,17 @@ def run(
         duration_s=duration_s,
         child_cpu_s=cpu_s,
         survivors=survivors,
+        cpu_time_method=method,
     )
 
 
-def _become_subreaper() -> None:
-    """Linux: orphaned descendants of the child are re-parented to ecoai, not init, so the
-    ones that outlive it can be found (``orphans``). Elsewhere a no-op."""
-    if sys.platform != "linux":
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-_PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
+_left_running: set[int] = set()
+"""PIDs that outlived an earlier run in this process (``--repeat``), still ecoai's children."""
 
 
 def orphans() -> tuple[int, ...]:
     """PIDs of ecoai's own child processes still alive (zombies excluded), from /proc."""
-    me = os.getpid()
-    found = []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                    fields = stat.read().rsplit(b")", 1)[1].split()
-            except OSError:  # exited meanwhile
-                continue
-            if int(fields[1]) == me and fields[0] != b"Z":
-                found.append(int(entry.name))
-    return tuple(sorted(found))
+    return tuple(pid for pid, state in children_of(os.getpid()) if state != b"Z")
 
 
 def exit_status(returncode: int, received: int | None) -> int:

@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ecoai.sensors import Reading, Sensor
+from ecoai.models import GapInfo
+from ecoai.sensors.base import Reading, Sensor
 
 MAX_GAPS = 100
 HANG_S = 0.25
@@ -71,14 +72,6 @@ class Tally:
 
 
 @dataclass(frozen=True)
-class Gap:
-    """An interval between two rounds of reads much longer than asked. Units: s."""
-
-    start_s: float
-    duration_s: float
-
-
-@dataclass(frozen=True)
 class Sample:
     """One round of reads, as listeners see it: power over the last interval, energy so far."""
 
@@ -113,7 +106,8 @@ class Sampler:
     clock: Callable[[], float] = time.monotonic
     gap_factor: float = 3.0
     tallies: dict[str, Tally] = field(default_factory=dict)
-    gaps: list[Gap] = field(default_factory=list)
+    gaps: list[GapInfo] = field(default_factory=list)
+    """The first ``MAX_GAPS`` intervals between rounds much longer than asked (s since start)."""
     gap_count: int = 0
     gap_s: float = 0.0
     ticks: int = 0
@@ -265,7 +259,9 @@ class Sampler:
         self.gap_count += 1
         self.gap_s += now_s - last
         if len(self.gaps) < MAX_GAPS:
-            self.gaps.append(Gap(last - (self.started_s or last), now_s - last))
+            self.gaps.append(
+                GapInfo(start_s=last - (self.started_s or last), duration_s=now_s - last)
+            )
 
     def _sample(self, now_s: float) -> Sample:
         power = {name: t.power_w for name, t in self.tallies.items() if t.power_w is not None}

@@ -1,77 +1,81 @@
-"""Measure a command: discover -> baseline -> sample -> run -> integrate -> footprint -> Report.
+"""Measure a command: prepare -> discover -> baseline -> sample -> run -> integrate -> Report.
 
-``measure`` is the edge (threads, processes, sensors); ``ecoai.measurement.report.build_report`` is
-the pure step that turns what was measured into the shared report model.
+``prepare`` builds the request from the footprint inputs, for ``ecoai profile`` and
+``ecoai.measure`` alike; ``measure`` is the edge (threads, processes, sensors) and hands
+``records.Measured`` to ``ecoai.measurement.report.build_report``, the pure step that turns what
+was measured into the shared report model.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ecoai.footprint import Multipliers
-from ecoai.measurement.gpu_share import GpuShareTracker, process_aware, process_tree
+from ecoai.errors import InputError
+from ecoai.inputs.keys import FOOTPRINT_KEYS
+from ecoai.measurement.gpu_share import GpuShareTracker, process_tree
+from ecoai.measurement.memory_share import MemoryShareTracker
+from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
 from ecoai.measurement.runner import RunResult, run
 from ecoai.measurement.sampler import Listener, Mark, Sampler, Timeline
-from ecoai.sensors import Discovery, Sensor
+from ecoai.models import ATTRIBUTION_SCOPES
+from ecoai.sensors.base import Discovery, ProcessAwareSensor, describe
+from ecoai.sensors.host import machine_busy_cpu_s
 
 if TYPE_CHECKING:
-    from ecoai.measurement.work import WorkMeter, WorkRecord
+    from ecoai.inputs.catalog import Catalog
+    from ecoai.measurement.work import WorkMeter
+    from ecoai.models import ParamValue
 
-if TYPE_CHECKING:
-    from ecoai.models import AttributionScope, HostInfo
-
-
-@dataclass(frozen=True)
-class ProfileRequest:
-    """Everything ``ecoai profile`` was asked to do."""
-
-    command: list[str]
-    factors: Multipliers
-    interval_s: float = 0.1
-    baseline_s: float = 0.0
-    scope: AttributionScope = "process-tree"
-    repeat: int = 1
-    queries: int | None = None
-    grace_s: float = 10.0
-    label: str | None = None
-    env: Mapping[str, str] | None = None
-    """The child's whole environment (None: inherit ecoai's)."""
+__all__ = ["Measured", "ProfileRequest", "RunRecord", "SensorRun", "measure", "prepare"]
 
 
-@dataclass
-class RunRecord:
-    """What one run produced, before it becomes a RunMeasurement. Units: s, J."""
+def prepare(
+    command: list[str],
+    footprint: Mapping[str, ParamValue | None],
+    *,
+    catalog: Catalog | None = None,
+    scope: str = "process-tree",
+    interval_s: float = 0.1,
+    baseline_s: float = 0.0,
+    repeat: int = 1,
+    queries: int | None = None,
+    grace_s: float = 10.0,
+    label: str | None = None,
+) -> ProfileRequest:
+    """The request for measuring ``command``, its footprint inputs resolved once.
 
-    result: RunResult
-    energy_j: dict[str, float]
-    samples: dict[str, int]
-    errors: dict[str, int]
-    last_errors: dict[str, str | None]
-    peak_power_w: dict[str, float | None]
-    machine_busy_cpu_s: float | None
-    gpu_shared: list[str]
-    gpu_share: dict[str, float]
-    gap_count: int
-    gap_s: float
-    gaps: list[tuple[float, float]]
-    overhead_cpu_s: float
-    timeline: list[tuple[float, float]]
-    work: WorkRecord | None = None
-    """Queries, tokens and phases the command reported (the event file)."""
+    ``footprint`` holds the given ``FOOTPRINT_KEYS`` (host, grid, PUE, WUE, CIF; None: not
+    given); the profiles fill in the rest (``catalog``, else the built-in ones). The request
+    carries both the resolved inputs (with their sources) and the multipliers made from them.
+    Raises InputError for an unknown scope or key, a value out of bounds, or a factor missing.
+    """
+    from ecoai.inputs.keys import multipliers
+    from ecoai.inputs.resolve import resolve
 
-
-@dataclass
-class Measured:
-    """The raw outcome of ``measure``: the sensors, the idle baseline and every run."""
-
-    sensors: list[Sensor]
-    baseline_power_w: dict[str, float] = field(default_factory=dict)
-    runs: list[RunRecord] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    """What was lost and why: sensors that stopped answering, processes that outlived a run."""
+    if scope not in ATTRIBUTION_SCOPES:
+        raise InputError(f"unknown scope {scope!r}", "choose " + " or ".join(ATTRIBUTION_SCOPES))
+    unknown = sorted(set(footprint) - set(FOOTPRINT_KEYS))
+    if unknown:
+        raise InputError(
+            f"{unknown[0]!r} is not a footprint input", "choose from " + ", ".join(FOOTPRINT_KEYS)
+        )
+    params = resolve(None, footprint, catalog=catalog)
+    return ProfileRequest(
+        command=list(command),
+        factors=multipliers(params),
+        interval_s=interval_s,
+        baseline_s=baseline_s,
+        scope="machine" if scope == "machine" else "process-tree",
+        repeat=repeat,
+        queries=queries,
+        grace_s=grace_s,
+        label=label,
+        inputs={name: param for name, param in params.items() if name in FOOTPRINT_KEYS},
+    )
 
 
 def measure(
@@ -90,11 +94,11 @@ def measure(
     ``on_start`` is called with each child's PID on the main thread while the child runs;
     ``work`` reads the events the command reports during each run.
     """
-    from ecoai.sensors.cpu_model import machine_busy_cpu_s
-
     busy = busy_cpu_s or machine_busy_cpu_s
     sampler = Sampler(found.sensors, interval_s=request.interval_s)
-    measured = Measured(list(found.sensors))
+    baseline_w: dict[str, float] = {}
+    runs: list[RunRecord] = []
+    notes: list[str] = []
     for listener in listeners:
         sampler.add_listener(listener)
     if work is not None:
@@ -103,16 +107,23 @@ def measure(
     try:
         if request.baseline_s > 0:
             time.sleep(request.baseline_s)
-            measured.baseline_power_w = baseline_power(origin, sampler.mark())
+            baseline_w = baseline_power(origin, sampler.mark())
         for _ in range(request.repeat):
-            measured.runs.append(_one_run(request, sampler, busy, runner, tree, on_start, work))
-            measured.notes += survivors_note(measured.runs[-1].result)
-            if measured.runs[-1].result.interrupted:
+            runs.append(
+                _one_run(request, sampler, found.process_aware, busy, runner, tree, on_start, work)
+            )
+            notes += survivors_note(runs[-1].result)
+            if runs[-1].result.interrupted:
                 break
     finally:
         sampler.stop()
-    measured.notes += lost_sensors(sampler, origin.t_s)
-    return measured
+    return Measured(
+        sensors=[describe(sensor) for sensor in found.sensors],
+        ended_at=datetime.now(UTC),
+        baseline_power_w=baseline_w,
+        runs=runs,
+        notes=notes + lost_sensors(sampler, origin.t_s),
+    )
 
 
 def survivors_note(result: RunResult) -> list[str]:
@@ -139,6 +150,7 @@ def lost_sensors(sampler: Sampler, origin_s: float) -> list[str]:
 def _one_run(
     request: ProfileRequest,
     sampler: Sampler,
+    process_aware: Sequence[ProcessAwareSensor],
     busy: Callable[[], float],
     runner: Callable[..., RunResult],
     tree: Callable[[int], set[int]],
@@ -146,10 +158,13 @@ def _one_run(
     work: WorkMeter | None = None,
 ) -> RunRecord:
     timeline = Timeline()
-    tracker = GpuShareTracker(process_aware(sampler.sensors), tree=tree)
+    tracker = GpuShareTracker(process_aware, tree=tree)
+    memory = MemoryShareTracker()
     sampler.add_listener(timeline)
     if tracker.sensors:
         sampler.add_listener(tracker)
+    if any(sensor.component == "dram" for sensor in sampler.sensors):
+        sampler.add_listener(memory)
     before = _Counts.of(sampler)
     busy0_s = _safe(busy)
     start = sampler.mark()
@@ -158,6 +173,7 @@ def _one_run(
 
     def started(pid: int) -> None:
         tracker.root_pid = pid
+        memory.root_pid = pid
         if on_start is not None:
             on_start(pid)
 
@@ -170,23 +186,31 @@ def _one_run(
     busy1_s = _safe(busy)
     sampler.remove_listener(timeline)
     sampler.remove_listener(tracker)
+    sampler.remove_listener(memory)
     after = _Counts.of(sampler)
+    energy_j = start.until(end)
     return RunRecord(
         result=result,
-        energy_j=start.until(end),
-        samples={n: after.samples[n] - before.samples[n] for n in after.samples},
-        errors={n: after.errors[n] - before.errors[n] for n in after.errors},
-        last_errors={n: t.last_error for n, t in sampler.tallies.items()},
-        peak_power_w={n: t.peak_power_w for n, t in sampler.tallies.items()},
+        sensors={
+            name: SensorRun(
+                energy_j=energy_j.get(name, 0.0),
+                samples=after.samples[name] - before.samples[name],
+                read_errors=after.errors[name] - before.errors[name],
+                last_error=tally.last_error,
+                peak_power_w=tally.peak_power_w,
+            )
+            for name, tally in sampler.tallies.items()
+        },
         machine_busy_cpu_s=None if busy0_s is None or busy1_s is None else busy1_s - busy0_s,
         gpu_shared=sorted(tracker.shared),
         gpu_share=tracker.shares(),
         gap_count=after.gap_count - before.gap_count,
         gap_s=after.gap_s - before.gap_s,
-        gaps=[(g.start_s, g.duration_s) for g in sampler.gaps[before.gaps :]],
+        gaps=sampler.gaps[before.gaps :],
         overhead_cpu_s=after.overhead_cpu_s - before.overhead_cpu_s,
         timeline=[(t - start.t_s, p) for t, p in timeline.snapshot()],
         work=record_work,
+        memory_share=memory.share(),
     )
 
 
@@ -224,23 +248,3 @@ def baseline_power(start: Mark, end: Mark) -> dict[str, float]:
     if span_s <= 0:
         return {}
     return {name: energy_j / span_s for name, energy_j in start.until(end).items()}
-
-
-def host_info(rank: int | None = None, local_rank: int | None = None) -> HostInfo:
-    """Facts about this machine, read after the run (nothing slow before the child starts)."""
-    import platform
-    import socket
-
-    from ecoai.models import HostInfo
-    from ecoai.sensors.cpu_model import read_cpu_facts
-
-    facts = read_cpu_facts()
-    return HostInfo(
-        hostname=socket.gethostname(),
-        platform=platform.platform(),
-        cpu_model=facts.model_name,
-        logical_cpus=facts.logical_cpus,
-        memory_gb=round(facts.memory_gb, 2),
-        rank=rank,
-        local_rank=local_rank,
-    )

@@ -25,6 +25,11 @@ READ_BYTES = 8 << 20
 """Event-file bytes read per sample at most, so a burst is folded over several samples."""
 MAX_WINDOWS = 2000
 """Phase windows kept for the plot (sampler clock); later ones are counted, not kept."""
+FUTURE_TOLERANCE_S = 60.0
+"""An event stamped further ahead of now is clock-skewed (milliseconds for seconds, a wrong
+clock): applied now and counted, never held. Within it (clock slew between processes), it waits."""
+MAX_PENDING = 100_000
+"""Events held for their (near-future) time at most; beyond, they are applied now and counted."""
 ANY_PHASE = "(any phase)"
 
 
@@ -54,6 +59,17 @@ class WorkRecord:
     unclosed: list[str] = field(default_factory=list)
     unmatched_ends: int = 0
     dropped_phases: int = 0
+    early_events: int = 0
+    """Events stamped before the run started: applied at the run's start."""
+    future_events: int = 0
+    """Events stamped beyond FUTURE_TOLERANCE_S ahead of their reading: applied when read."""
+    started_s: float = 0.0
+    """The run's start on the sampler's clock. Units: s."""
+    started_j: dict[str, float] = field(default_factory=dict)
+    first_query: tuple[float, int, int, dict[str, float]] | None = None
+    """(time, queries, output tokens, energy so far per sensor) of the earliest query event."""
+    last_query: tuple[float, dict[str, float]] | None = None
+    """(time, energy so far per sensor) of the latest query event. Units: s, J."""
 
 
 def unix_to_monotonic() -> Callable[[float], float]:
@@ -89,6 +105,7 @@ class WorkMeter:
             if self.tail is not None:
                 self.tail.read()
             self.record, self._pending, self._fed = WorkRecord(), [], []
+            self.record.started_s, self.record.started_j = start.t_s, dict(start.energy_j)
             self._samples.clear()
             self._samples.append((start.t_s, dict(start.energy_j)))
             self._running = True
@@ -127,7 +144,7 @@ class WorkMeter:
         """Take one event in-process (``ecoai.track`` inside ``ecoai.measure``)."""
         try:
             event = parse_event(data)
-        except ValueError:
+        except (ValueError, ArithmeticError, RecursionError):
             with self._lock:
                 self.record.malformed += 1
             return
@@ -146,6 +163,14 @@ class WorkMeter:
         fed, self._fed = self._fed, []
         for _, event in [*fed, *((None, e) for e in events)]:
             t_s = now_s if event.t_s is None else self.to_clock(event.t_s)
+            if t_s < self.record.started_s:  # time.monotonic() or a stale clock: not in this run
+                self.record.early_events += 1
+                t_s = self.record.started_s
+            elif t_s > now_s + FUTURE_TOLERANCE_S or (
+                t_s > now_s and len(self._pending) >= MAX_PENDING
+            ):  # milliseconds by mistake, a skewed clock: held, it would never come due
+                self.record.future_events += 1
+                t_s = now_s
             self._pending.append((t_s, event))
             self.record.events += 1
 
@@ -153,14 +178,24 @@ class WorkMeter:
         self._pending.sort(key=lambda pair: pair[0])
         ready = [p for p in self._pending if final or p[0] <= now_s]
         self._pending = [] if final else self._pending[len(ready) :]
+        last_query_s: float | None = None
         for t_s, event in ready:
             self._apply(min(t_s, now_s), event)
+            if isinstance(event, Query):
+                last_query_s = min(t_s, now_s)
+        last = self.record.last_query
+        if last_query_s is not None and (last is None or last_query_s >= last[0]):
+            self.record.last_query = (last_query_s, self._energy_at(last_query_s))
 
     def _apply(self, t_s: float, event: Event) -> None:
         if isinstance(event, Query):
             self.record.queries += event.n
             self.record.input_tokens += event.input_tokens
             self.record.output_tokens += event.output_tokens
+            first = self.record.first_query
+            if first is None or t_s < first[0]:  # another writer's line read late
+                energy_j = self._energy_at(t_s)
+                self.record.first_query = (t_s, event.n, event.output_tokens, energy_j)
             return
         phase = self._phase(event)
         if phase is None:

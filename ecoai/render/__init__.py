@@ -2,7 +2,10 @@
 
 Holds the ``Format`` enum beside its dispatch, so a new format is one member here plus one
 module in this folder. Renderers never open files or print; they may import the vocabulary
-(``ecoai.models``, ``ecoai.units``, ``ecoai.metrics``) and rich, never the CLI or the edges.
+(``ecoai.models``, ``ecoai.units``, ``ecoai.metrics``, ``ecoai.errors``), the contracts they
+render (``comparison.model``, ``inputs.catalog_schema``) and rich; never ``files``, the input
+edges, ``measurement``, ``sensors``, ``watch``, ``estimation``, ``commands`` or ``cli``
+(checked by ``lint-imports``; ``catalog`` still imports ``inputs.catalog``, listed there).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 from ecoai.errors import InputError, did_you_mean
 from ecoai.inputs.catalog import Catalog, kind_of
 from ecoai.inputs.catalog_schema import Entry
-from ecoai.inputs.preset_kinds import KIND_TABLES
+from ecoai.inputs.preset_kinds import KIND_BY_TABLE, KIND_TABLES
 
 
 def find_any(catalog: Catalog, id: str, kind: str | None) -> tuple[str, Entry]:
@@ -22,7 +22,9 @@ def find_any(catalog: Catalog, id: str, kind: str | None) -> tuple[str, Entry]:
         raise InputError(f"{id!r} names entries of several kinds: {names}", "add --kind KIND")
     if not found:
         every = [i for k in kinds for i in catalog.ids(k)]
-        raise did_you_mean(kind or "profile", id, every)
+        listing = f"ecoai profiles list {kind_of(kind)}" if kind else "ecoai profiles list"
+        singular = KIND_BY_TABLE[kind_of(kind)].singular if kind else "profile"
+        raise did_you_mean(singular, id, every, listing)
     return found[0]
 
 

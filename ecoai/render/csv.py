@@ -39,4 +39,8 @@ def render_csv(report: Report) -> str:
                     *("" if n is None else repr(n) for n in numbers),
                 ]
             )
+    from ecoai.render.per_unit import throughput_rows
+
+    for scope, rate, unit, value in throughput_rows(report):
+        writer.writerow([report.label or "", report.kind, scope, rate, unit, repr(value)])
     return buffer.getvalue()

@@ -1,6 +1,6 @@
 """Equivalences for people (never for CI): everyday quantities of the same energy, water, carbon.
 
-Figures from FORMULAS.md §9: Jegham et al. v6 Sec. 6 (household, car), Luccioni et al. 2024
+Figures from README, Method §9: Jegham et al. v6 Sec. 6 (household, car), Luccioni et al. 2024
 (smartphone charge), Google (a search, 0.30 Wh). Continuous power and power plants: U.S. EIA,
 "Nuclear explained: U.S. nuclear statistics" (data as of the end of 2021): 93 operable reactors,
 95.55 GW net summer capacity (1.03 GW a reactor), average annual capacity factor 92.7 %.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ecoai.footprint import PLANT_CAPACITY_FACTOR, continuous_power_w, plants_equivalent
 from ecoai.models import Footprint
 
 HOUSEHOLD_WH_PER_YEAR = 10.79e6  # U.S. household, 10.79 MWh/yr (Jegham v6 Sec. 6)
@@ -18,40 +19,10 @@ SEARCH_WH = 0.30  # one Google search (Google, 2009; cited by Jegham v6)
 BOTTLE_ML = 500.0  # a 500 mL bottle of water
 CAR_G_PER_YEAR = 4.6e6  # a gasoline car, ~4.6 tCO2e/yr (Jegham v6 Sec. 6)
 
-PLANT_NET_CAPACITY_W = 1.0e9
-"""A "1 GW power plant": the typical U.S. nuclear reactor, 95.55 GW net summer capacity over 93
-operable reactors = 1.03 GW each (U.S. EIA, Nuclear explained, data as of the end of 2021)."""
-PLANT_CAPACITY_FACTOR = 0.927
-"""Average annual capacity factor of U.S. nuclear plants in 2021, 92.7 % (same EIA page): a 1 GW
-plant "running constantly" delivers 0.927 GW on average, refuelling outages included."""
-PLANT_SOURCE = (
-    "a 1 GW plant running constantly averages 0.927 GW: the 92.7 % average annual capacity factor "
-    "of U.S. nuclear plants (U.S. EIA, Nuclear explained, U.S. nuclear statistics, data as of the "
-    "end of 2021: 93 reactors, 95.55 GW net summer capacity, 1.03 GW each)"
-)
-HOURS_PER_DAY = 24.0
 
 # Below these totals an equivalence says nothing useful ("0.0001 households").
 _MIN_ENERGY_WH = 1_000.0
 _POWER_W = ((1e9, "GW"), (1e6, "MW"), (1e3, "kW"), (1.0, "W"), (1e-3, "mW"))
-
-
-def continuous_power_w(energy_wh: float, hours: float) -> float:
-    """The average power that delivers ``energy_wh`` (Wh) over ``hours`` (h), in W.
-
-    E.g. 24 kWh a day is 1 kW running constantly. Raises ValueError unless ``hours`` > 0.
-    """
-    if not hours > 0:
-        raise ValueError(f"hours must be > 0, got {hours!r}")
-    return energy_wh / hours
-
-
-def plants_equivalent(power_w: float) -> float:
-    """How many 1 GW power plants running constantly deliver ``power_w`` (W) on average.
-
-    power_w / (PLANT_NET_CAPACITY_W x PLANT_CAPACITY_FACTOR): one plant averages 0.927 GW.
-    """
-    return power_w / (PLANT_NET_CAPACITY_W * PLANT_CAPACITY_FACTOR)
 
 
 def power_text(power_w: float) -> str:

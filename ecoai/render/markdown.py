@@ -9,7 +9,9 @@ from ecoai.render.quantity import assumptions, fmt, fmt_range, rows, scopes_pres
 def render_markdown(report: Report, *, explain: bool = False) -> str:
     """The report's figures and assumptions as GitHub-flavoured markdown tables."""
     scopes = scopes_present(report)
-    lines = [f"### ecoai {report.kind}" + (f": {report.label}" if report.label else ""), ""]
+    from ecoai.render.measured import title_kind
+
+    lines = [f"### ecoai {title_kind(report)}" + (f": {report.label}" if report.label else ""), ""]
     if scopes:
         head = ["metric", scopes[0][1], "range (min – max)"] + [h for _k, h, _f in scopes[1:]]
         lines += [_row(head), _row(["---"] + ["---:"] * (len(head) - 1))]

@@ -5,6 +5,20 @@ from __future__ import annotations
 from ecoai.models import COMPONENTS, Measurement, Report, RunMeasurement
 
 
+def title_kind(report: Report) -> str:
+    """The report's kind as titles show it: a measured report whose every sensor is a power
+    model (no energy counter, no power reading) is "modelled", not "measured"."""
+    m = report.measurement
+    if (
+        report.kind == "measured"
+        and m is not None
+        and m.sensors
+        and all(sensor.method == "model" for sensor in m.sensors)
+    ):
+        return "modelled"
+    return report.kind
+
+
 def measured_section(report: Report) -> str:
     """Plain text (no markup) appended to the table summary of a measured report."""
     m = report.measurement
@@ -57,8 +71,11 @@ def _components(run: RunMeasurement, with_idle: bool) -> list[str]:
     if run.cpu_share is not None:
         lines.append(
             f"  CPU-time share of the process tree: {run.cpu_share:.1%} "
-            f"({run.child_cpu_s:.2f} of {run.machine_busy_cpu_s or 0.0:.2f} CPU-s)"
+            f"({run.child_cpu_s:.2f} of {run.machine_busy_cpu_s or 0.0:.2f} CPU-s"
+            + (f", counted by {run.cpu_time_method})" if run.cpu_time_method else ")")
         )
+    if run.memory_share is not None and any(s.component == "dram" for s in run.sensors):
+        lines.append(f"  memory share of the process tree (DRAM): {run.memory_share:.1%}")
     for name, share in run.gpu_share.items():
         lines.append(f"  {name} is shared: the process tree's SM-utilisation share {share:.1%}")
     return lines

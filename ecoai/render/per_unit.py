@@ -22,6 +22,7 @@ def workload_section(report: Report) -> str:
     lines = [_per_unit(report, work)]
     if work.queries_per_s or work.output_tokens_per_s:
         lines.append("throughput: " + _throughput(work))
+    lines += _serving_lines(work)
     if work.phases:
         lines.append(
             f"  {'phase':<18}{'windows':>8}{'time':>9}{'share':>7} "
@@ -50,13 +51,38 @@ def _per_unit(report: Report, work: Workload) -> str:
     return "\n".join(lines)
 
 
-def _throughput(work: Workload) -> str:
+def _throughput(work: Workload, serving: bool = False) -> str:
     parts = []
-    if work.queries_per_s:
-        parts.append(f"{work.queries_per_s:.3g} queries/s")
-    if work.output_tokens_per_s:
-        parts.append(f"{work.output_tokens_per_s:,.0f} output tokens/s")
+    queries_per_s = work.serving_queries_per_s if serving else work.queries_per_s
+    tokens_per_s = work.serving_output_tokens_per_s if serving else work.output_tokens_per_s
+    if queries_per_s:
+        parts.append(f"{queries_per_s:.3g} queries/s")
+    if tokens_per_s:
+        parts.append(f"{tokens_per_s:,.0f} output tokens/s")
     return ", ".join(parts)
+
+
+def _serving_lines(work: Workload) -> list[str]:
+    """The serving window (first to last query event) and the start-up before it."""
+    lines = []
+    if work.serving_per_query is not None and work.serving_s is not None:
+        lines.append(
+            f"serving window (first to last query event, {work.serving_s:.2f} s, "
+            f"{work.serving_queries or 0:g} queries after the first):"
+        )
+        lines.append(f"  {'per query':<49}{_cells(work.serving_per_query)}")
+        if work.serving_per_1k_output_tokens is not None:
+            per_1k = work.serving_per_1k_output_tokens
+            lines.append(f"  {'per 1,000 output tokens':<49}{_cells(per_1k)}")
+        if work.serving_queries_per_s or work.serving_output_tokens_per_s:
+            lines.append("  throughput: " + _throughput(work, serving=True))
+    if work.startup is not None:
+        lines.append(
+            f"start-up (run start to the first query event, {work.startup.duration_s:.2f} s, "
+            f"{work.startup.share:.1%} of the energy):"
+        )
+        lines.append(f"  {'start-up':<49}{_cells(work.startup.footprint)}")
+    return lines
 
 
 def _event_notes(report: Report) -> list[str]:
@@ -88,6 +114,18 @@ def workload_scopes(report: Report) -> list[tuple[str, str, Footprint]]:
         scopes.append(
             ("per_1k_output_tokens", "per 1,000 output tokens", work.per_1k_output_tokens)
         )
+    if work.serving_per_query is not None:
+        scopes.append(("serving_per_query", "per query, serving window", work.serving_per_query))
+    if work.serving_per_1k_output_tokens is not None:
+        scopes.append(
+            (
+                "serving_per_1k_output_tokens",
+                "per 1,000 output tokens, serving window",
+                work.serving_per_1k_output_tokens,
+            )
+        )
+    if work.startup is not None:
+        scopes.append(("startup", "start-up, before the first query", work.startup.footprint))
     for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:
         scopes.append((f"phase:{phase.name}", f"phase {phase.name}", phase.footprint))
     return scopes
@@ -106,4 +144,27 @@ def workload_markdown(report: Report) -> list[str]:
             f"| {heading} | {fmt(fp.energy_wh.mean, 'energy')} | {fmt(fp.water_ml.mean, 'water')}"
             f" | {fmt(fp.carbon_g.mean, 'carbon')} |"
         )
+    work = report.measurement.workload if report.measurement else None
+    if work is not None and work.serving_s is not None:
+        rate = _throughput(work, serving=True)
+        text = (
+            f"Serving window (first to last query event): {work.serving_s:.2f} s, "
+            f"{work.serving_queries or 0:g} queries after the first"
+        )
+        lines += ["", text + (f", {rate}" if rate else "")]
     return lines
+
+
+def throughput_rows(report: Report) -> list[tuple[str, str, str, float]]:
+    """(scope, metric, unit, value) rows of throughput for CSV: whole run and serving window."""
+    work = report.measurement.workload if report.measurement else None
+    if work is None:
+        return []
+    rows = [
+        ("run", "queries_per_s", "1/s", work.queries_per_s),
+        ("run", "output_tokens_per_s", "1/s", work.output_tokens_per_s),
+        ("serving_window", "duration_s", "s", work.serving_s),
+        ("serving_window", "queries_per_s", "1/s", work.serving_queries_per_s),
+        ("serving_window", "output_tokens_per_s", "1/s", work.serving_output_tokens_per_s),
+    ]
+    return [(a, b, c, v) for a, b, c, v in rows if v is not None]

@@ -55,11 +55,14 @@ def _title(report: Report) -> str:
         import shlex
 
         what = shlex.join(report.measurement.command)
-    method: str = report.method.statistic
+    from ecoai.render.measured import title_kind
+
+    kind = title_kind(report)
+    method: str = "modelled" if kind == "modelled" else report.method.statistic
     if report.method.samples:
         method += f", {report.method.samples:,} draws, seed {report.method.seed}"
     what = what.replace("[", "\\[")  # a command or label is text, not rich markup
-    return f"[bold]ecoai {report.kind}[/bold]{': ' + what if what else ''} ({method})"
+    return f"[bold]ecoai {kind}[/bold]{': ' + what if what else ''} ({method})"
 
 
 def _figures(report: Report) -> Table:

@@ -3,22 +3,25 @@
 CPU: ``power_w = idle_w + utilisation x (max_w - idle_w)``, the Cloud Carbon Footprint compute
 model. Because it is linear in utilisation, its energy over any interval depends only on the busy
 CPU time: ``energy_j = idle_w x t + (max_w - idle_w) / n_cpus x busy_cpu_s``, so the model is
-read as a counter and nothing is lost between samples. ``max_w`` is the CPU's TDP (``--cpu-tdp-w``
-or profiles/cpus.toml, with idle_w = 0) or, for a CPU not in the profiles, Cloud Carbon
-Footprint's per-vCPU coefficients. DRAM: a constant power per GB installed.
+read as a counter and nothing is lost between samples. Each step's busy time is capped at
+``n_cpus x`` its wall time (carrying the excess to later steps): /proc/stat advances in clock
+ticks, so over a short step it can read above 100 % utilisation, and the model must never exceed
+its own ``max_w``. ``max_w`` is the CPU's TDP (``--cpu-tdp-w`` or profiles/cpus.toml, with
+idle_w = 0; a guest that sees N logical CPUs of a part with T threads per package is charged
+TDP x N / T) or, for a CPU not in the profiles, Cloud Carbon Footprint's per-vCPU coefficients.
+DRAM: a constant power per GB of memory (installed, or the container's memory limit when one
+applies); the measurement attributes it by the process tree's share of memory in use.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from ecoai.models import Component, SensorMethod, SensorScope
-from ecoai.sensors import Discovery, Reading
+from ecoai.sensors.base import Discovery, Reading
+from ecoai.sensors.host import CpuFacts, busy_cpu_reader, read_cpu_facts
 
 CCF_URL = "https://www.cloudcarbonfootprint.org/docs/methodology/"
 VCPU_MIN_W = 0.74
@@ -28,16 +31,6 @@ VCPU_MAX_W = 3.5
 DRAM_W_PER_GB = 0.392
 """DRAM power per GB: Cloud Carbon Footprint, the mean of Crucial's 3 W per 8 GB (0.375 W/GB)
 and Micron's DDR4 power note TN-40-07 (0.4083 W/GB)."""
-
-
-@dataclass(frozen=True)
-class CpuFacts:
-    """What the model needs to know about the machine (read cheaply from /proc and psutil)."""
-
-    model_name: str
-    logical_cpus: int
-    sockets: int
-    memory_gb: float
 
 
 class CpuModelSensor:
@@ -65,14 +58,22 @@ class CpuModelSensor:
         self.assumptions = assumptions
         self._busy_cpu_s = busy_cpu_s
         self._clock = clock
-        self._t0_s = clock()
+        self._t0_s = self._last_s = clock()
         self._busy0_s = busy_cpu_s()
+        self._counted_busy_s = 0.0
 
     def read(self) -> Reading:
+        """Cumulative energy; busy time counted at most ``logical_cpus x`` the elapsed time."""
         t_s = self._clock()
-        busy_s = self._busy_cpu_s() - self._busy0_s
+        owed_s = self._busy_cpu_s() - self._busy0_s - self._counted_busy_s
+        cap_s = self.logical_cpus * max(0.0, t_s - self._last_s)
+        self._counted_busy_s += min(max(0.0, owed_s), cap_s)
+        self._last_s = max(self._last_s, t_s)
         dynamic_w_per_cpu = (self.max_w - self.idle_w) / self.logical_cpus
-        return Reading(t_s, energy_j=self.idle_w * (t_s - self._t0_s) + dynamic_w_per_cpu * busy_s)
+        return Reading(
+            t_s,
+            energy_j=self.idle_w * (t_s - self._t0_s) + dynamic_w_per_cpu * self._counted_busy_s,
+        )
 
     def close(self) -> None:
         """Close the /proc/stat reader, if it is one."""
@@ -82,7 +83,8 @@ class CpuModelSensor:
 
 
 class DramModelSensor:
-    """Modelled DRAM energy: constant power per GB installed. Units: W, J."""
+    """Modelled DRAM energy: constant power per GB of the machine's (or container's) memory.
+    Units: W, J."""
 
     component: Component = "dram"
     method: SensorMethod = "model"
@@ -125,7 +127,7 @@ def open_cpu_model(
     found = Discovery()
     if "cpu" not in skip_components:
         found.sensors.append(
-            cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or _busy_reader(), clock, lookup)
+            cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or busy_cpu_reader(), clock, lookup)
         )
     if "dram" not in skip_components:
         per_gb = DRAM_W_PER_GB if dram_w_per_gb is None else dram_w_per_gb
@@ -134,7 +136,11 @@ def open_cpu_model(
             if dram_w_per_gb is not None
             else "Cloud Carbon Footprint memory coefficient"
         )
-        assumptions = [f"DRAM draws {per_gb} W per GB installed, constantly ({source})"]
+        memory = "of the container's memory limit" if facts.memory_limited else "installed"
+        assumptions = [
+            f"DRAM draws {per_gb} W per GB {memory} ({facts.memory_gb:.1f} GB), constantly "
+            f"({source}); the process tree is charged its share of the memory in use"
+        ]
         found.sensors.append(
             DramModelSensor(
                 per_gb * facts.memory_gb,
@@ -168,11 +174,12 @@ def cpu_sensor(
         ]
     elif lookup is not None and (profile := lookup(facts.model_name)) is not None:
         tdp_w, profile_id = profile
-        max_w, idle_w = tdp_w * facts.sockets, 0.0
+        packages, how = packages_seen(facts, getattr(profile, "threads_per_package", None))
+        packages_seen_text = f"{packages:.4g} package(s)"
+        max_w, idle_w = tdp_w * packages, 0.0
         notes = [
-            f"{linear} from 0 W idle to the TDP {tdp_w} W x {facts.sockets} socket(s) "
-            f"(profiles: cpus.{profile_id})",
-            "a VM that sees part of a package is over-estimated: set --cpu-tdp-w",
+            f"{linear} from 0 W idle to the TDP {tdp_w} W x {packages_seen_text}, {how} "
+            f"(profiles: cpus.{profile_id}); --cpu-tdp-w overrides",
         ]
     else:
         idle_w, max_w = VCPU_MIN_W * facts.logical_cpus, VCPU_MAX_W * facts.logical_cpus
@@ -183,6 +190,37 @@ def cpu_sensor(
         ]
         described["source"] = CCF_URL
     return CpuModelSensor(idle_w, max_w, facts.logical_cpus, busy_cpu_s, clock, described, notes)
+
+
+def packages_seen(facts: CpuFacts, threads_per_package: int | None) -> tuple[float, str]:
+    """How many CPU packages' TDP the machine may draw, and why (a sentence for the report).
+
+    A guest (cpuinfo's ``hypervisor`` flag) seeing N logical CPUs of a part with T threads per
+    package is charged N / T packages; a host is charged its sockets. Without T (a user
+    profile that omits it) the sockets count, and the report says a guest may be over-charged.
+    """
+    if threads_per_package is None:
+        how = "the part's thread count is unknown, so a VM is charged whole packages"
+        return float(facts.sockets), how
+    if facts.hypervisor:
+        n, t = facts.logical_cpus, threads_per_package
+        return n / t, f"a VM seeing {n} of the part's {t} threads per package is charged {n}/{t}"
+    return float(facts.sockets), f"{facts.sockets} socket(s) of {threads_per_package} threads"
+
+
+class CpuMatch(tuple[float, str]):
+    """(TDP in W, profile id) of a matched CPU profile, with its threads per package and cores
+    (None when the profile does not give them)."""
+
+    threads_per_package: int | None
+    cores: int | None
+
+    def __new__(
+        cls, tdp_w: float, profile_id: str, threads: int | None = None, cores: int | None = None
+    ) -> CpuMatch:
+        match = super().__new__(cls, (tdp_w, profile_id))
+        match.threads_per_package, match.cores = threads, cores
+        return match
 
 
 class CpuProfile(Protocol):
@@ -199,86 +237,19 @@ class CpuProfile(Protocol):
 
 
 TdpLookup = Callable[[str], "tuple[float, str] | None"]
-"""CPU model name -> (TDP in W, profile id), or None when the profiles do not know it."""
+"""CPU model name -> (TDP in W, profile id), or None when the profiles do not know it; a
+``CpuMatch`` also carries the threads per package."""
 
 
-def match_cpu(model_name: str, entries: Iterable[CpuProfile]) -> tuple[float, str] | None:
-    """TDP (W) and id of the first profile whose ``match`` substrings occur in ``model_name``."""
+def match_cpu(model_name: str, entries: Iterable[CpuProfile]) -> CpuMatch | None:
+    """TDP (W), id, threads per package and cores of the first profile whose ``match``
+    substrings occur in ``model_name``."""
     for entry in entries:
         if any(pattern in model_name for pattern in entry.match):
-            return float(entry.tdp_w), entry.id
+            return CpuMatch(
+                float(entry.tdp_w),
+                entry.id,
+                getattr(entry, "threads_per_package", None),
+                getattr(entry, "cores", None),
+            )
     return None
-
-
-class ProcStat:
-    """Busy CPU time of the machine from /proc/stat's first line, kept open (one pread a call).
-
-    Busy = user + nice + system + irq + softirq; idle, iowait and steal (time the hypervisor
-    gave to other guests) are not this machine's work, and guest time is already in user.
-    Units: s (from clock ticks). Cold, this costs a third of psutil.cpu_times (measured).
-    """
-
-    def __init__(self, path: Path = Path("/proc/stat")) -> None:
-        self._fd: int | None = os.open(path, os.O_RDONLY)
-        self._tick_s = 1.0 / os.sysconf("SC_CLK_TCK")
-
-    def __call__(self) -> float:
-        if self._fd is None:
-            raise OSError("ProcStat is closed")
-        first = os.pread(self._fd, 512, 0).split(b"\n", 1)[0].split()[1:]
-        user, nice, system, _idle, _iowait, irq, softirq = (
-            int(v) for v in (first + [b"0"] * 7)[:7]
-        )
-        return (user + nice + system + irq + softirq) * self._tick_s
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def machine_busy_cpu_s() -> float:
-    """Busy CPU time of the whole machine, summed over CPUs (see ProcStat). Units: s."""
-    try:
-        reader = ProcStat()
-    except OSError:  # not Linux: psutil knows the platform's counters
-        import psutil
-
-        times = psutil.cpu_times()
-        return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
-    try:
-        return reader()
-    finally:
-        reader.close()
-
-
-def _busy_reader() -> Callable[[], float]:
-    try:
-        return ProcStat()
-    except OSError:
-        return machine_busy_cpu_s
-
-
-def read_cpu_facts(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuFacts:
-    """Model name, logical CPUs, sockets and memory: one read of cpuinfo, two sysconf calls."""
-    model_name, sockets = "unknown CPU", set()
-    try:
-        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
-            key, _, value = line.partition(":")
-            key = key.strip()
-            if key == "model name" and model_name == "unknown CPU":
-                model_name = value.strip()
-            elif key == "physical id":
-                sockets.add(value.strip())
-    except OSError:
-        pass  # not Linux: the name stays unknown and the per-vCPU figures apply
-    return CpuFacts(model_name, os.cpu_count() or 1, max(1, len(sockets)), _memory_gb())
-
-
-def _memory_gb() -> float:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
-    except (ValueError, OSError, AttributeError):  # not POSIX: psutil knows
-        import psutil
-
-        return float(psutil.virtual_memory().total) / 1e9

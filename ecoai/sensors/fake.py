@@ -16,7 +16,7 @@ from typing import Any
 
 from ecoai.errors import InputError
 from ecoai.models import Component, SensorMethod, SensorScope
-from ecoai.sensors import Discovery, Reading, Sensor, Skip
+from ecoai.sensors.base import Discovery, Reading, Sensor, skip
 
 
 class ScriptedSensor:
@@ -61,7 +61,7 @@ def load_script(path: Path, clock: Callable[[], float] | None = None) -> Discove
     clock = clock or time.monotonic
     return Discovery(
         sensors=[_sensor(spec, clock) for spec in script.get("sensors", [])],
-        skipped=[Skip(s["name"], s["reason"]) for s in script.get("skipped", [])],
+        skipped=[skip(str(s["name"]), str(s["reason"])) for s in script.get("skipped", [])],
     )
 
 

@@ -2,7 +2,7 @@
 
 ``nvmlDeviceGetTotalEnergyConsumption`` (mJ since the driver loaded, Volta and newer) is exact;
 ``nvmlDeviceGetPowerUsage`` (mW) is integrated only where the counter is not supported
-(FORMULAS.md §8). A GPU neither can read is skipped with its reason, never read as zero.
+(README, Method §8). A GPU neither can read is skipped with its reason, never read as zero.
 The NVML module is passed in, so tests use a fake with the same names.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ecoai import units
-from ecoai.models import Component, SensorMethod, SensorScope
-from ecoai.sensors import Discovery, Reading, Skip
+from ecoai.models import Component, SensorMethod, SensorScope, SensorSkip
+from ecoai.sensors.base import Discovery, Reading, skip
 
 
 class NvmlSession:
@@ -106,11 +106,11 @@ class NvmlSensor:
 def open_nvml(
     nvml: Any, visible: str | None, clock: Callable[[], float] | None = None
 ) -> Discovery:
-    """Open a sensor per GPU the child can see; every GPU or failure not used is a Skip."""
+    """Open a sensor per GPU the child can see; every GPU or failure not used is a skip."""
     try:
         nvml.nvmlInit()
     except nvml.NVMLError as error:
-        return Discovery(skipped=[Skip("nvml", f"NVML did not initialise: {error}")])
+        return Discovery(skipped=[skip("nvml", f"NVML did not initialise: {error}")])
     session = NvmlSession(nvml)
     session.users += 1  # held while opening
     found = Discovery()
@@ -122,11 +122,11 @@ def open_nvml(
         for index in indexes:
             _open_one(session, index, driver, clock or time.monotonic, found)
     except nvml.NVMLError as error:
-        found.skipped.append(Skip("nvml", f"NVML query failed: {error}"))
+        found.skipped.append(skip("nvml", f"NVML query failed: {error}"))
     finally:
         session.release()
     if not found.sensors and not found.skipped:
-        found.skipped.append(Skip("nvml", "no GPU visible"))
+        found.skipped.append(skip("nvml", "no GPU visible"))
     return found
 
 
@@ -144,10 +144,12 @@ def _open_one(
     use_counter = _works(nvml, nvml.nvmlDeviceGetTotalEnergyConsumption, handle)
     if not use_counter and not _works(nvml, nvml.nvmlDeviceGetPowerUsage, handle):
         found.skipped.append(
-            Skip(f"nvml:{index}", "neither the energy counter nor power readings are supported")
+            skip(f"nvml:{index}", "neither the energy counter nor power readings are supported")
         )
         return
-    found.sensors.append(NvmlSensor(session, handle, index, use_counter, facts, clock))
+    sensor = NvmlSensor(session, handle, index, use_counter, facts, clock)
+    found.sensors.append(sensor)
+    found.process_aware.append(sensor)
 
 
 def _works(nvml: Any, getter: Callable[[Any], Any], handle: Any) -> bool:
@@ -158,7 +160,9 @@ def _works(nvml: Any, getter: Callable[[Any], Any], handle: Any) -> bool:
     return True
 
 
-def select_devices(nvml: Any, count: int, visible: str | None) -> tuple[list[int], list[Skip]]:
+def select_devices(
+    nvml: Any, count: int, visible: str | None
+) -> tuple[list[int], list[SensorSkip]]:
     """NVML indexes of the GPUs named by CUDA_VISIBLE_DEVICES (indexes or UUID prefixes).
 
     Like CUDA, parsing stops at the first entry that names no device. None means all GPUs.
@@ -167,7 +171,7 @@ def select_devices(nvml: Any, count: int, visible: str | None) -> tuple[list[int
         return list(range(count)), []
     tokens = [token.strip() for token in visible.split(",") if token.strip()]
     if not tokens:
-        return [], [Skip("nvml", "CUDA_VISIBLE_DEVICES is empty: the command sees no GPU")]
+        return [], [skip("nvml", "CUDA_VISIBLE_DEVICES is empty: the command sees no GPU")]
     uuids: list[str] | None = None
     chosen: list[int] = []
     for token in tokens:
@@ -183,7 +187,7 @@ def select_devices(nvml: Any, count: int, visible: str | None) -> tuple[list[int
             index = matches[0] if len(matches) == 1 else -1
         if not 0 <= index < count:
             return chosen, [
-                Skip(
+                skip(
                     "nvml",
                     f"CUDA_VISIBLE_DEVICES entry {token!r} names no "
                     "usable GPU (MIG instances are not measured); later entries "

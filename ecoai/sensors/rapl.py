@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ecoai import units
 from ecoai.models import Component, SensorMethod, SensorScope
-from ecoai.sensors import Discovery, Reading, Skip
+from ecoai.sensors.base import Discovery, Reading, skip
 
 Reader = Callable[[Path], str]
 
@@ -117,13 +117,13 @@ def open_rapl(
     """Open a sensor per package and DRAM zone under ``root``, skipping duplicates and nesting."""
     found = Discovery()
     if not root.is_dir():
-        found.skipped.append(Skip("rapl", f"{root} does not exist (no RAPL, or not mounted)"))
+        found.skipped.append(skip("rapl", f"{root} does not exist (no RAPL, or not mounted)"))
         return found
     packages = sorted(p for p in root.glob("intel-rapl:*") if p.name.count(":") == 1)
     for zone in sorted(root.glob("intel-rapl-mmio:*")):
-        found.skipped.append(Skip(f"rapl:{zone.name}", "MMIO duplicate of a package counter"))
+        found.skipped.append(skip(f"rapl:{zone.name}", "MMIO duplicate of a package counter"))
     if not packages:
-        found.skipped.append(Skip("rapl", f"no intel-rapl zones under {root}"))
+        found.skipped.append(skip("rapl", f"no intel-rapl zones under {root}"))
     for package in packages:
         parent = _open_zone(package, reader, clock or time.monotonic, found)
         for sub in sorted(package.glob(f"{package.name}:*")):
@@ -142,23 +142,23 @@ def _open_zone(
     try:
         label = reader(zone / "name")
         if parent is not None and label != "dram":
-            found.skipped.append(Skip(f"rapl:{zone.name}", f"{label} is inside its package"))
+            found.skipped.append(skip(f"rapl:{zone.name}", f"{label} is inside its package"))
             return label
         if label == "psys":
-            found.skipped.append(Skip(f"rapl:{zone.name}", "psys contains the packages"))
+            found.skipped.append(skip(f"rapl:{zone.name}", "psys contains the packages"))
             return label
         name = label if parent is None else f"{parent}/{label}"
         if any(s.name == f"rapl:{name}" for s in found.sensors):
-            found.skipped.append(Skip(f"rapl:{zone.name}", f"duplicate of zone {name}"))
+            found.skipped.append(skip(f"rapl:{zone.name}", f"duplicate of zone {name}"))
             return label
         max_range_uj = int(reader(zone / "max_energy_range_uj"))
         sensor = RaplSensor(zone, name, max_range_uj, reader, clock)
         sensor.read()  # fails here, before the child starts, if the counter is unreadable
     except PermissionError:
-        found.skipped.append(Skip(f"rapl:{zone.name}", f"permission denied: {PERMISSION_HINT}"))
+        found.skipped.append(skip(f"rapl:{zone.name}", f"permission denied: {PERMISSION_HINT}"))
         return zone.name
     except (OSError, ValueError) as error:
-        found.skipped.append(Skip(f"rapl:{zone.name}", f"unreadable: {error}"))
+        found.skipped.append(skip(f"rapl:{zone.name}", f"unreadable: {error}"))
         return zone.name
     found.sensors.append(sensor)
     return label

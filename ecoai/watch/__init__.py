@@ -3,6 +3,11 @@
 ``Watch`` opens them together before the command starts (so a bad path or a busy port fails
 first), hands the sampler its listeners and the command its ``ECOAI_EVENTS`` file, and closes
 them together afterwards, whatever happened.
+
+An edge (files, a port, the terminal). May import the vocabulary at the top of ``ecoai``,
+``files``, ``measurement`` (the sampler and the event file it watches) and ``sensors``; never
+``inputs``, ``estimation``, ``comparison``, ``render``, ``commands`` or ``cli`` (checked by
+``lint-imports``).
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ class Watch:
         self._dir = Path(tempfile.mkdtemp(prefix="ecoai-events-"))
         self.events_path = self._dir / "events.jsonl"
         self.events_path.touch()
+        # A child that drops privileges (su, gosu, setpriv) can still append its events: the
+        # directory is traversable but not listable (its random name stays unknown to others),
+        # the file writable but not readable by them.
+        os.chmod(self._dir, 0o711)
+        os.chmod(self.events_path, 0o622)
         self.work = WorkMeter(EventTail(self.events_path))
         self.listeners: list[Listener] = []
         self.timeline: TimelineWriter | None = None
