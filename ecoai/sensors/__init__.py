@@ -121,7 +121,7 @@ def _open_amdsmi(request: SensorRequest, have: frozenset[str]) -> Discovery:
     except ImportError as error:
         return Discovery(skipped=[skip("amdsmi", f"cannot import amdsmi: {error}")])
     except Exception as error:  # amdsmi 7 raises KeyError('libamd_smi.so') without ROCm
-        detail = " ".join(said.getvalue().split()) or repr(error)
+        detail = (said.getvalue().strip().splitlines() or [repr(error)])[0]
         reason = f"amdsmi is installed but cannot load ROCm's libamd_smi.so: {detail}"
         return Discovery(skipped=[skip("amdsmi", reason)])
     from ecoai.sensors.amdsmi import open_amdsmi
