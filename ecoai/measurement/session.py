@@ -147,6 +147,12 @@ def lost_sensors(sampler: Sampler, origin_s: float) -> list[str]:
     ]
 
 
+def _static_shares(sensors: Sequence[Any]) -> dict[str, float]:
+    """GPUs attributed by a fixed share (a MIG instance's compute slices, ``sensors.mig``)."""
+    shares = {s.name: getattr(s, "attribution_share", None) for s in sensors}
+    return {name: share for name, share in shares.items() if share is not None}
+
+
 def _one_run(
     request: ProfileRequest,
     sampler: Sampler,
@@ -203,7 +209,7 @@ def _one_run(
         },
         machine_busy_cpu_s=None if busy0_s is None or busy1_s is None else busy1_s - busy0_s,
         gpu_shared=sorted(tracker.shared),
-        gpu_share=tracker.shares(),
+        gpu_share={**_static_shares(sampler.sensors), **tracker.shares()},
         gap_count=after.gap_count - before.gap_count,
         gap_s=after.gap_s - before.gap_s,
         gaps=sampler.gaps[before.gaps :],

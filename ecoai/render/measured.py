@@ -77,7 +77,10 @@ def _components(run: RunMeasurement, with_idle: bool) -> list[str]:
     if run.memory_share is not None and any(s.component == "dram" for s in run.sensors):
         lines.append(f"  memory share of the process tree (DRAM): {run.memory_share:.1%}")
     for name, share in run.gpu_share.items():
-        lines.append(f"  {name} is shared: the process tree's SM-utilisation share {share:.1%}")
+        if "/MIG-" in name:  # sensors.mig: a static share of the parent GPU
+            lines.append(f"  {name}: the MIG instance's share of its GPU's slices {share:.1%}")
+        else:
+            lines.append(f"  {name} is shared: the process tree's SM-utilisation share {share:.1%}")
     return lines
 
 
