@@ -94,7 +94,7 @@ def measure(
     ``on_start`` is called with each child's PID on the main thread while the child runs;
     ``work`` reads the events the command reports during each run.
     """
-    busy = busy_cpu_s or machine_busy_cpu_s
+    busy = busy_cpu_s or cgroup_busy(found.sensors) or machine_busy_cpu_s
     sampler = Sampler(found.sensors, interval_s=request.interval_s)
     baseline_w: dict[str, float] = {}
     runs: list[RunRecord] = []
@@ -145,6 +145,16 @@ def lost_sensors(sampler: Sampler, origin_s: float) -> list[str]:
         for name, tally in sampler.tallies.items()
         if tally.failing_since_s is not None
     ]
+
+
+def cgroup_busy(sensors: Sequence[Any]) -> Callable[[], float] | None:
+    """The busy-CPU-time counter of a CPU model that covers a container's cgroup: the CPU share
+    is then the tree's part of the cgroup's CPU time, as the modelled energy is the cgroup's."""
+    for sensor in sensors:
+        if sensor.component == "cpu" and sensor.scope == "cgroup":
+            reader: Callable[[], float] | None = getattr(sensor, "busy_cpu_s", None)
+            return reader
+    return None
 
 
 def _static_shares(sensors: Sequence[Any]) -> dict[str, float]:

@@ -71,6 +71,10 @@ class SensorRequest:
     """RAPL zones; its sibling ``hwmon`` (``/sys/class/hwmon``) holds the Intel GPUs."""
     i2c_drivers_root: Path = Path("/sys/bus/i2c/drivers")
     """Where the Jetson power monitors (ina3221, ina238) live."""
+    proc_cgroup: Path = Path("/proc/self/cgroup")
+    cgroup_root: Path = Path("/sys/fs/cgroup")
+    """ecoai's cgroup and the cgroup hierarchy: inside a container the CPU model covers the
+    container's cgroup (its CPU quota and cpu.stat), not the host."""
     cpu_tdp_w: float | None = None
     dram_w_per_gb: float | None = None
     cpu_tdp_lookup: Callable[[str], tuple[float, str] | None] | None = None
@@ -150,13 +154,18 @@ def _open_rapl(request: SensorRequest, have: frozenset[str]) -> Discovery:
 
 def _open_model(request: SensorRequest, have: frozenset[str]) -> Discovery:
     from ecoai.sensors.cpu_model import open_cpu_model
+    from ecoai.sensors.host import container_cpu
 
+    container = None
+    if "cpu" not in have:
+        container = container_cpu(proc_cgroup=request.proc_cgroup, root=request.cgroup_root)
     return open_cpu_model(
         request.cpu_tdp_w,
         request.dram_w_per_gb,
         skip_components=set(have),
         clock=request.clock,
         lookup=request.cpu_tdp_lookup,
+        container=container,
     )
 
 
