@@ -10,7 +10,7 @@ _ecoai() {
     --size-class) COMPREPLY=($(compgen -W "nano micro small medium large" -- "$cur")); return 0 ;;
     --prompt) COMPREPLY=($(compgen -W "short medium long" -- "$cur")); return 0 ;;
     --kind) COMPREPLY=($(compgen -W "models size_classes hardware hosts grids tasks cpus" -- "$cur")); return 0 ;;
-    --sensors) COMPREPLY=($(compgen -W "nvml amdsmi intel-gpu jetson rapl cpu-model auto" -- "$cur")); return 0 ;;
+    --sensors) COMPREPLY=($(compgen -W "nvml amdsmi intel-gpu jetson powermetrics macmon rapl cpu-model auto" -- "$cur")); return 0 ;;
   esac
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"

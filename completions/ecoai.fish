@@ -169,7 +169,7 @@ complete -c ecoai -n '__fish_seen_subcommand_from profile' -l repeat -r -d 'Run 
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l interval-s -r -d 'Sampling interval, in seconds.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l baseline-s -r -d 'Sample the idle machine this many seconds first.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l scope -r -d 'process-tree (attributed) or machine (whole devices).'
-complete -c ecoai -n '__fish_seen_subcommand_from profile' -l sensors -x -a 'nvml amdsmi intel-gpu jetson rapl cpu-model auto' -d 'auto, or a comma-separated list of sensors (required); see --list-sensors.'
+complete -c ecoai -n '__fish_seen_subcommand_from profile' -l sensors -x -a 'nvml amdsmi intel-gpu jetson powermetrics macmon rapl cpu-model auto' -d 'auto, or a comma-separated list of sensors (required); see --list-sensors.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l list-sensors -d 'Show the sensors this machine would use, and why each other one is skipped; runs no command.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l all-gpus -d 'Measure every GPU, not only CUDA_VISIBLE_DEVICES.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l per-node -d 'Multi-process jobs: only local rank 0 measures the node; other ranks just run.'

@@ -11,7 +11,7 @@ _ecoai() {
     --size-class) compadd -- nano micro small medium large; return ;;
     --prompt) compadd -- short medium long; return ;;
     --kind) compadd -- models size_classes hardware hosts grids tasks cpus; return ;;
-    --sensors) compadd -- nvml amdsmi intel-gpu jetson rapl cpu-model auto; return ;;
+    --sensors) compadd -- nvml amdsmi intel-gpu jetson powermetrics macmon rapl cpu-model auto; return ;;
   esac
   for ((i = 2; i < CURRENT; i++)); do
     word="${words[i]}"

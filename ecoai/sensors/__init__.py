@@ -3,13 +3,15 @@
 - ``base``: the Sensor protocol, its Reading and Discovery (the literals are in ``ecoai.models``);
 - ``host``: facts about the machine (CPU model, CPUs, memory, busy CPU time, ``host_info``);
 - ``nvml`` (NVIDIA GPUs), ``amdsmi`` (AMD GPUs), ``intel_gpu`` (Intel GPUs, hwmon), ``jetson``
-  (Jetson power rails), ``rapl`` (CPU and DRAM counters), ``cpu_model`` (a CPU and DRAM model),
+  (Jetson power rails), ``apple`` (Apple Silicon through powermetrics or macmon), ``rapl``
+  (CPU and DRAM counters), ``cpu_model`` (a CPU and DRAM model),
   ``fake`` (scripted sensors for end-to-end tests): the backends, importing ``base`` (and
   ``host``, ``sysfs``), never this package.
 
 A sensor reports cumulative energy (a counter, J) or instantaneous power (W) at a time stamp.
 Discovery tries the backends of ``BACKENDS`` in order of preference (GPU: NVML, amdsmi, Intel
-hwmon, then Jetson rails where no GPU was measured; CPU and DRAM: RAPL, then a model) and
+hwmon, then Jetson rails where no GPU was measured; Apple Silicon: powermetrics as root, else
+macmon; CPU and DRAM: RAPL, then a model) and
 records every skip with its reason; a sensor the user asked for by name that is unavailable
 raises SensorError before the child starts. A new backend is one module plus one row of
 ``BACKENDS`` (``--sensors`` and the completions follow the table). A sensor whose reading
@@ -146,6 +148,18 @@ def _open_jetson(request: SensorRequest, have: frozenset[str]) -> Discovery:
     return open_jetson(request.i2c_drivers_root, clock=request.clock)
 
 
+def _open_powermetrics(request: SensorRequest, have: frozenset[str]) -> Discovery:
+    from ecoai.sensors.apple import open_apple
+
+    return open_apple("powermetrics", clock=request.clock)
+
+
+def _open_macmon(request: SensorRequest, have: frozenset[str]) -> Discovery:
+    from ecoai.sensors.apple import open_apple
+
+    return open_apple("macmon", clock=request.clock)
+
+
 def _open_rapl(request: SensorRequest, have: frozenset[str]) -> Discovery:
     from ecoai.sensors.rapl import open_rapl
 
@@ -189,6 +203,18 @@ BACKENDS: tuple[Backend, ...] = (
         "needs a Jetson with the ina3221/ina238 hwmon drivers (JetPack >= 5); run as root if "
         "the rails are unreadable",
         only_for=frozenset({"gpu"}),
+    ),
+    Backend(
+        "powermetrics",
+        _open_powermetrics,
+        "needs Apple Silicon and root: run `sudo ecoai profile ...`, or use macmon "
+        "(--sensors macmon, `brew install macmon`) without root",
+    ),
+    Backend(
+        "macmon",
+        _open_macmon,
+        "needs Apple Silicon and macmon on PATH: `brew install macmon` (no root needed)",
+        only_for=frozenset({"cpu", "gpu"}),
     ),
     Backend(
         "rapl",
