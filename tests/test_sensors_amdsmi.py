@@ -70,11 +70,12 @@ def test_counter_is_accumulator_times_resolution_in_joules_with_facts() -> None:
         "driver": "6.10.5",
         "bdf": "0000:0c:00.0",
     }
-    assert sensor.read().energy_j == 0.0
+    first_j = sensor.read().energy_j  # the accumulator as it is: 1000 ticks x 15.3 uJ
+    assert first_j == pytest.approx(1_000 * 15.3e-6)
     fake.gpus[0].ticks += 1_000_000  # x 15.3 uJ = 15.3 J
     clock.advance(0.1)
     reading = sensor.read()
-    assert reading.energy_j == pytest.approx(15.3) and reading.t_s == clock.now_s
+    assert reading.energy_j - first_j == pytest.approx(15.3) and reading.t_s == clock.now_s
 
 
 def test_max_power_is_twice_the_power_cap_in_watts() -> None:
@@ -108,20 +109,39 @@ def test_a_board_with_neither_is_skipped_with_its_reason_never_zero() -> None:
     assert fake.shutdowns == 1
 
 
-def test_a_backwards_accumulator_is_a_reset_not_negative_energy() -> None:
+def test_a_backwards_accumulator_is_bridged_with_power_never_negative() -> None:
+    from ecoai.measurement.sampler import Sampler
+
     fake, clock = FakeAmdSmi(gpus(1)), FakeClock()
     (sensor,) = open_amdsmi(fake, clock=clock).sensors
-    sensor.read()
-    fake.gpus[0].ticks += 100_000
+    sampler = Sampler([sensor], interval_s=0.1, clock=clock)
+    sampler.tick()
+    per_second = round(200 / 15.3e-6)  # 200 W of accumulator ticks
+    for ticks in (fake.gpus[0].ticks + per_second, 10, 10 + per_second):  # a reset in between
+        fake.gpus[0].ticks = ticks
+        clock.advance(1)
+        sampler.tick()
+    # 200 J, then the reset's second bridged with the board's 300 W socket power, then 200 J
+    assert sampler.tallies["amdsmi:0"].energy_j == pytest.approx(700.0, rel=1e-4)
+    (line,) = sampler.counter_faults()["amdsmi:0"]
+    assert "stepped backwards (a reset, not a wrap) in 1 interval(s)" in line
+    assert "bridged with power readings" in line
+
+
+def test_a_counter_above_the_power_cap_is_a_spike_bridged_with_power() -> None:
+    from ecoai.measurement.sampler import Sampler
+
+    fake, clock = FakeAmdSmi(gpus(1)), FakeClock()
+    (sensor,) = open_amdsmi(fake, clock=clock).sensors
+    assert sensor.max_power_w == 1500.0  # 2 x the 750 W cap
+    sampler = Sampler([sensor], interval_s=0.1, clock=clock)
+    sampler.tick()
+    fake.gpus[0].ticks += round(10_000 / 15.3e-6)  # 10 kJ in 1 s: an impossible 10 kW
     clock.advance(1)
-    first = sensor.read().energy_j
-    fake.gpus[0].ticks = 10  # driver reload
-    clock.advance(1)
-    assert sensor.read().energy_j == first and sensor.resets == 1
-    fake.gpus[0].ticks = 20
-    clock.advance(1)
-    assert sensor.read().energy_j == pytest.approx(first + 10 * 15.3 / 1e6)
-    assert "stepped backwards 1 time(s)" in sensor.assumptions[-1]
+    sampler.tick()
+    assert sampler.tallies["amdsmi:0"].energy_j == pytest.approx(300.0)
+    (line,) = sampler.counter_faults()["amdsmi:0"]
+    assert "(1500 W: 2 x the highest power cap, 750 W)" in line
 
 
 def test_init_failure_and_permission_are_skips_with_the_fix() -> None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes.clock import FakeClock
 
 from ecoai.sensors import SensorRequest, discover
 from ecoai.sensors.apple import (
@@ -26,7 +27,6 @@ from ecoai.sensors.apple import (
     parse_powermetrics,
     split_plists,
 )
-from tests.fakes.clock import FakeClock
 
 DATA = Path(__file__).parent / "data" / "apple"
 ROOT_MAC = MacHost("darwin", "arm64", 0, lambda name: f"/usr/bin/{name}")
@@ -315,5 +315,28 @@ def test_real_apple_silicon() -> None:
             assert 0 <= added_j < sensor.max_power_w * 1.5
         cpu = next(s for s in found.sensors if s.component == "cpu")
         assert (cpu.read().energy_j or 0.0) > first[cpu.name]  # a running Mac's CPU draws power
+    finally:
+        found.close()
+
+
+def test_a_sample_above_the_ceiling_is_a_spike_the_counter_check_bridges() -> None:
+    from ecoai.measurement.sampler import Sampler
+
+    lines = b'{"cpu_power": 5.0, "gpu_power": 1.0, "ane_power": 0.0}\n'
+    found = open_apple("macmon", USER_MAC, Spawner(FakeProcess(lines)), clock := FakeClock())
+    try:
+        _settle(found, 1)
+        cpu = found.sensors[0]
+        sampler = Sampler([cpu], interval_s=0.2, clock=clock)
+        sampler.tick()
+        cpu.stream.energy_j["cpu"] += 5.0 * 0.2  # a plausible sample: 5 W
+        clock.advance(0.2)
+        sampler.tick()
+        cpu.stream.energy_j["cpu"] += 50_000.0  # 50 kJ in 0.2 s: no Mac draws 250 kW
+        clock.advance(0.2)
+        sampler.tick()
+        assert sampler.tallies["macmon:cpu"].energy_j == pytest.approx(2.0)  # bridged at 5 W
+        (line,) = sampler.counter_faults()["macmon:cpu"]
+        assert "(960 W: twice the highest continuous power of an Apple Silicon Mac)" in line
     finally:
         found.close()

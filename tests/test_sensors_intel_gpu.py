@@ -34,11 +34,11 @@ def test_energy1_input_is_microjoules(tmp_path: Path) -> None:
     root, clock = tmp_path / "hwmon", FakeClock()
     card = intel_card(root, energy_uj=5_000_000)
     (sensor,) = open_intel_gpu(root, clock=clock).sensors
-    assert sensor.read().energy_j == 0.0
+    assert sensor.read().energy_j == pytest.approx(5.0)  # the counter as it is, in J
     set_file(card / "energy1_input", 5_000_000 + 42_500_000)
     clock.advance(0.5)
     reading = sensor.read()
-    assert reading.energy_j == pytest.approx(42.5) and reading.t_s == clock.now_s
+    assert reading.energy_j == pytest.approx(47.5) and reading.t_s == clock.now_s
 
 
 def test_ceiling_is_twice_the_highest_limit_else_the_stated_bound(tmp_path: Path) -> None:
@@ -52,21 +52,42 @@ def test_ceiling_is_twice_the_highest_limit_else_the_stated_bound(tmp_path: Path
     assert plain.max_power_w == FALLBACK_MAX_POWER_W
 
 
-def test_a_backwards_counter_is_a_reset_never_negative(tmp_path: Path) -> None:
+def test_a_backwards_counter_is_bridged_never_negative(tmp_path: Path) -> None:
+    from ecoai.measurement.sampler import Sampler
+
     root, clock = tmp_path / "hwmon", FakeClock()
     card = intel_card(root, energy_uj=1_000_000)
     (sensor,) = open_intel_gpu(root, clock=clock).sensors
-    sensor.read()
-    set_file(card / "energy1_input", 3_000_000)
+    sampler = Sampler([sensor], interval_s=0.1, clock=clock)
+    sampler.tick()
+    for raw_uj in (3_000_000, 100, 2_000_100):  # 2 W, the driver reloaded, 2 W
+        set_file(card / "energy1_input", raw_uj)
+        clock.advance(1)
+        sampler.tick()
+    # the reset's second is bridged with the latest plausible interval's power (2 W)
+    assert sampler.tallies["intel-gpu:0"].energy_j == pytest.approx(6.0)
+    (line,) = sampler.counter_faults()["intel-gpu:0"]
+    assert "stepped backwards (a reset, not a wrap) in 1 interval(s)" in line
+    assert "bridged with the latest plausible interval's power" in line
+
+
+def test_a_spike_above_the_cards_ceiling_is_bridged(tmp_path: Path) -> None:
+    from ecoai.measurement.sampler import Sampler
+
+    root, clock = tmp_path / "hwmon", FakeClock()
+    card = intel_card(root, energy_uj=1_000_000)
+    (sensor,) = open_intel_gpu(root, clock=clock).sensors
+    sampler = Sampler([sensor], interval_s=0.1, clock=clock)
+    sampler.tick()
+    set_file(card / "energy1_input", 51_000_000)  # 50 J in 1 s: 50 W
     clock.advance(1)
-    assert sensor.read().energy_j == pytest.approx(2.0)
-    set_file(card / "energy1_input", 100)  # driver reloaded
+    sampler.tick()
+    set_file(card / "energy1_input", 5_051_000_000)  # 5 kJ in 1 s, over 2 x the 400 W limit
     clock.advance(1)
-    assert sensor.read().energy_j == pytest.approx(2.0) and sensor.resets == 1
-    set_file(card / "energy1_input", 1_000_100)
-    clock.advance(1)
-    assert sensor.read().energy_j == pytest.approx(3.0)
-    assert "stepped backwards 1 time(s)" in sensor.assumptions[0]
+    sampler.tick()
+    assert sampler.tallies["intel-gpu:0"].energy_j == pytest.approx(100.0)
+    (line,) = sampler.counter_faults()["intel-gpu:0"]
+    assert "more than the device's maximum power allows" in line
 
 
 def test_permission_denied_is_a_skip_with_the_fix(tmp_path: Path) -> None:

@@ -55,6 +55,26 @@ def test_power_is_millivolts_times_milliamps(tmp_path: Path) -> None:
     assert sensor.read_power_w() == pytest.approx(9.0)
 
 
+def test_a_rail_reading_above_the_ceiling_is_a_spike_the_counter_check_bridges(
+    tmp_path: Path,
+) -> None:
+    from ecoai.measurement.sampler import Sampler
+
+    hwmon = ina3221(tmp_path, "1-0040", ORIN_NANO)
+    clock = FakeClock()
+    (sensor,) = open_jetson(tmp_path, clock=clock).sensors
+    sampler = Sampler([sensor], interval_s=0.1, clock=clock)
+    sampler.tick()
+    clock.advance(1)
+    sampler.tick()  # 3 W for 1 s
+    set_file(hwmon / "curr2_input", 200_000)  # a glitch: 5 V x 200 A = 1000 W on a 15 W module
+    clock.advance(1)
+    sampler.tick()
+    assert sampler.tallies["jetson:VDD_CPU_GPU_CV"].energy_j == pytest.approx(6.0)
+    (line,) = sampler.counter_faults()["jetson:VDD_CPU_GPU_CV"]
+    assert "more than the device's maximum power allows (260 W" in line
+
+
 def test_agx_orin_and_agx_xavier_rails(tmp_path: Path) -> None:
     orin = tmp_path / "orin"
     ina3221(

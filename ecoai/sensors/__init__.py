@@ -6,7 +6,8 @@
   (Jetson power rails), ``apple`` (Apple Silicon through powermetrics or macmon), ``rapl``
   (CPU and DRAM counters), ``cpu_model`` (a CPU and DRAM model),
   ``fake`` (scripted sensors for end-to-end tests): the backends, importing ``base`` (and
-  ``host``, ``sysfs``), never this package.
+  ``host``, ``sysfs``, and ``counters``: the plausibility check of every interval, which the
+  sampler applies), never this package.
 
 A sensor reports cumulative energy (a counter, J) or instantaneous power (W) at a time stamp.
 Discovery tries the backends of ``BACKENDS`` in order of preference (GPU: NVML, amdsmi, Intel
@@ -69,6 +70,8 @@ class SensorRequest:
     """HIP_VISIBLE_DEVICES of the child (AMD; CUDA_VISIBLE_DEVICES where unset, as HIP does)."""
     rocr_visible: str | None = None
     """ROCR_VISIBLE_DEVICES of the child (AMD, applied before HIP_VISIBLE_DEVICES)."""
+    gpu_order: str | None = None
+    """CUDA_DEVICE_ORDER of the child (PCI_BUS_ID, FASTEST_FIRST; None: CUDA's default)."""
     powercap_root: Path = Path("/sys/class/powercap")
     """RAPL zones; its sibling ``hwmon`` (``/sys/class/hwmon``) holds the Intel GPUs."""
     i2c_drivers_root: Path = Path("/sys/bus/i2c/drivers")
@@ -113,7 +116,7 @@ def _open_nvml(request: SensorRequest, have: frozenset[str]) -> Discovery:
         return Discovery(skipped=[skip("nvml", f"cannot import pynvml: {error}")])
     from ecoai.sensors.nvml import open_nvml
 
-    return open_nvml(pynvml, request.gpu_visible, clock=request.clock)
+    return open_nvml(pynvml, request.gpu_visible, clock=request.clock, order=request.gpu_order)
 
 
 def _open_amdsmi(request: SensorRequest, have: frozenset[str]) -> Discovery:

@@ -12,7 +12,8 @@ Names and units (AMD SMI Python API, ROCm/amdsmi ``py-interface``):
 The counter is known to be wrong on some boards (ROCm/amdsmi#22: the same value on every read):
 it is used where readable, and every interval goes through the shared counter-plausibility check
 (a stall while power is drawn, a spike over ``max_power_w``), bridged by ``read_power_w``.
-A backwards step of the 64-bit accumulator is a reset, never energy. ``amdsmi`` is an optional
+The sensor passes the accumulator through as it is (like NVML's counter): a backwards step (a
+reset) is bridged by that check with power readings, never negative. ``amdsmi`` is an optional
 extra (``pip install 'ecoai[amd]'``), imported by the opener in ``ecoai.sensors`` only; tests
 pass a fake with the same names.
 
@@ -32,11 +33,8 @@ from typing import Any
 from ecoai import units
 from ecoai.models import Component, SensorMethod, SensorScope, SensorSkip
 from ecoai.sensors.base import Discovery, Reading, skip
+from ecoai.sensors.counters import HEADROOM
 from ecoai.sensors.sysfs import uw_to_w
-
-HEADROOM = 2.0
-"""Ceiling over the board's highest power cap, as for NVML and RAPL (``ecoai.sensors.counters``
-once merged: transients above a cap last milliseconds)."""
 
 FALLBACK_MAX_POWER_W = 2000.0
 """A board's ceiling when no power cap is readable: about twice the highest AMD board power on
@@ -90,12 +88,8 @@ class AmdSmiSensor:
             )
         # the ceiling each interval is checked against (shared counter-plausibility check). W.
         self.max_power_w, self.max_power_source = max_power(amd, handle)
-        self.resets = 0
-        """Backwards steps of the accumulator (a reset): counted as no energy."""
         self._clock = clock
         self._on_close = on_close
-        self._last_uj: float | None = None
-        self._total_uj = 0.0
         self._closed = False
 
     def read(self) -> Reading:
@@ -104,13 +98,7 @@ class AmdSmiSensor:
             raw_uj = counter_uj(self.amd.amdsmi_get_energy_count(self.handle))
             if raw_uj is None:
                 raise ValueError("amdsmi returned no energy accumulator")
-            last, self._last_uj = self._last_uj, raw_uj
-            if last is not None and raw_uj >= last:
-                self._total_uj += raw_uj - last
-            elif last is not None:
-                self.resets += 1
-                self._note_resets()
-            return Reading(t_s, energy_j=units.uj_to_j(self._total_uj))
+            return Reading(t_s, energy_j=units.uj_to_j(raw_uj))  # the check judges each step
         return Reading(t_s, power_w=self.read_power_w())
 
     def read_power_w(self) -> float:
@@ -119,14 +107,6 @@ class AmdSmiSensor:
         if power_w is None:
             raise ValueError("amdsmi returned no socket power")
         return power_w
-
-    def _note_resets(self) -> None:
-        note = (
-            f"the energy accumulator stepped backwards {self.resets} time(s) (a reset, not a "
-            "wrap of its 64 bits): those intervals counted as no energy"
-        )
-        self.assumptions[:] = [a for a in self.assumptions if "stepped backwards" not in a]
-        self.assumptions.append(note)
 
     def close(self) -> None:
         if not self._closed:

@@ -162,6 +162,8 @@ class AppleStream:
         self.argv = argv
         self.interval_s = interval_s
         self.energy_j: dict[str, float] = {}
+        self.last_power_w: dict[str, float] = {}
+        """Each part's mean power over the latest sample (W)."""
         self.samples = 0
         self.bad_samples = 0
         """Samples that did not parse (a truncated document, a line of another format)."""
@@ -214,6 +216,7 @@ class AppleStream:
                         if power_w >= 0:
                             added_j = power_w * sample.interval_s
                             self.energy_j[part] = self.energy_j.get(part, 0.0) + added_j
+                        self.last_power_w[part] = power_w
                     self.samples += 1
                     self.parts.update(sample.power_w)
                     self._first.set()
@@ -303,6 +306,10 @@ class AppleSensor:
 
     def read(self) -> Reading:
         return Reading(self._clock(), energy_j=self.stream.total_j(self.part))
+
+    def read_power_w(self) -> float | None:
+        """The part's mean power over the latest sample (W): what bridges a stalled stream."""
+        return self.stream.last_power_w.get(self.part)
 
     def close(self) -> None:
         self.stream.close()

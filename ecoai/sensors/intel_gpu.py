@@ -3,7 +3,8 @@
 Layout (Linux ``Documentation/ABI/testing/sysfs-driver-intel-i915-hwmon`` and ``...-xe-hwmon``):
 ``<root>/hwmonN/name`` is ``i915`` or ``xe``; ``energy1_input`` is the card's energy in uJ since
 the driver loaded (the driver widens the hardware's 32-bit counter to 64 bits, so it does not
-wrap in practice: a backwards step is a reset, counted as no energy); ``power1_max`` (PL1) and
+wrap in practice; a backwards step is a reset, which the shared counter-plausibility check
+bridges with the latest plausible power, never negative); ``power1_max`` (PL1) and
 ``power1_rated_max`` (TDP, i915) or ``power1_crit`` are in uW and give the card's ceiling for the
 shared counter-plausibility check. ``device`` links to the PCI device. Integrated GPUs expose no
 hwmon (their energy is inside the RAPL package). ``energy1_input`` of i915 is root-only on some
@@ -21,6 +22,7 @@ from pathlib import Path
 from ecoai import units
 from ecoai.models import Component, SensorMethod, SensorScope
 from ecoai.sensors.base import Discovery, Reading, skip
+from ecoai.sensors.counters import HEADROOM
 from ecoai.sensors.sysfs import (
     Reader,
     optional_number,
@@ -33,8 +35,6 @@ from ecoai.sensors.sysfs import (
 DRIVERS = ("xe", "i915")
 """hwmon ``name`` values of Intel's GPU drivers."""
 
-HEADROOM = 2.0
-"""Ceiling over the card's highest power limit, as for NVML and RAPL."""
 
 FALLBACK_MAX_POWER_W = 1200.0
 """A card's ceiling when no limit is readable: twice the highest Intel GPU board power (Data
@@ -71,26 +71,14 @@ class IntelGpuSensor:
         self.assumptions: list[str] = []
         # the ceiling each interval is checked against (shared counter-plausibility check). W.
         self.max_power_w, self.max_power_source = max_power_w
-        self.resets = 0
         self._reader = reader
         self._clock = clock
-        self._last_uj: float | None = None
-        self._total_uj = 0.0
 
     def read(self) -> Reading:
+        """The counter as it is (J): the counter check judges each step, a reset included."""
         t_s = self._clock()
         raw_uj = read_number(self._reader, self.hwmon / "energy1_input")
-        last, self._last_uj = self._last_uj, raw_uj
-        if last is not None and raw_uj >= last:
-            self._total_uj += raw_uj - last
-        elif last is not None:
-            self.resets += 1
-            self.assumptions[:] = [a for a in self.assumptions if "stepped backwards" not in a]
-            self.assumptions.append(
-                f"energy1_input stepped backwards {self.resets} time(s) (a reset: the driver "
-                "reloaded): those intervals counted as no energy"
-            )
-        return Reading(t_s, energy_j=units.uj_to_j(self._total_uj))
+        return Reading(t_s, energy_j=units.uj_to_j(raw_uj))
 
     def close(self) -> None:
         """Nothing to release: every read opens and closes its file."""

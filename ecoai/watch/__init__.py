@@ -122,6 +122,19 @@ class Watch:
         """The command's environment: ecoai's, with ``ECOAI_EVENTS`` naming the event file."""
         return {**(os.environ if base is None else base), ENV: str(self.events_path)}
 
+    def close_timeline(self) -> list[str]:
+        """Close ``--timeline`` now (sampling has ended); a note if writing it failed (a full
+        disk): the report is still written and the command's exit status kept."""
+        if self.timeline is None:
+            return []
+        self.timeline.close()
+        if self.timeline.error is None:
+            return []
+        return [
+            f"--timeline {self.options.timeline}: {self.timeline.error}; the timeline is "
+            f"incomplete ({self.timeline.rows} row(s) written)"
+        ]
+
     def close(self) -> None:
         """Stop every view (idempotent); the live line is cleared first."""
         for view in (self.live, self.timeline, self.metrics):
