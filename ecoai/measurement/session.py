@@ -8,6 +8,7 @@ was measured into the shared report model.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -164,6 +165,20 @@ def _static_shares(sensors: Sequence[Any]) -> dict[str, float]:
     return {name: share for name, share in shares.items() if share is not None}
 
 
+def _gpm_shares(sensors: Sequence[Any]) -> dict[str, float]:
+    """MIG instances' shares of their GPU from GPM engine activity over the run just ended
+    (``sensors.mig.GpmActivity``); an instance without one keeps its compute-slice share."""
+    shares: dict[str, float] = {}
+    for sensor in sensors:
+        try:
+            share = sensor.gpm.share()
+        except Exception:  # GPM failing mid-run: the static share applies, as stated
+            share = None
+        if share is not None:
+            shares[sensor.name] = share
+    return shares
+
+
 def counter_faults(sampler: Sampler) -> list[str]:
     """A note per sensor and kind of implausible interval that was bridged (a stuck or reset
     counter, a spike above the device's maximum power), also added to the sensor's assumptions."""
@@ -207,7 +222,12 @@ def _one_run(
             on_start(pid)
 
     extra: dict[str, Any] = {} if request.env is None else {"env": request.env}
+    gpm: list[Any] = [s for s in sampler.sensors if getattr(s, "gpm", None) is not None]
+    for sensor in gpm:
+        with contextlib.suppress(Exception):  # GPM failing: the static share applies, as stated
+            sensor.gpm.begin()
     result = runner(request.command, grace_s=request.grace_s, on_start=started, **extra)
+    activity = _gpm_shares(gpm)
     if tracker.sensors:
         tracker.poll()
     end = sampler.mark()
@@ -232,7 +252,7 @@ def _one_run(
         },
         machine_busy_cpu_s=None if busy0_s is None or busy1_s is None else busy1_s - busy0_s,
         gpu_shared=sorted(tracker.shared),
-        gpu_share={**_static_shares(sampler.sensors), **tracker.shares()},
+        gpu_share={**_static_shares(sampler.sensors), **activity, **tracker.shares()},
         gap_count=after.gap_count - before.gap_count,
         gap_s=after.gap_s - before.gap_s,
         gaps=sampler.gaps[before.gaps :],

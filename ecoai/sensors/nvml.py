@@ -48,6 +48,9 @@ class NvmlSensor:
     attribution_share: float | None = None
     """A MIG instance's share of this GPU (``mig.py``): attributed statically; None: whole or
     shared by measured utilisation."""
+    gpm: Any = None
+    """A MIG instance's GPM engine activity (``mig.GpmActivity``): its share per run, where the
+    GPU has GPM; None: the static share applies."""
 
     def __init__(
         self,
@@ -115,6 +118,8 @@ class NvmlSensor:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            if self.gpm is not None:
+                self.gpm.close()
             self.session.release()
 
 

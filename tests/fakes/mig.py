@@ -19,6 +19,16 @@ MIG_NAMES = (
     "nvmlDeviceGetIndex",
     "nvmlDeviceGetAttributes",
     "nvmlDeviceGetMaxMigDeviceCount",
+    "nvmlDeviceGetMigDeviceHandleByIndex",
+    "nvmlDeviceGetGpuInstanceId",
+    "nvmlGpmQueryDeviceSupport",
+    "nvmlGpmSampleAlloc",
+    "nvmlGpmMigSampleGet",
+    "nvmlGpmMetricsGet",
+    "nvmlGpmSampleFree",
+    "c_nvmlGpmMetricsGet_t",
+    "NVML_GPM_METRICS_GET_VERSION",
+    "NVML_GPM_METRIC_GRAPHICS_UTIL",
 )
 
 
@@ -29,13 +39,27 @@ class FakeMig:
     uuid: str
     parent: FakeGpu
     slices: int
+    gi: int = 0
+    """Its GPU instance id."""
+    busy_s: float = 0.0
+    """Time its compute/graphics engines were busy (advance it to simulate work). Units: s."""
 
 
 class FakeMigNvml(FakeNvml):
-    def __init__(self, gpus: list[FakeGpu], migs: list[FakeMig], total_slices: int = 7) -> None:
+    NVML_GPM_METRICS_GET_VERSION = 1
+    NVML_GPM_METRIC_GRAPHICS_UTIL = 1
+
+    def __init__(
+        self, gpus: list[FakeGpu], migs: list[FakeMig], total_slices: int = 7, gpm: bool = False
+    ) -> None:
         super().__init__(gpus)
         self.migs = migs
         self.total_slices = total_slices
+        self.gpm = gpm
+        """Whether the GPU supports GPM (Hopper and newer)."""
+        self.now_s = 0.0
+        """The GPU's clock for GPM samples (advance it with the instances' busy_s)."""
+        self.samples_alive = 0
 
     def nvmlDeviceGetHandleByUUID(self, uuid: str) -> Any:
         for handle in [*self.gpus, *self.migs]:
@@ -65,3 +89,44 @@ class FakeMigNvml(FakeNvml):
 
     def nvmlDeviceGetMaxMigDeviceCount(self, handle: FakeGpu) -> int:
         return self.total_slices
+
+    def nvmlDeviceGetMigDeviceHandleByIndex(self, parent: FakeGpu, index: int) -> FakeMig:
+        mine = [mig for mig in self.migs if mig.parent is parent]
+        if index >= len(mine):
+            raise NVMLError(NVML_ERROR_NOT_FOUND)
+        return mine[index]
+
+    def nvmlDeviceGetGpuInstanceId(self, handle: Any) -> int:
+        if not isinstance(handle, FakeMig):
+            raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
+        return handle.gi
+
+    def nvmlGpmQueryDeviceSupport(self, handle: FakeGpu) -> Any:
+        return SimpleNamespace(version=1, isSupportedDevice=int(self.gpm))
+
+    def nvmlGpmSampleAlloc(self) -> Any:
+        self.samples_alive += 1
+        return SimpleNamespace(gi=None, busy_s=None, t_s=None)
+
+    def nvmlGpmSampleFree(self, sample: Any) -> None:
+        self.samples_alive -= 1
+
+    def nvmlGpmMigSampleGet(self, parent: FakeGpu, gi: int, sample: Any) -> Any:
+        if not self.gpm:
+            raise NVMLError(3)  # NOT_SUPPORTED
+        (mig,) = [m for m in self.migs if m.parent is parent and m.gi == gi]
+        sample.gi, sample.busy_s, sample.t_s = gi, mig.busy_s, self.now_s
+        return sample
+
+    def c_nvmlGpmMetricsGet_t(self) -> Any:
+        metrics = [SimpleNamespace(metricId=0, nvmlReturn=0, value=0.0) for _ in range(4)]
+        return SimpleNamespace(version=0, numMetrics=0, sample1=None, sample2=None, metrics=metrics)
+
+    def nvmlGpmMetricsGet(self, request: Any) -> Any:
+        first, second = request.sample1, request.sample2
+        for metric in request.metrics[: request.numMetrics]:
+            if metric.metricId != self.NVML_GPM_METRIC_GRAPHICS_UTIL or second.t_s <= first.t_s:
+                metric.nvmlReturn = 3  # NOT_SUPPORTED
+                continue
+            metric.value = (second.busy_s - first.busy_s) / (second.t_s - first.t_s) * 100
+        return request
