@@ -229,3 +229,28 @@ def test_real_amd_gpu_energy_rises() -> None:
                 assert second.power_w is not None and 0 < second.power_w < sensor.max_power_w
     finally:
         found.close()
+
+
+def test_a_shared_gpu_is_attributed_by_the_trees_share_of_gfx_engine_time() -> None:
+    from ecoai.measurement.gpu_share import GpuShareTracker
+
+    gpu = FakeAmdGpu(processes={100: 5_000_000_000, 200: 1_000})  # 100 ran before us
+    found = open_amdsmi(FakeAmdSmi([gpu]))
+    (sensor,) = found.process_aware
+    assert sensor is found.sensors[0] and sensor.process_ids() == {100, 200}
+    tracker = GpuShareTracker([sensor], tree=lambda pid: {200, 300}, root_pid=200)
+    tracker.poll()  # where each process stands: nothing counted yet
+    gpu.processes = {100: 5_000_000_000 + 1_000_000_000, 200: 1_000 + 3_000_000_000}
+    tracker.poll()
+    gpu.processes[300] = 2_000_000_000  # a child of the command started in between: counted whole
+    tracker.poll()
+    assert tracker.shared == {"amdsmi:0"}  # PID 100 is outside the tree
+    assert tracker.shares() == {"amdsmi:0": pytest.approx(5 / 6)}
+    found.close()
+
+
+def test_no_process_list_is_counted_whole_and_says_so() -> None:
+    found = open_amdsmi(FakeAmdSmi([FakeAmdGpu(processes=None)]))
+    assert found.process_aware == []
+    assert "counted whole" in found.sensors[0].assumptions[-1]
+    found.close()

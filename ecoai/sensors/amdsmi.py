@@ -17,6 +17,11 @@ reset) is bridged by that check with power readings, never negative. ``amdsmi`` 
 extra (``pip install 'ecoai[amd]'``), imported by the opener in ``ecoai.sensors`` only; tests
 pass a fake with the same names.
 
+Sharing: ``amdsmi_get_gpu_process_list(h)`` -> ``[{"pid", "engine_usage": {"gfx", "enc"} (ns of
+engine time since the process started), ...}]``: a GPU used by processes outside the command's
+tree is shared, and attributed by the tree's share of GFX engine time, as NVML's GPUs are by SM
+utilisation (``ProcessAwareSensor``).
+
 Visibility: ``ROCR_VISIBLE_DEVICES`` selects among the GPUs first, then ``HIP_VISIBLE_DEVICES``
 (or ``CUDA_VISIBLE_DEVICES``, which HIP honours as the same variable) indexes what is left
 (ROCm documentation, "GPU isolation techniques"). Entries are indexes or UUIDs.
@@ -91,6 +96,7 @@ class AmdSmiSensor:
         self._clock = clock
         self._on_close = on_close
         self._closed = False
+        self._gfx_ns: dict[int, float] | None = None
 
     def read(self) -> Reading:
         t_s = self._clock()
@@ -107,6 +113,28 @@ class AmdSmiSensor:
         if power_w is None:
             raise ValueError("amdsmi returned no socket power")
         return power_w
+
+    def process_ids(self) -> set[int]:
+        """PIDs using this GPU (``amdsmi_get_gpu_process_list``)."""
+        return {int(p["pid"]) for p in self.amd.amdsmi_get_gpu_process_list(self.handle)}
+
+    def sm_utilisation(self, since_us: int) -> tuple[dict[int, float], int]:
+        """Per-PID GFX engine time (ns) since the previous call (``engine_usage["gfx"]``, each
+        process's total since it started): weights the share tracker compares, like NVML's SM
+        utilisation. A process already running at the first call counts from then on; one first
+        seen later counts whole (it started in between)."""
+        now_us = max(since_us + 1, time.monotonic_ns() // 1000)
+        usage: dict[int, float] = {}
+        for process in self.amd.amdsmi_get_gpu_process_list(self.handle):
+            gfx = (process.get("engine_usage") or {}).get("gfx")
+            if isinstance(gfx, int | float) and not isinstance(gfx, bool) and gfx >= 0:
+                usage[int(process["pid"])] = float(gfx)
+        if self._gfx_ns is None:  # the first call: where each process stands now
+            self._gfx_ns = usage
+            return {}, now_us
+        deltas = {pid: max(0.0, ns - self._gfx_ns.get(pid, 0.0)) for pid, ns in usage.items()}
+        self._gfx_ns = usage
+        return {pid: ns for pid, ns in deltas.items() if ns > 0}, now_us
 
     def close(self) -> None:
         if not self._closed:
@@ -248,6 +276,13 @@ def _open_one(
         session.release,
     )
     found.sensors.append(sensor)
+    if _works(lambda: len(amd.amdsmi_get_gpu_process_list(handle))):
+        found.process_aware.append(sensor)
+    else:
+        sensor.assumptions.append(
+            "amdsmi lists no processes here (amdsmi_get_gpu_process_list failed): a GPU shared "
+            "with other processes is counted whole"
+        )
 
 
 def _works(read: Callable[[], float | None]) -> bool:

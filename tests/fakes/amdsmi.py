@@ -24,6 +24,7 @@ FAKED_NAMES = (
     "amdsmi_get_energy_count",
     "amdsmi_get_power_info",
     "amdsmi_get_power_cap_info",
+    "amdsmi_get_gpu_process_list",
 )
 
 
@@ -48,6 +49,8 @@ class FakeAmdGpu:
     power_w: Any = 300
     counter_supported: bool = True
     power_cap_uw: int = 750_000_000
+    processes: dict[int, int] | None = None
+    """PID -> GFX engine time (ns) since it started; None: the process list fails."""
 
 
 class FakeAmdSmi:
@@ -113,3 +116,18 @@ class FakeAmdSmi:
             "min_power_cap": 0,
             "max_power_cap": handle.power_cap_uw,
         }
+
+    def amdsmi_get_gpu_process_list(self, handle: FakeAmdGpu) -> list[dict[str, Any]]:
+        if handle.processes is None:
+            raise AmdSmiException("AMDSMI_STATUS_NO_PERM")
+        return [
+            {
+                "name": f"proc{pid}",
+                "pid": pid,
+                "mem": 0,
+                "engine_usage": {"gfx": gfx_ns, "enc": 0},
+                "memory_usage": {"gtt_mem": 0, "cpu_mem": 0, "vram_mem": 0},
+                "cu_occupancy": "N/A",
+            }
+            for pid, gfx_ns in handle.processes.items()
+        ]
