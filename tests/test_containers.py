@@ -252,3 +252,21 @@ def test_discovery_inside_a_pod_scopes_the_model_and_the_share(
         assert cgroup_busy(found.sensors) is None
     finally:
         found.close()
+
+
+def test_real_cgroup_counter_where_ecoai_runs_in_a_container() -> None:
+    """The same assertions on this machine's own cgroup, when it is a container (skipped on a
+    host): the counter moves with this process's CPU time and the limit is a positive count."""
+    import os
+    import time
+
+    container = container_cpu()
+    if container is None:
+        pytest.skip("not in a container with a readable cgroup CPU counter")
+    assert 0 < container.cpus <= (os.cpu_count() or 1)
+    before_s, cpu0_s = container(), time.process_time()
+    while time.process_time() - cpu0_s < 0.2:  # burn 0.2 s of CPU in this cgroup
+        pass
+    assert container() - before_s >= 0.15
+    info = host_info()
+    assert info.cgroup is not None
