@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ecoai.measurement.events import ENV, EventTail
 from ecoai.measurement.sampler import Listener
+from ecoai.measurement.serving import SERVERS, ServerMetrics, ServeScraper
 from ecoai.measurement.work import WorkMeter
 from ecoai.sensors import Sensor
 
@@ -45,6 +46,13 @@ class WatchOptions:
     live: bool = False
     force: bool = False
     quiet: bool = False
+    serve_metrics: str | None = None
+    """A model server's Prometheus URL: its token and request counters become query events."""
+    serve_interval_s: float = 1.0
+    serve_servers: tuple[ServerMetrics, ...] = ()
+    """The counter names to look for (empty: the built-in ``SERVERS``)."""
+    serve_from_zero: bool = True
+    """The server starts with the run (profile); False: attached to a running one (watch)."""
 
 
 class Watch:
@@ -68,6 +76,7 @@ class Watch:
         self.trace: PowerTrace | None = None
         self.metrics: MetricsServer | None = None
         self.live: LiveLine | None = None
+        self.scraper: ServeScraper | None = None
         try:
             self._open(sensors, stream)
         except BaseException:
@@ -103,6 +112,15 @@ class Watch:
                 stream.write(f"ecoai: metrics on http://{options.metrics_host}:{port}/metrics\n")
                 stream.flush()
             self.listeners.append(self.metrics)
+        if options.serve_metrics is not None:
+            self.scraper = ServeScraper(
+                options.serve_metrics,
+                self.work.feed,
+                interval_s=options.serve_interval_s,
+                servers=options.serve_servers or SERVERS,
+                from_zero=options.serve_from_zero,
+            )
+            self.scraper.start()
         if options.live:
             from ecoai.watch.live import LiveLine
 
@@ -122,8 +140,14 @@ class Watch:
         """The command's environment: ecoai's, with ``ECOAI_EVENTS`` naming the event file."""
         return {**(os.environ if base is None else base), ENV: str(self.events_path)}
 
+    def notes(self) -> list[str]:
+        """Report notes from the views (the model server's scrapes)."""
+        return self.scraper.notes() if self.scraper is not None else []
+
     def close(self) -> None:
         """Stop every view (idempotent); the live line is cleared first."""
+        if self.scraper is not None:
+            self.scraper.close()
         for view in (self.live, self.timeline, self.metrics):
             if view is not None:
                 view.close()

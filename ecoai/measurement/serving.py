@@ -1,0 +1,361 @@
+"""A model server's tokens and requests, from its Prometheus ``/metrics`` (``--serve-metrics``).
+
+A ``ServeScraper`` thread fetches the URL every ``interval_s`` (urllib, ``timeout_s``), reads
+the server's token and request counters (``SERVERS``: the names each server documents; a user
+adds more with ``serve-metrics.toml`` in the profile directory) and hands each increase to the
+``WorkMeter`` as a query event, so the serving window, start-up energy and per-token figures
+are the event file's own machinery. Where counting starts, a query event of zero queries is
+stamped at the last scrape that saw no increase: the serving window then runs from that scrape
+to the scrape that saw the last increase, so it holds all the serving, give or take one scrape
+interval at each end (the interval is the window's resolution).
+
+Parsing: the lines naming a wanted metric are picked out by prefix first (a vLLM page has
+hundreds of histogram buckets), then parsed by ``prometheus_client.parser`` (the ``metrics``
+extra): the exposition format's quoting and escapes stay the library's job.
+
+Faults are sensor faults: a scrape that fails (refused, timed out, HTTP error), a page that is
+HTML or names none of the known counters, a counter that went down (the server restarted: the
+new value is counted as the increase since the restart, as Prometheus' ``rate`` does) are
+tallied and named in ``notes()``; none stops the run or changes its exit status.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecoai.errors import InputError
+
+INTERVAL_S = 1.0
+"""Default scrape interval: the serving window's resolution at each end. Units: s."""
+TIMEOUT_S = 2.0
+"""A scrape that has not answered by then is counted as failed. Units: s."""
+MAX_BYTES = 16 << 20
+"""A /metrics page larger than this is read no further (the counters come first in practice)."""
+INSTALL_HINT = "pip install 'ecoai[metrics]' (or pip install prometheus-client)"
+
+
+@dataclass(frozen=True)
+class ServerMetrics:
+    """One server's counter names (samples as exposed; every label set is summed).
+
+    ``output`` (generated tokens) is required; ``input`` (prompt tokens) and ``requests``
+    (completed requests) may be empty when the server does not expose them.
+    """
+
+    server: str
+    output: str
+    input: str = ""
+    requests: str = ""
+    source: str = ""
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.output, self.input, self.requests) if n)
+
+
+SERVERS: tuple[ServerMetrics, ...] = (
+    ServerMetrics(
+        "vLLM",
+        "vllm:generation_tokens_total",
+        "vllm:prompt_tokens_total",
+        "vllm:request_success_total",
+        "https://docs.vllm.ai/en/latest/design/metrics.html",
+    ),
+    ServerMetrics(
+        "SGLang",
+        "sglang:generation_tokens_total",
+        "sglang:prompt_tokens_total",
+        "sglang:num_requests_total",
+        "https://docs.sglang.io/references/production_metrics.html",
+    ),
+    ServerMetrics(
+        "TGI",
+        "tgi_request_generated_tokens_sum",
+        "tgi_request_input_length_sum",
+        "tgi_request_success",
+        "https://huggingface.co/docs/text-generation-inference/reference/metrics",
+    ),
+)
+"""Built-in servers, first match wins. TGI exposes tokens as histograms: their ``_sum``."""
+
+
+def parse_totals(text: str, servers: Sequence[ServerMetrics]) -> tuple[str, dict[str, float]]:
+    """The first server in ``servers`` whose output counter ``text`` holds, and its totals.
+
+    Returns (server name, {"output", "input", "requests": value}) with every label set summed;
+    ("", {}) when no server's output counter is there. Raises ValueError for a page the
+    Prometheus text parser rejects.
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    wanted = {name for s in servers for name in s.names()}
+    prefixes = tuple(wanted)
+    lines = [line for line in text.splitlines() if line.startswith(prefixes)]
+    sums: dict[str, float] = {}
+    for family in text_string_to_metric_families("\n".join(lines) + "\n"):
+        for sample in family.samples:
+            if sample.name in wanted and math.isfinite(sample.value):
+                sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
+    for server in servers:
+        if server.output in sums:
+            roles = {"output": server.output, "input": server.input, "requests": server.requests}
+            return server.server, {role: sums[n] for role, n in roles.items() if n in sums}
+    return "", {}
+
+
+def fetch(url: str, timeout_s: float) -> tuple[str, str]:
+    """GET ``url``: (Content-Type, body). Raises OSError (URLError, timeouts) on failure."""
+    request = urllib.request.Request(url, headers={"Accept": "text/plain"})
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        body = response.read(MAX_BYTES)
+        return str(response.headers.get("Content-Type", "")), body.decode("utf-8", "replace")
+
+
+def check_url(url: str) -> str:
+    """The URL as given when it is http(s); InputError otherwise (and without prometheus-client)."""
+    if not url.startswith(("http://", "https://")):
+        raise InputError(
+            f"--serve-metrics {url!r} is not an http:// or https:// URL",
+            "give the server's metrics URL, e.g. http://127.0.0.1:8000/metrics",
+        )
+    try:
+        import prometheus_client.parser  # noqa: F401
+    except ImportError:
+        raise InputError("--serve-metrics needs prometheus-client", INSTALL_HINT) from None
+    return url
+
+
+@dataclass
+class ScrapeTally:
+    """What the scrapes found; counts only."""
+
+    attempts: int = 0
+    ok: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    """Failed scrapes by reason (timeout, refused, HTTP 500, ...)."""
+    between: dict[str, int] = field(default_factory=dict)
+    """The failed scrapes between two good ones, by reason (not the server starting or ending)."""
+    pending: dict[str, int] = field(default_factory=dict)
+    """Failed scrapes since the latest good one, by reason."""
+    html: int = 0
+    unknown: int = 0
+    resets: int = 0
+    server: str = ""
+    cpu_s: float = 0.0
+    """The scraper thread's own CPU time. Units: s."""
+
+
+class ServeScraper:
+    """Scrape ``url`` on a thread, feeding each counter increase to ``feed`` as a query event.
+
+    ``from_zero``: the server started with ecoai (``profile``), so what its first answer already
+    counts was served during the run; otherwise (``watch``) the first answer is the baseline.
+    ``clock`` gives Unix time (the events' ``t``); ``get`` fetches (tests inject it).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        feed: Callable[[dict[str, Any]], None],
+        *,
+        interval_s: float = INTERVAL_S,
+        timeout_s: float = TIMEOUT_S,
+        servers: Sequence[ServerMetrics] = SERVERS,
+        from_zero: bool = True,
+        clock: Callable[[], float] = time.time,
+        get: Callable[[str, float], tuple[str, str]] = fetch,
+    ) -> None:
+        self.url, self.feed = url, feed
+        self.interval_s, self.timeout_s = interval_s, timeout_s
+        self.servers = list(servers)
+        self.from_zero = from_zero
+        self.clock, self.get = clock, get
+        self.tally = ScrapeTally()
+        self.totals: dict[str, float] = {}
+        """The server's counters at the latest good scrape (for the live view)."""
+        self._previous: dict[str, float] | None = None
+        self._previous_t: float | None = None
+        self._serving = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Scrape on a daemon thread until ``close``."""
+        self._previous_t = self.clock()
+        self._thread = threading.Thread(target=self._loop, name="ecoai-serve-metrics", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        cpu0 = time.thread_time()
+        next_s = time.monotonic()
+        while not self._stop.is_set():
+            self.scrape()
+            self.tally.cpu_s = time.thread_time() - cpu0
+            next_s = max(next_s + self.interval_s, time.monotonic())
+            self._stop.wait(max(0.0, next_s - time.monotonic()))
+
+    def close(self) -> None:
+        """Stop scraping (idempotent); one last scrape is not taken (the server may be gone)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.timeout_s + 1.0)
+            self._thread = None
+
+    def scrape(self) -> None:
+        """One scrape: fetch, parse, feed the increases (faults tallied, never raised)."""
+        now = self.clock()
+        tally = self.tally
+        tally.attempts += 1
+        try:
+            content_type, body = self.get(self.url, self.timeout_s)
+        except (OSError, ValueError) as error:
+            reason = failure_reason(error)
+            tally.failed[reason] = tally.failed.get(reason, 0) + 1
+            tally.pending[reason] = tally.pending.get(reason, 0) + 1
+            if self._previous is None:
+                self._previous_t = now  # not up yet: serving starts after this attempt
+            return
+        if "html" in content_type.lower() or body.lstrip()[:1] == "<":
+            tally.html += 1
+            return
+        try:
+            server, totals = parse_totals(body, self.servers)
+        except ValueError:
+            server, totals = "", {}
+        if not server:
+            tally.unknown += 1
+            return
+        if tally.ok:
+            for reason, n in tally.pending.items():
+                tally.between[reason] = tally.between.get(reason, 0) + n
+        tally.pending = {}
+        tally.ok += 1
+        tally.server = server
+        self._advance(now, totals)
+
+    def _advance(self, now: float, totals: dict[str, float]) -> None:
+        with self._lock:
+            self.totals = dict(totals)
+        previous = self._previous
+        if previous is None:
+            previous = {role: 0.0 for role in totals} if self.from_zero else dict(totals)
+        step: dict[str, float] = {}
+        reset = False
+        for role, value in totals.items():
+            before = previous.get(role, 0.0)  # a counter first exposed now started at zero
+            if value < before:  # restarted: counted from zero again
+                reset = True
+                step[role] = value
+            else:
+                step[role] = value - before
+        self.tally.resets += reset
+        if any(round(v) > 0 for v in step.values()):
+            if not self._serving:
+                self._serving = True
+                start_t = self._previous_t if self._previous_t is not None else now
+                self.feed({"event": "query", "n": 0, "t": min(start_t, now)})
+            self.feed(
+                {
+                    "event": "query",
+                    "n": round(step.get("requests", 0.0)),
+                    "input_tokens": round(step.get("input", 0.0)),
+                    "output_tokens": round(step.get("output", 0.0)),
+                    "t": now,
+                }
+            )
+            # what was rounded away stays in the baseline, so nothing is lost or counted twice
+            previous = {r: totals[r] - (step[r] - round(step[r])) for r in totals}
+        else:
+            previous = {r: totals[r] - step[r] for r in totals}
+        self._previous, self._previous_t = previous, now
+
+    def notes(self) -> list[str]:
+        """Report notes: what went wrong while scraping (empty when nothing did)."""
+        return scrape_notes(self.url, self.tally, self.from_zero)
+
+
+def failure_reason(error: BaseException) -> str:
+    """A short reason for a failed scrape: timeout, refused, HTTP 503, ..."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code}"
+    inner = getattr(error, "reason", error)
+    if isinstance(inner, TimeoutError) or "timed out" in str(inner):
+        return "timed out"
+    if isinstance(inner, ConnectionRefusedError):
+        return "connection refused"
+    text = str(getattr(inner, "strerror", None) or inner)
+    return text[:60] or type(inner).__name__
+
+
+def scrape_notes(url: str, tally: ScrapeTally, from_zero: bool = True) -> list[str]:
+    """The notes for ``tally`` (pure). ``from_zero`` (the server ran with the command): scrapes
+    that failed before its first answer (loading) or after its last (shutting down) are the
+    server starting and stopping, not faults; attached, every failure is named."""
+    notes = []
+    if not tally.ok:
+        failed, by_reason = sum(tally.failed.values()), tally.failed
+    else:
+        by_reason = tally.between if from_zero else tally.failed
+        failed = sum(by_reason.values())
+    reasons = ", ".join(f"{n} {why}" for why, n in by_reason.items())
+    if tally.attempts and not tally.ok:
+        why = []
+        if failed:
+            why.append(reasons)
+        if tally.html:
+            why.append(f"{tally.html} answered HTML, not Prometheus text")
+        if tally.unknown:
+            why.append(
+                f"{tally.unknown} named none of the known token counters (add the server to "
+                "serve-metrics.toml in the profile directory)"
+            )
+        notes.append(
+            f"--serve-metrics {url}: none of {tally.attempts} scrape(s) read the server's "
+            f"counters ({'; '.join(why)}): no tokens or requests were counted from it"
+        )
+        return notes
+    if failed:
+        notes.append(
+            f"--serve-metrics {url}: {failed} of {tally.attempts} scrape(s) failed ({reasons}); "
+            "the counters' next good reading covers the gap"
+        )
+    if tally.html or tally.unknown:
+        notes.append(
+            f"--serve-metrics {url}: {tally.html + tally.unknown} scrape(s) answered without the "
+            "server's counters (HTML or another page) and were skipped"
+        )
+    if tally.resets:
+        notes.append(
+            f"--serve-metrics {url}: the {tally.server} counters went down {tally.resets} "
+            "time(s) (the server restarted?): counted again from zero after each, never negative"
+        )
+    return notes
+
+
+def servers_from(table: dict[str, Any], origin: str) -> list[ServerMetrics]:
+    """``[server.NAME]`` tables (``output``, ``input``, ``requests``, ``source``) -> servers.
+
+    Raises InputError naming ``origin`` for a table without a string ``output``.
+    """
+    servers = []
+    for name, spec in (table.get("server") or {}).items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("output"), str):
+            raise InputError(
+                f"{origin}: [server.{name}] needs output = the generated-tokens counter's name",
+                'e.g. [server.myserver] output = "my_generated_tokens_total"',
+            )
+        fields = {k: str(spec.get(k, "")) for k in ("input", "requests", "source")}
+        servers.append(ServerMetrics(str(name), spec["output"], **fields))
+    return servers
+
+
+def with_user_servers(extra: Iterable[ServerMetrics]) -> list[ServerMetrics]:
+    """The user's servers first (they may rename a built-in's counters), then the built-ins."""
+    return [*extra, *SERVERS]

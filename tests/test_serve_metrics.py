@@ -1,0 +1,219 @@
+"""Metering a model server through its Prometheus /metrics (issue 13), end to end.
+
+A scripted server (tests/fakes/model_server.py) listens on 127.0.0.1 with the real metric names
+of vLLM, SGLang and TGI; the GPU is a scripted 300 W sensor (ECOAI_FAKE_SENSORS). Every expected
+figure follows from the script: 1,000 tokens/s and 2 requests/s for 3 s after 1.5 s of loading.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CliRunner
+
+from ecoai.measurement.serving import (
+    SERVERS,
+    ScrapeTally,
+    ServeScraper,
+    parse_totals,
+    scrape_notes,
+    servers_from,
+)
+
+PY = sys.executable
+SERVER = str(Path(__file__).parent / "fakes" / "model_server.py")
+FLAGS = ["--scope", "machine", "--pue", "1.0", "--wue-site", "0.5", "--wue-source", "3",
+         "--cif", "0.4", "--serve-interval-s", "0.1"]  # fmt: skip
+
+
+@pytest.fixture
+def gpu(tmp_path: Path) -> dict[str, str]:
+    script = tmp_path / "sensors.json"
+    script.write_text(
+        json.dumps({"sensors": [{"name": "fake-gpu", "component": "gpu", "power_w": 300.0}]})
+    )
+    return {"ECOAI_FAKE_SENSORS": str(script)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path, *server_args: str
+) -> tuple[Any, dict[str, Any]]:
+    port = free_port()
+    run = ecoai_cli("profile", "-q", "-o", "r.json", *FLAGS, "--serve-metrics",
+                    f"http://127.0.0.1:{port}/metrics", "--", PY, SERVER, str(port),
+                    *server_args, env=gpu)  # fmt: skip
+    report = json.loads((tmp_path / "r.json").read_text()) if (tmp_path / "r.json").exists() else {}
+    return run, report
+
+
+def test_the_issue_example_vllm_on_a_300_w_gpu(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+) -> None:
+    run, report = serve(ecoai_cli, gpu, tmp_path)
+    assert run.returncode == 0, run.stderr
+    work = report["measurement"]["workload"]
+    (r,) = report["measurement"]["runs"]
+    assert work["output_tokens"] == pytest.approx(3000, rel=0.10)
+    assert work["input_tokens"] == pytest.approx(750, rel=0.10)
+    assert work["queries"] == pytest.approx(6, abs=1)
+    per_1k = work["serving_per_1k_output_tokens"]["energy_wh"]["mean"]  # PUE 1: IT energy
+    assert per_1k * 3600 == pytest.approx(300.0, rel=0.15)
+    assert per_1k == pytest.approx(0.0833, rel=0.15)
+    # Start-up: 300 W x (1.5 s loading + the fake server's interpreter start-up, ~0.05 s idle,
+    # more on a loaded machine) = 450 J nominal, on its own line.
+    startup_j = work["startup"]["it_energy_j"]
+    assert startup_j == pytest.approx(300.0 * r["work"]["first_query_s"], rel=0.01)
+    assert 0.9 * 450.0 <= startup_j <= 1.4 * 450.0
+    assert work["serving_s"] == pytest.approx(3.0, abs=0.4)
+    assert report["notes"] == [] or not any("serve-metrics" in n for n in report["notes"])
+    from ecoai.models import Report
+    from ecoai.render import Format, render
+
+    table = render(Report.model_validate(report), Format.TABLE, width=100)
+    assert "start-up (run start to the first query event" in table
+
+
+@pytest.mark.parametrize("server", ["sglang", "tgi"])
+def test_sglang_and_tgi_names(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path, server: str
+) -> None:
+    run, report = serve(ecoai_cli, gpu, tmp_path, "--load-s", "0.3", "--serve-s", "1",
+                        "--idle-s", "0.2", "--server", server)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    work = report["measurement"]["workload"]
+    assert work["output_tokens"] == pytest.approx(1000, rel=0.1)
+    assert work["queries"] == pytest.approx(2, abs=1)
+
+
+def test_a_counter_reset_is_named_and_never_negative(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+) -> None:
+    run, report = serve(ecoai_cli, gpu, tmp_path, "--load-s", "0.3", "--serve-s", "2",
+                        "--idle-s", "0.2", "--fault", "reset", "--exit", "3")  # fmt: skip
+    assert run.returncode == 3, run.stderr  # the command's exit status is kept
+    work = report["measurement"]["workload"]
+    assert work["output_tokens"] == pytest.approx(2000, rel=0.1)  # 1,000 + 1,000 after restart
+    assert any("counters went down 1 time(s)" in n for n in report["notes"])
+
+
+def test_html_instead_of_metrics_is_named(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+) -> None:
+    run, report = serve(ecoai_cli, gpu, tmp_path, "--load-s", "0.2", "--serve-s", "1.2",
+                        "--idle-s", "0.2", "--fault", "html")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert any("answered without the server's counters (HTML" in n for n in report["notes"])
+
+
+def test_a_scrape_that_times_out_is_named(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+) -> None:
+    run, report = serve(ecoai_cli, gpu, tmp_path, "--load-s", "0.2", "--serve-s", "5",
+                        "--idle-s", "0.2", "--fault", "slow")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert any("timed out" in n and "failed" in n for n in report["notes"]), report["notes"]
+    assert report["measurement"]["workload"]["output_tokens"] == pytest.approx(5000, rel=0.1)
+
+
+def test_a_server_that_never_comes_up_is_named(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+) -> None:
+    run, report = serve(ecoai_cli, gpu, tmp_path, "--load-s", "0.2", "--serve-s", "0.5",
+                        "--idle-s", "0", "--fault", "never", "--exit", "4")  # fmt: skip
+    assert run.returncode == 4, run.stderr
+    (note,) = [n for n in report["notes"] if "serve-metrics" in n]
+    assert "no tokens or requests were counted" in note and "connection refused" in note
+
+
+def test_a_bad_url_is_a_one_line_error(ecoai_cli: CliRunner, tmp_path: Path) -> None:
+    run = ecoai_cli("profile", "--serve-metrics", "localhost:8000", "--", "true")
+    assert run.returncode == 2
+    assert run.stderr.startswith("ecoai: error: --serve-metrics 'localhost:8000' is not an http")
+    assert "hint:" in run.stderr and "Traceback" not in run.stderr
+
+
+# --- the scraper itself, with an injected fetch and clock -------------------------------------
+
+
+def page(out: float, inp: float = 0.0, req: float = 0.0) -> tuple[str, str]:
+    text = (
+        "# TYPE vllm:generation_tokens_total counter\n"
+        f'vllm:generation_tokens_total{{model_name="a"}} {out}\n'
+        f"vllm:prompt_tokens_total {inp}\nvllm:request_success_total {req}\n"
+    )
+    return "text/plain", text
+
+
+def scripted(pages: list[Any], from_zero: bool = True) -> tuple[ServeScraper, list[dict[str, Any]]]:
+    fed: list[dict[str, Any]] = []
+    t = iter(range(100))
+    answers = iter(pages)
+
+    def get(url: str, timeout_s: float) -> tuple[str, str]:
+        answer = next(answers)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer  # type: ignore[no-any-return]
+
+    scraper = ServeScraper("http://x/metrics", fed.append, clock=lambda: float(next(t)),
+                           get=get, from_zero=from_zero)  # fmt: skip
+    for _ in pages:
+        scraper.scrape()
+    return scraper, fed
+
+
+def test_the_window_starts_at_the_last_scrape_without_an_increase() -> None:
+    _, fed = scripted([OSError("refused"), page(0), page(0), page(10, 4, 1), page(30, 8, 2)])
+    assert fed[0] == {"event": "query", "n": 0, "t": 2.0}
+    assert [(e["n"], e["output_tokens"], e["input_tokens"], e["t"]) for e in fed[1:]] == [
+        (1, 10, 4, 3.0),
+        (1, 20, 4, 4.0),
+    ]
+
+
+def test_attached_the_first_answer_is_the_baseline() -> None:
+    _, fed = scripted([page(5000, 100, 50), page(5010, 100, 51)], from_zero=False)
+    assert [(e["n"], e.get("output_tokens", 0)) for e in fed] == [(0, 0), (1, 10)]
+
+
+def test_a_reset_counts_from_zero_and_fractions_are_kept() -> None:
+    scraper, fed = scripted([page(10.4), page(20.8), page(3), page(3)])
+    assert sum(e.get("output_tokens", 0) for e in fed) == round(20.8) + 3  # rounding never drifts
+    assert scraper.tally.resets == 1
+
+
+def test_parse_sums_label_sets_and_ignores_other_metrics() -> None:
+    text = (
+        'vllm:request_success_total{finished_reason="stop"} 4\n'
+        'vllm:request_success_total{finished_reason="length"} 2\n'
+        "vllm:generation_tokens_total 7.5e3\nvllm:other 1\n"
+    )
+    assert parse_totals(text, SERVERS) == ("vLLM", {"output": 7500.0, "requests": 6.0})
+    assert parse_totals("<html>", SERVERS) == ("", {})
+
+
+def test_user_servers_come_first_and_need_an_output() -> None:
+    from ecoai.errors import InputError
+
+    (mine,) = servers_from({"server": {"llamacpp": {"output": "llamacpp:tokens_predicted_total"}}},
+                           "f.toml")  # fmt: skip
+    assert mine.server == "llamacpp" and mine.requests == ""
+    with pytest.raises(InputError, match=r"\[server.x\] needs output"):
+        servers_from({"server": {"x": {"input": "a"}}}, "f.toml")
+
+
+def test_failures_while_the_wrapped_server_starts_or_stops_are_not_faults() -> None:
+    tally = ScrapeTally(attempts=10, ok=5, failed={"connection refused": 5})
+    assert scrape_notes("u", tally, from_zero=True) == []
+    assert "5 of 10 scrape(s) failed" in scrape_notes("u", tally, from_zero=False)[0]
