@@ -246,6 +246,12 @@ class RunWork(Frozen):
     """IT energy from the first to the last query event (attributed like the run's)."""
     startup_energy_j: float | None = None
     """IT energy from the run's start to the first query event (loading, warm-up)."""
+    counted_from: Literal["events", "server"] = "events"
+    """Where the queries and tokens came from: the event file (ECOAI_EVENTS, ecoai.track) or a
+    model server's Prometheus counters (--serve-metrics)."""
+    output_tokens_per_request: dict[str, float] = Field(default_factory=dict)
+    """Quantiles (p50, p90, p99) of generated tokens per request in the serving window, from
+    the server's histogram of them (empty: the server exposes none)."""
 
 
 class PhaseFootprint(Frozen):
@@ -263,8 +269,9 @@ class PhaseFootprint(Frozen):
 class Workload(Frozen):
     """Per-query, per-token and per-phase figures of a measured run (mean over runs)."""
 
-    queries_from: Literal["events", "flag"]
-    """Whether the queries were counted from the event file or given by --queries."""
+    queries_from: Literal["events", "flag", "server"]
+    """Whether the queries were counted from the event file, given by --queries, or counted
+    from a model server's metrics (--serve-metrics)."""
     queries: float
     input_tokens: float | None = None
     output_tokens: float | None = None
@@ -285,6 +292,11 @@ class Workload(Frozen):
     serving_per_1k_output_tokens: Footprint | None = None
     startup: PhaseFootprint | None = None
     """From the run's start to the first query event (model loading, warm-up), on its own."""
+    serving_per_request: dict[str, Footprint] = Field(default_factory=dict)
+    """Per-request quantiles (p50, p90, p99) under batching: the serving window's energy split
+    across requests by their output tokens (a request's share = its output tokens / all output
+    tokens; prompt tokens get no separate weight), the token quantiles from the server's
+    histogram. Their mean is ``serving_per_query``."""
 
 
 class RunMeasurement(Frozen):

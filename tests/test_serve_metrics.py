@@ -21,6 +21,7 @@ from ecoai.measurement.serving import (
     ScrapeTally,
     ServeScraper,
     parse_totals,
+    quantiles,
     scrape_notes,
     servers_from,
 )
@@ -76,6 +77,13 @@ def test_the_issue_example_vllm_on_a_300_w_gpu(
     assert startup_j == pytest.approx(300.0 * r["work"]["first_query_s"], rel=0.01)
     assert 0.9 * 450.0 <= startup_j <= 1.4 * 450.0
     assert work["serving_s"] == pytest.approx(3.0, abs=0.4)
+    assert work["queries_from"] == "server" and r["work"]["counted_from"] == "server"
+    # Per request under batching: the window's energy split by output tokens; the fake's
+    # histogram puts all 6 requests in (200, 500] tokens, so p50 = 350 tokens' worth.
+    assert r["work"]["output_tokens_per_request"]["p50"] == pytest.approx(350.0)
+    per_token_wh = per_1k / 1000
+    p50 = work["serving_per_request"]["p50"]["energy_wh"]["mean"]
+    assert p50 == pytest.approx(350.0 * per_token_wh, rel=1e-6)
     assert report["notes"] == [] or not any("serve-metrics" in n for n in report["notes"])
     from ecoai.models import Report
     from ecoai.render import Format, render
@@ -217,3 +225,55 @@ def test_failures_while_the_wrapped_server_starts_or_stops_are_not_faults() -> N
     tally = ScrapeTally(attempts=10, ok=5, failed={"connection refused": 5})
     assert scrape_notes("u", tally, from_zero=True) == []
     assert "5 of 10 scrape(s) failed" in scrape_notes("u", tally, from_zero=False)[0]
+
+
+def test_watch_attaches_to_a_running_server(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+) -> None:
+    """Attached: the counters the server had before ecoai came are the baseline, not counted."""
+    import subprocess
+
+    port = free_port()
+    server = subprocess.Popen([PY, SERVER, str(port), "--load-s", "0", "--serve-s", "4",
+                               "--idle-s", "1"])  # fmt: skip
+    try:
+        run = ecoai_cli("watch", "-q", "--serve-metrics", f"http://127.0.0.1:{port}/metrics",
+                        "--duration", "2s", "--serve-interval-s", "0.1", "--pue", "1",
+                        "-o", "w.json", env=gpu)  # fmt: skip
+    finally:
+        server.wait(timeout=30)
+    assert run.returncode == 0, run.stderr
+    report = json.loads((tmp_path / "w.json").read_text())
+    m = report["measurement"]
+    assert m["scope"] == "machine" and m["runs"][0]["duration_s"] == pytest.approx(2.0, abs=0.3)
+    work = m["workload"]
+    # The server served for ~0.3 s before ecoai's first scrape: that is the baseline.
+    assert 1000 <= work["output_tokens"] <= 2100
+    per_1k_j = work["serving_per_1k_output_tokens"]["energy_wh"]["mean"] * 3600
+    assert per_1k_j == pytest.approx(300.0, rel=0.15)
+
+
+def test_watch_needs_a_duration_it_can_read(ecoai_cli: CliRunner) -> None:
+    run = ecoai_cli("watch", "--serve-metrics", "http://127.0.0.1:9/metrics", "--duration", "10x")
+    assert run.returncode == 2 and run.stderr.startswith("ecoai: error: --duration '10x'")
+
+
+def test_quantiles_follow_histogram_quantile() -> None:
+    counts = {"le=10": 2.0, "le=100": 10.0, "le=+Inf": 10.0}
+    found = quantiles(counts, (0.1, 0.5, 0.9))
+    assert found == {0.1: pytest.approx(5.0), 0.5: pytest.approx(43.75), 0.9: pytest.approx(88.75)}
+    assert quantiles({"le=10": 1.0, "le=+Inf": 4.0}, (0.9,)) == {0.9: 10.0}  # rank in +Inf
+    assert quantiles({"le=+Inf": 0.0}, (0.5,)) == {}
+
+
+def test_a_restart_keeps_the_histogram_counted_before_it() -> None:
+    def hist(out: float, n: float) -> tuple[str, str]:
+        return "text/plain", (
+            f"vllm:generation_tokens_total {out}\nvllm:request_success_total {n}\n"
+            f'vllm:request_generation_tokens_bucket{{le="100"}} {n}\n'
+            f'vllm:request_generation_tokens_bucket{{le="+Inf"}} {n}\n'
+        )
+
+    scraper, _ = scripted([hist(0, 0), hist(100, 2), hist(50, 1), hist(150, 3)])
+    assert scraper.tally.resets == 1
+    assert scraper.output_tokens_per_request() == {"p50": 50.0, "p90": 90.0, "p99": 99.0}

@@ -10,7 +10,6 @@ import os
 import re
 import sys
 import time
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +62,8 @@ def load_servers(path: Path | None = None) -> tuple[ServerMetrics, ...]:
     ``input``, ``requests`` and ``source``. Raises InputError for a file that is not valid TOML
     or a table without ``output``.
     """
+    import tomllib
+
     from ecoai.measurement.serving import SERVERS, servers_from
 
     path = path or user_servers_file()

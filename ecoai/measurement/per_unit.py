@@ -91,6 +91,8 @@ def run_work(record: WorkRecord, ratio: dict[str, float]) -> RunWork:
         dropped_phases=record.dropped_phases,
         early_events=record.early_events,
         future_events=record.future_events,
+        counted_from="server" if record.source == "server" else "events",
+        output_tokens_per_request=record.output_tokens_per_request,
         **_serving(record, ratio),
     )
 
@@ -112,8 +114,9 @@ def workload(
         return None
     queries = sum(w.queries for w in works) / n if from_events else float(flag_queries or 0)
     output = sum(w.output_tokens for w in works) / n if works else 0.0
+    server = bool(works) and all(w.counted_from == "server" for w in works)
     return Workload(
-        queries_from="events" if from_events else "flag",
+        queries_from=("server" if server else "events") if from_events else "flag",
         queries=queries,
         input_tokens=sum(w.input_tokens for w in works) / n if works else None,
         output_tokens=output if works else None,
@@ -149,7 +152,18 @@ def _serving_window(
     queries = sum(w.serving_queries or 0 for w in served) / k
     tokens = sum(w.serving_output_tokens or 0 for w in served) / k
     energy = footprint_point(sum(w.serving_energy_j or 0.0 for w in served) / k, factors)
+    per_token = energy.scaled(1.0 / tokens) if tokens else None
+    quantiles = [w.output_tokens_per_request for w in served if w.output_tokens_per_request]
+    per_request = (
+        {
+            name: per_token.scaled(sum(q.get(name, 0.0) for q in quantiles) / len(quantiles))
+            for name in quantiles[0]
+        }
+        if quantiles and per_token is not None
+        else {}
+    )
     return out | {
+        "serving_per_request": per_request,
         "serving_s": window_s,
         "serving_queries": queries,
         "serving_queries_per_s": queries / window_s if window_s > 0 else None,

@@ -28,9 +28,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecoai.errors import InputError
+
+if TYPE_CHECKING:
+    from ecoai.measurement.work import WorkRecord
 
 INTERVAL_S = 1.0
 """Default scrape interval: the serving window's resolution at each end. Units: s."""
@@ -54,9 +57,12 @@ class ServerMetrics:
     input: str = ""
     requests: str = ""
     source: str = ""
+    output_per_request: str = ""
+    """A histogram of generated tokens per request (its base name; ``_bucket`` is read)."""
 
     def names(self) -> tuple[str, ...]:
-        return tuple(n for n in (self.output, self.input, self.requests) if n)
+        bucket = self.output_per_request + "_bucket" if self.output_per_request else ""
+        return tuple(n for n in (self.output, self.input, self.requests, bucket) if n)
 
 
 SERVERS: tuple[ServerMetrics, ...] = (
@@ -65,7 +71,8 @@ SERVERS: tuple[ServerMetrics, ...] = (
         "vllm:generation_tokens_total",
         "vllm:prompt_tokens_total",
         "vllm:request_success_total",
-        "https://docs.vllm.ai/en/latest/design/metrics.html",
+        "https://docs.vllm.ai/en/latest/usage/metrics/",
+        "vllm:request_generation_tokens",
     ),
     ServerMetrics(
         "SGLang",
@@ -80,6 +87,7 @@ SERVERS: tuple[ServerMetrics, ...] = (
         "tgi_request_input_length_sum",
         "tgi_request_success",
         "https://huggingface.co/docs/text-generation-inference/reference/metrics",
+        "tgi_request_generated_tokens",
     ),
 )
 """Built-in servers, first match wins. TGI exposes tokens as histograms: their ``_sum``."""
@@ -88,9 +96,10 @@ SERVERS: tuple[ServerMetrics, ...] = (
 def parse_totals(text: str, servers: Sequence[ServerMetrics]) -> tuple[str, dict[str, float]]:
     """The first server in ``servers`` whose output counter ``text`` holds, and its totals.
 
-    Returns (server name, {"output", "input", "requests": value}) with every label set summed;
-    ("", {}) when no server's output counter is there. Raises ValueError for a page the
-    Prometheus text parser rejects.
+    Returns (server name, {"output", "input", "requests": value, "le=B": bucket count}) with
+    every label set summed (``le=B``: the per-request output-token histogram's cumulative
+    bucket B); ("", {}) when no server's output counter is there. Raises ValueError for a page
+    the Prometheus text parser rejects.
     """
     from prometheus_client.parser import text_string_to_metric_families
 
@@ -98,15 +107,48 @@ def parse_totals(text: str, servers: Sequence[ServerMetrics]) -> tuple[str, dict
     prefixes = tuple(wanted)
     lines = [line for line in text.splitlines() if line.startswith(prefixes)]
     sums: dict[str, float] = {}
+    buckets: dict[str, dict[str, float]] = {}
     for family in text_string_to_metric_families("\n".join(lines) + "\n"):
         for sample in family.samples:
-            if sample.name in wanted and math.isfinite(sample.value):
+            if sample.name not in wanted or not math.isfinite(sample.value):
+                continue
+            if sample.name.endswith("_bucket") and "le" in sample.labels:
+                by_le = buckets.setdefault(sample.name, {})
+                le = "le=" + sample.labels["le"]
+                by_le[le] = by_le.get(le, 0.0) + sample.value
+            else:
                 sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
     for server in servers:
         if server.output in sums:
             roles = {"output": server.output, "input": server.input, "requests": server.requests}
-            return server.server, {role: sums[n] for role, n in roles.items() if n in sums}
+            totals = {role: sums[n] for role, n in roles.items() if n in sums}
+            return server.server, totals | buckets.get(server.output_per_request + "_bucket", {})
     return "", {}
+
+
+def quantiles(counts: dict[str, float], qs: Sequence[float]) -> dict[float, float]:
+    """Quantiles of a cumulative histogram ``{"le=B": count}``, like PromQL's histogram_quantile:
+    linear inside the bucket holding the rank, the lowest bucket starting at 0, a rank in the
+    +Inf bucket answered by the highest finite bound. Empty when the histogram counts nothing."""
+    bounds = sorted((float(le[3:]), n) for le, n in counts.items())
+    if not bounds or bounds[-1][1] <= 0:
+        return {}
+    total = bounds[-1][1]
+    out = {}
+    for q in qs:
+        rank = q * total
+        lower_b, lower_n = 0.0, 0.0
+        for bound, n in bounds:
+            if n >= rank:
+                if math.isinf(bound):
+                    out[q] = lower_b
+                elif n > lower_n:
+                    out[q] = lower_b + (bound - lower_b) * (rank - lower_n) / (n - lower_n)
+                else:
+                    out[q] = bound
+                break
+            lower_b, lower_n = bound, n
+    return out
 
 
 def fetch(url: str, timeout_s: float) -> tuple[str, str]:
@@ -182,6 +224,12 @@ class ServeScraper:
         self._previous: dict[str, float] | None = None
         self._previous_t: float | None = None
         self._serving = False
+        self._buckets_at: dict[str, float] = {}
+        self._buckets_from: dict[str, float] = {}
+        self._buckets_to: dict[str, float] = {}
+        self._buckets_banked: dict[str, float] = {}
+        self._hist_lock = threading.Lock()
+        """Guards the histogram's counts (never held while feeding the meter)."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -240,12 +288,16 @@ class ServeScraper:
         tally.server = server
         self._advance(now, totals)
 
-    def _advance(self, now: float, totals: dict[str, float]) -> None:
+    def _advance(self, now: float, read: dict[str, float]) -> None:
+        totals = {k: v for k, v in read.items() if not k.startswith("le=")}
+        buckets = {k: v for k, v in read.items() if k.startswith("le=")}
         with self._lock:
             self.totals = dict(totals)
         previous = self._previous
         if previous is None:
             previous = {role: 0.0 for role in totals} if self.from_zero else dict(totals)
+            with self._hist_lock:
+                self._buckets_at = {} if self.from_zero else dict(buckets)
         step: dict[str, float] = {}
         reset = False
         for role, value in totals.items():
@@ -256,7 +308,15 @@ class ServeScraper:
             else:
                 step[role] = value - before
         self.tally.resets += reset
-        if any(round(v) > 0 for v in step.values()):
+        increased = any(round(v) > 0 for v in step.values())
+        with self._hist_lock:
+            self._histogram(buckets, reset)
+            if increased:
+                if not self._serving:
+                    self._buckets_from = dict(self._buckets_at)
+                self._buckets_to = dict(buckets)
+            self._buckets_at = dict(buckets)
+        if increased:
             if not self._serving:
                 self._serving = True
                 start_t = self._previous_t if self._previous_t is not None else now
@@ -275,6 +335,29 @@ class ServeScraper:
         else:
             previous = {r: totals[r] - step[r] for r in totals}
         self._previous, self._previous_t = previous, now
+
+    def _histogram(self, buckets: dict[str, float], reset: bool) -> None:
+        """Keep the per-request histogram's counts over the serving window across restarts."""
+        if reset and self._serving:  # bank what the window held before the restart
+            for le, n in self._buckets_to.items():
+                gained = n - self._buckets_from.get(le, 0.0)
+                self._buckets_banked[le] = self._buckets_banked.get(le, 0.0) + max(0.0, gained)
+            self._buckets_from, self._buckets_to = {}, {}
+
+    def output_tokens_per_request(self) -> dict[str, float]:
+        """Quantiles (p50, p90, p99) of the generated tokens per request over the serving
+        window, from the server's histogram; empty when it exposes none."""
+        with self._hist_lock:
+            counts = dict(self._buckets_banked)
+            for le, n in self._buckets_to.items():
+                counts[le] = counts.get(le, 0.0) + max(0.0, n - self._buckets_from.get(le, 0.0))
+        found = quantiles(counts, (0.5, 0.9, 0.99))
+        return {f"p{round(q * 100)}": value for q, value in found.items()}
+
+    def annotate(self, record: WorkRecord) -> None:
+        """At the end of a run: say the work came from the server, with its histogram."""
+        record.source = "server"
+        record.output_tokens_per_request = self.output_tokens_per_request()
 
     def notes(self) -> list[str]:
         """Report notes: what went wrong while scraping (empty when nothing did)."""

@@ -70,6 +70,12 @@ class WorkRecord:
     """(time, queries, output tokens, energy so far per sensor) of the earliest query event."""
     last_query: tuple[float, dict[str, float]] | None = None
     """(time, energy so far per sensor) of the latest query event. Units: s, J."""
+    source: str = "events"
+    """Where the queries came from: ``events`` (the event file, ecoai.track) or ``server``
+    (a model server's metrics, --serve-metrics)."""
+    output_tokens_per_request: dict[str, float] = field(default_factory=dict)
+    """Quantiles (``p50``, ``p90``, ``p99``) of generated tokens per request, where the server
+    exposes a histogram of them."""
 
 
 def unix_to_monotonic() -> Callable[[float], float]:
@@ -90,6 +96,8 @@ class WorkMeter:
         self.tail = tail
         self.to_clock = to_clock or unix_to_monotonic()
         self.record = WorkRecord()
+        self.annotate: Callable[[WorkRecord], None] | None = None
+        """Called with the record at each run's end (the model server's scraper)."""
         self.windows: list[tuple[str, float, float]] = []
         """(phase, start, end) on the sampler's clock, across runs (for --plot). Units: s."""
         self._samples: deque[tuple[float, dict[str, float]]] = deque(maxlen=history)
@@ -129,6 +137,8 @@ class WorkMeter:
                 self.record.malformed = self.tail.malformed
                 self.record.examples = list(self.tail.examples)
                 self.tail.malformed, self.tail.examples = 0, []
+            if self.annotate is not None:
+                self.annotate(self.record)
             self._running = False
             return self.record
 

@@ -39,7 +39,11 @@ def workload_section(report: Report) -> str:
 
 
 def _per_unit(report: Report, work: Workload) -> str:
-    source = "from the event file" if work.queries_from == "events" else "from --queries"
+    source = {
+        "events": "from the event file",
+        "server": "from the server's metrics",
+        "flag": "from --queries",
+    }[work.queries_from]
     head = f"per unit ({work.queries:g} queries {source}"
     if work.output_tokens:
         head += f", {work.output_tokens:g} output tokens"
@@ -74,6 +78,9 @@ def _serving_lines(work: Workload) -> list[str]:
         if work.serving_per_1k_output_tokens is not None:
             per_1k = work.serving_per_1k_output_tokens
             lines.append(f"  {'per 1,000 output tokens':<49}{_cells(per_1k)}")
+        for name, footprint in work.serving_per_request.items():
+            label = f"per request, {name} (split by output tokens)"
+            lines.append(f"  {label:<49}{_cells(footprint)}")
         if work.serving_queries_per_s or work.serving_output_tokens_per_s:
             lines.append("  throughput: " + _throughput(work, serving=True))
     if work.startup is not None:
@@ -124,6 +131,9 @@ def workload_scopes(report: Report) -> list[tuple[str, str, Footprint]]:
                 work.serving_per_1k_output_tokens,
             )
         )
+    for name, footprint in work.serving_per_request.items():
+        heading = f"per request {name}, serving window (split by output tokens)"
+        scopes.append((f"serving_per_request_{name}", heading, footprint))
     if work.startup is not None:
         scopes.append(("startup", "start-up, before the first query", work.startup.footprint))
     for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:

@@ -120,6 +120,7 @@ class Watch:
                 servers=options.serve_servers or SERVERS,
                 from_zero=options.serve_from_zero,
             )
+            self.work.annotate = self.scraper.annotate
             self.scraper.start()
         if options.live:
             from ecoai.watch.live import LiveLine

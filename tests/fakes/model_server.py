@@ -39,6 +39,14 @@ FORMATS = {
         'vllm:e2e_request_latency_seconds_bucket{{le="+Inf",model_name="m"}} {req}\n'
         'vllm:e2e_request_latency_seconds_count{{model_name="m"}} {req}\n'
         'vllm:e2e_request_latency_seconds_sum{{model_name="m"}} {lat}\n'
+        "# HELP vllm:request_generation_tokens Number of generation tokens processed.\n"
+        "# TYPE vllm:request_generation_tokens histogram\n"
+        'vllm:request_generation_tokens_bucket{{le="200.0",model_name="m"}} 0.0\n'
+        'vllm:request_generation_tokens_bucket{{le="500.0",model_name="m"}} {req}\n'
+        'vllm:request_generation_tokens_bucket{{le="1000.0",model_name="m"}} {req}\n'
+        'vllm:request_generation_tokens_bucket{{le="+Inf",model_name="m"}} {req}\n'
+        'vllm:request_generation_tokens_count{{model_name="m"}} {req}\n'
+        'vllm:request_generation_tokens_sum{{model_name="m"}} {out}\n'
     ),
     "sglang": (
         "# HELP sglang:prompt_tokens_total Number of prefill tokens processed.\n"
