@@ -277,3 +277,50 @@ def test_a_restart_keeps_the_histogram_counted_before_it() -> None:
     scraper, _ = scripted([hist(0, 0), hist(100, 2), hist(50, 1), hist(150, 3)])
     assert scraper.tally.resets == 1
     assert scraper.output_tokens_per_request() == {"p50": 50.0, "p90": 90.0, "p99": 99.0}
+
+
+# --- re-exported for a fleet's Prometheus ------------------------------------------------------
+
+
+def test_the_metrics_endpoint_re_exports_j_per_token_water_and_carbon() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from ecoai.footprint import Multipliers
+    from ecoai.measurement.sampler import Sample
+    from ecoai.sensors.fake import ScriptedSensor
+    from ecoai.watch.prometheus import MetricsServer
+    from ecoai.watch.rates import RecentRates
+
+    gpu = ScriptedSensor({"name": "gpu0", "component": "gpu", "power_w": 300.0}, lambda: 0.0)
+    tokens = [0]
+    rates = RecentRates(lambda: tokens[0], window_s=10.0)
+    factors = Multipliers(pue=1.2, wue_site_l_per_kwh=0.5, wue_source_l_per_kwh=3.0,
+                          cif_g_per_kwh=400.0)  # fmt: skip
+    server = MetricsServer("127.0.0.1", 0, [gpu], None, rates, factors)
+    for t_s in range(13):  # 300 W, 1,000 tokens/s: 0.3 J/token
+        sample = Sample(float(t_s), {"gpu0": 300.0}, {"gpu0": 300.0 * t_s})
+        tokens[0] = 1000 * t_s
+        rates(sample)
+        server(sample)
+    registry = CollectorRegistry()
+    registry.register(server)
+    text = generate_latest(registry).decode()
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert values["ecoai_energy_per_output_token_joules"] == pytest.approx(0.3)
+    # 300 W for 1 s = 300 J = 1/12 Wh IT; x PUE 1.2 = 0.1 Wh facility.
+    assert values["ecoai_carbon_grams_per_second"] == pytest.approx(0.1 / 1000 * 400.0)
+    water_ml = (300 / 3600 / 1000 * 0.5 + 0.1 / 1000 * 3.0) * 1000  # on-site + off-site
+    assert values["ecoai_water_milliliters_per_second"] == pytest.approx(water_ml)
+    assert rates.power_w() == pytest.approx(300.0)
+    assert 'ecoai_energy_joules_total{component="gpu",device="gpu0",sensor="gpu0"}' in text
+
+
+def test_the_live_line_shows_j_per_token() -> None:
+    from ecoai.watch.live import live_text
+
+    text = live_text(12.3, {"gpu": 300.0}, 3690.0, 6, per_token_j=0.31)
+    assert text == "ecoai 12.3 s | gpu 300 W | 3.69 kJ | 6 queries | 0.31 J/token (10 s)"

@@ -230,6 +230,7 @@ def profile_command(
         serve_metrics=serve_metrics,
         serve_interval_s=serve_interval_s,
         serve_servers=serve_servers,
+        factors=request.factors,
     )
     try:
         watch = Watch(watch_options, found.sensors)

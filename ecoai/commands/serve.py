@@ -214,6 +214,7 @@ def watch_command(
         serve_interval_s=serve_interval_s,
         serve_servers=servers,
         serve_from_zero=False,
+        factors=request.factors,
     )
     try:
         watch = Watch(watch_options, found.sensors)

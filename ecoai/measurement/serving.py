@@ -24,8 +24,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -153,6 +151,8 @@ def quantiles(counts: dict[str, float], qs: Sequence[float]) -> dict[float, floa
 
 def fetch(url: str, timeout_s: float) -> tuple[str, str]:
     """GET ``url``: (Content-Type, body). Raises OSError (URLError, timeouts) on failure."""
+    import urllib.request  # here: only a run that scrapes pays for http.client
+
     request = urllib.request.Request(url, headers={"Accept": "text/plain"})
     with urllib.request.urlopen(request, timeout=timeout_s) as response:
         body = response.read(MAX_BYTES)
@@ -366,6 +366,8 @@ class ServeScraper:
 
 def failure_reason(error: BaseException) -> str:
     """A short reason for a failed scrape: timeout, refused, HTTP 503, ..."""
+    import urllib.error
+
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP {error.code}"
     inner = getattr(error, "reason", error)

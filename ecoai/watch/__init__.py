@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from ecoai.footprint import Multipliers
 from ecoai.measurement.events import ENV, EventTail
 from ecoai.measurement.sampler import Listener
 from ecoai.measurement.serving import SERVERS, ServerMetrics, ServeScraper
 from ecoai.measurement.work import WorkMeter
 from ecoai.sensors import Sensor
+from ecoai.watch.rates import RecentRates
 
 if TYPE_CHECKING:
     from ecoai.models import Report
@@ -53,6 +55,8 @@ class WatchOptions:
     """The counter names to look for (empty: the built-in ``SERVERS``)."""
     serve_from_zero: bool = True
     """The server starts with the run (profile); False: attached to a running one (watch)."""
+    factors: Multipliers | None = None
+    """PUE, WUE and CIF: the metrics endpoint's water and carbon rates (None: not served)."""
 
 
 class Watch:
@@ -71,6 +75,7 @@ class Watch:
         os.chmod(self._dir, 0o711)
         os.chmod(self.events_path, 0o622)
         self.work = WorkMeter(EventTail(self.events_path))
+        self.rates = RecentRates(lambda: self.work.record.output_tokens)
         self.listeners: list[Listener] = []
         self.timeline: TimelineWriter | None = None
         self.trace: PowerTrace | None = None
@@ -105,13 +110,20 @@ class Watch:
             from ecoai.watch.prometheus import MetricsServer
 
             self.metrics = MetricsServer(
-                options.metrics_host, options.metrics_port, sensors, self._counts
+                options.metrics_host,
+                options.metrics_port,
+                sensors,
+                self._counts,
+                self.rates,
+                options.factors,
             )
             port = self.metrics.start()
             if not options.quiet:
                 stream.write(f"ecoai: metrics on http://{options.metrics_host}:{port}/metrics\n")
                 stream.flush()
             self.listeners.append(self.metrics)
+        if options.metrics_port is not None or options.live:
+            self.listeners.append(self.rates)
         if options.serve_metrics is not None:
             self.scraper = ServeScraper(
                 options.serve_metrics,
@@ -125,7 +137,7 @@ class Watch:
         if options.live:
             from ecoai.watch.live import LiveLine
 
-            self.live = LiveLine(stream, sensors, self.work.queries)
+            self.live = LiveLine(stream, sensors, self.work.queries, per_token=self.rates)
             self.live.start()
             self.listeners.append(self.live)
 
