@@ -66,6 +66,7 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app, turning EcoaiError into one line and its exit code."""
     debug_flag.reset()
+    _reserve_std_descriptors()
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting with it.
         code = app(args=argv, prog_name="ecoai", standalone_mode=False)
@@ -103,6 +104,26 @@ def _unknown_option(error: Exception) -> tuple[str, str] | None:
     if ctx is not None and ctx.info_name == "profile":
         hint += "; the command to measure goes after --"
     return f"unknown option {name}", hint
+
+
+def _reserve_std_descriptors() -> None:
+    """Started with stdin, stdout or stderr closed (``2>&-``): point the descriptor at
+    /dev/null, so no file ecoai opens takes its number (and a child writing "to stderr" cannot
+    write into a report), and give Python a stderr: messages then vanish instead of landing on
+    stdout (``print(file=None)`` writes to stdout) or failing after the command ran. A closed
+    stdout stays ``None``: writing a report there is a one-line error."""
+    import os
+
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free number: ``fd`` itself
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def _usage_or_raise(error: Exception, debug: bool) -> None:

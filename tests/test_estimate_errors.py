@@ -111,10 +111,10 @@ def test_unreadable_file_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     path = tmp_path / "s.toml"
     path.write_text("pue = 1.1\n")
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> str:
+    def refuse(*args: object, **kwargs: object) -> int:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_text", refuse)
+    monkeypatch.setattr("ecoai.files.os.open", refuse)  # the one place user files are opened
     with pytest.raises(InputError, match="permission denied"):
         read_scenario(path)
 

@@ -86,7 +86,7 @@ def compare_command(
     from ecoai import __version__
     from ecoai.comparison.compare import compare, pick_baseline
     from ecoai.comparison.items import load_items
-    from ecoai.errors import ExitStatus
+    from ecoai.errors import ExitStatus, ReportWriteError, format_error
     from ecoai.files import write_text
     from ecoai.render import Format
     from ecoai.render.comparison import comparison_summary, render_comparison
@@ -116,10 +116,15 @@ def compare_command(
         found = savings(items, pick_baseline(items, baseline), queries_per_day=rate, queries=count)
         comparison = comparison.model_copy(update={"savings": found})
     color = destination == "-" and sys.stdout.isatty()
-    write_text(
-        destination,
-        render_comparison(comparison, fmt, width=options.terminal_width(destination), color=color),
+    text = render_comparison(
+        comparison, fmt, width=options.terminal_width(destination), color=color
     )
+    try:
+        write_text(destination, text, overwrite=force)
+    except ReportWriteError as error:  # the verdict still decides the exit status
+        print(format_error(error), file=sys.stderr)
+        print(comparison_summary(comparison), file=sys.stderr)
+        sys.exit(int(ExitStatus.GATE_FAILED if not comparison.passed else error.exit_status))
     if destination != "-" or fmt is not Format.TABLE or comparison.gates:
         # Verdicts reach stderr even after a table on stdout: CI logs that keep only stderr
         # (or redirect the table to a file) still show every FAIL.

@@ -41,13 +41,14 @@ def estimate_command(
     **scenario_values: Any,
 ) -> None:
     from ecoai.estimation.estimate import estimate
-    from ecoai.files import check_writable, write_text
+    from ecoai.files import check_distinct, check_writable, write_text
     from ecoai.inputs.resolve import naming_missing_inputs, resolve
     from ecoai.render import render
 
     fmt, destination = options.output_target(format_name, json_output, output, force)
     if save_scenario is not None:
         check_writable(str(save_scenario), force)
+        check_distinct({"-o": destination, "--save-scenario": str(save_scenario)})
     params = resolve(
         scenario,
         flag_values(scenario_values, [k.name for k in KEYS]),
@@ -58,10 +59,11 @@ def estimate_command(
     if save_scenario is not None:
         from ecoai.inputs.scenario import scenario_toml
 
-        write_text(str(save_scenario), scenario_toml(params))
+        write_text(str(save_scenario), scenario_toml(params), overwrite=force)
     color = destination == "-" and sys.stdout.isatty()
     width = options.terminal_width(destination)
-    write_text(destination, render(report, fmt, width=width, color=color, explain=explain))
+    text = render(report, fmt, width=width, color=color, explain=explain)
+    write_text(destination, text, overwrite=force)
 
 
 def register(app: typer.Typer) -> None:

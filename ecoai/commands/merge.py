@@ -50,7 +50,7 @@ def merge_command(
     merged = merge(parts, version=__version__, now=datetime.now(UTC), queries=queries)
     if label is not None:
         merged = merged.model_copy(update={"label": label})
-    write_text(destination, render(merged, fmt, width=100, color=False))
+    write_text(destination, render(merged, fmt, width=100, color=False), overwrite=force)
     total = merged.total
     assert total is not None
     print(

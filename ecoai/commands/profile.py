@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -63,6 +64,7 @@ def profile_command(
         0.1,
         "--interval-s",
         min=0.001,
+        max=3600.0,
         rich_help_panel=_PANEL,
         help="Sampling interval, in seconds.",
     ),
@@ -70,6 +72,7 @@ def profile_command(
         0.0,
         "--baseline-s",
         min=0.0,
+        max=86400.0,
         rich_help_panel=_PANEL,
         help="Sample the idle machine this many seconds first.",
     ),
@@ -101,6 +104,7 @@ def profile_command(
         None,
         "--cpu-tdp-w",
         min=0.0,
+        max=10_000.0,
         show_default=False,
         rich_help_panel=_PANEL,
         help="CPU TDP for the model [W].",
@@ -109,6 +113,7 @@ def profile_command(
         None,
         "--dram-w-per-gb",
         min=0.0,
+        max=100.0,
         show_default=False,
         rich_help_panel=_PANEL,
         help="DRAM model power per GB [W/GB].",
@@ -164,7 +169,7 @@ def profile_command(
     debug: bool = debug_option(),
     **footprint_values: Any,
 ) -> None:
-    from ecoai.files import check_writable
+    from ecoai.files import check_distinct, check_writable
     from ecoai.render import choose_format
     from ecoai.sensors import SensorRequest, discover, parse_backends
 
@@ -187,6 +192,16 @@ def profile_command(
     if destination is not None:
         destination = fill_template(destination, rank, local_rank)
         check_writable(destination, force)
+    check_distinct(
+        {
+            "-o": destination,
+            "--timeline": None if timeline is None else str(timeline),
+            "--plot": None if plot is None else str(plot),
+        }
+    )
+    for flag, number in (("--cpu-tdp-w", cpu_tdp_w), ("--dram-w-per-gb", dram_w_per_gb)):
+        if number is not None and not math.isfinite(number):
+            raise InputError(f"{flag} must be a finite number, got {number}", "e.g. 65")
     fmt = choose_format(format_name, json_output, destination)
     from ecoai.inputs.catalog import load_catalog
     from ecoai.measurement.session import prepare
@@ -232,20 +247,37 @@ def profile_command(
         serve_servers=serve_servers,
         factors=request.factors,
     )
-    try:
-        watch = Watch(watch_options, found.sensors)
-    except BaseException:
-        found.close()
-        raise
-    saved_stdout = _stdout_to_stderr() if destination == "-" else None
-    try:
-        report = _measure_and_report(request, found, rank, local_rank, watch, extra_notes)
-    finally:
-        _restore_stdout(saved_stdout)
-        watch.close()
-    _emit(report, fmt, destination, quiet)
-    watch.finish(report)
-    raise typer.Exit(report.measurement.exit_status if report.measurement else 0)
+    from ecoai.measurement.runner import SignalGuard
+
+    with SignalGuard() as guard:  # from before the child starts until the report is written
+        try:
+            watch = Watch(watch_options, found.sensors)
+        except BaseException:
+            found.close()
+            raise
+        saved_stdout = _stdout_to_stderr() if destination == "-" else None
+        try:
+            report = _measure_and_report(
+                request, found, rank, local_rank, watch, extra_notes, debug
+            )
+        finally:
+            _restore_stdout(saved_stdout)
+            watch.close()
+        status = report.measurement.exit_status if report.measurement else 0
+        try:
+            _emit(report, fmt, destination, quiet, force)
+            watch.finish(report)
+        except Exception as error:  # the command ran: its exit status is kept, whatever failed
+            if debug:
+                raise
+            _say(f"ecoai: internal error after the command ran: {type(error).__name__}: {error}")
+            _say("hint: this is a bug in ecoai; re-run with --debug and report the traceback")
+    if guard.received is not None and status == 0:
+        import signal
+
+        _say(f"ecoai: {signal.Signals(guard.received).name} received; the report was written")
+        status = 128 + guard.received
+    raise typer.Exit(status)
 
 
 def _measure_and_report(
@@ -255,6 +287,7 @@ def _measure_and_report(
     local_rank: int | None,
     watch: Watch,
     extra_notes: list[str] | None = None,
+    debug: bool = False,
 ) -> Any:
     from ecoai.measurement.session import measure
     from ecoai.sensors.host import host_info
@@ -281,38 +314,53 @@ def _measure_and_report(
         found.close()
     for run in measured.runs:
         if run.result.error:
-            print(f"ecoai: error: {run.result.error}", file=sys.stderr)
-    from ecoai.measurement.report import build_report
+            _say(f"ecoai: error: {run.result.error}")
+    from ecoai.measurement.report import build_report, first_failure
 
     facts = host[0] if host else host_info(rank, local_rank)
-    notes = [*(extra_notes or []), *found.notes, *watch.notes()]
+    notes = [*(extra_notes or []), *found.notes, *watch.close_timeline(), *watch.notes()]
     if request.queries and any(r.work and r.work.queries for r in measured.runs):
         notes.append(
             f"--queries {request.queries} ignored: the command counted its own queries "
             "in its event file"
         )
-    return build_report(request, measured, found.skipped, facts, request.inputs, notes)
+    try:
+        return build_report(request, measured, found.skipped, facts, request.inputs, notes)
+    except Exception as error:  # the command ran: keep its exit status, say what failed
+        if debug:
+            raise
+        _say(f"ecoai: internal error after the command ran: {type(error).__name__}: {error}")
+        _say("ecoai: no report was written; re-run with --debug and report the traceback")
+        raise typer.Exit(first_failure([r.result.exit_status for r in measured.runs])) from None
 
 
-def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool) -> None:
+def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool, force: bool) -> None:
     """Write the report, then the summary on stderr. A report that cannot be written (disk
-    full, read-only) is an error line, not a new exit status: the command's status is kept,
-    and the summary is shown even with --quiet so the figures are not lost."""
+    full, read-only, stdout closed) is an error line, not a new exit status: the command's
+    status is kept, and the summary is shown even with --quiet so the figures are not lost.
+    Without --force a file that appeared meanwhile is kept and the report gets a new name."""
     from ecoai.errors import ReportWriteError, format_error
     from ecoai.files import write_text
     from ecoai.render import Format, render
 
     if destination is not None:
         try:
-            write_text(destination, render(report, fmt, width=100))
+            write_text(destination, render(report, fmt, width=100), overwrite=force)
         except ReportWriteError as error:
-            print(format_error(error), file=sys.stderr)
-            print("ecoai: the report was not saved; its summary follows", file=sys.stderr)
+            _say(format_error(error))
+            _say("ecoai: the report was not saved; its summary follows")
             quiet = False
     if not quiet and not (destination == "-" and fmt is Format.TABLE):
         with contextlib.suppress(OSError):  # stderr gone (a hung-up terminal): nothing to tell
             sys.stderr.write(render(report, Format.TABLE, width=options.terminal_width()))
             sys.stderr.flush()
+
+
+def _say(line: str) -> None:
+    """One line on stderr; nothing if stderr is closed or full."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:
@@ -345,9 +393,15 @@ def ranks(env: dict[str, str]) -> tuple[int | None, int | None]:
 
     def first(names: tuple[str, ...]) -> int | None:
         for name in names:
-            text = env.get(name, "").strip()
-            if text.isascii() and text.isdecimal():
-                return int(text)
+            value = env.get(name, "").strip()
+            if not value:
+                continue
+            if not (value.isascii() and value.isdecimal()):  # '²'.isdigit() is True
+                raise InputError(
+                    f"{name}={value!r} is not a rank (a whole number from 0)",
+                    f"unset {name} or set it to the process's rank, e.g. {name}=0",
+                )
+            return int(value)
         return None
 
     return first(RANK_VARIABLES), first(LOCAL_RANK_VARIABLES)

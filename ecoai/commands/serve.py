@@ -241,7 +241,7 @@ def watch_command(
         report = build_report(request, measured, found.skipped, facts, request.inputs, notes)
     finally:
         watch.close()
-    _emit(report, fmt, destination, quiet)
+    _emit(report, fmt, destination, quiet, force)
 
 
 def register(app: typer.Typer) -> None:

@@ -41,6 +41,8 @@ def read_gate_file(path: Path) -> GateFile:
         raise InputError(
             f"{path}: not valid TOML ({error})", "see `ecoai compare --help`"
         ) from None
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply", "see `ecoai compare --help`") from None
     confidence = data.get("confidence")
     if confidence is not None and (
         isinstance(confidence, bool) or not isinstance(confidence, int | float)

@@ -63,15 +63,24 @@ def load_items(
     ]
 
 
+def _exists(path: Path) -> bool:
+    """True for anything at ``path`` but a directory (a device is then refused by the reader);
+    False for a name the system refuses (too long)."""
+    try:
+        return path.exists() and not path.is_dir()
+    except OSError:
+        return False
+
+
 def _classify(
     text: str, common: dict[str, ParamValue | None], stdin: TextIO | None
 ) -> Item | Scenario:
     path = Path(text)
-    if text == "-" or text.endswith(".json") or (path.is_file() and not text.endswith(".toml")):
+    if text == "-" or text.endswith(".json") or (_exists(path) and not text.endswith(".toml")):
         report = read_report(text, stdin)
         return Item(report.label or ("stdin" if text == "-" else path.stem), text, report)
     if text.endswith(".toml"):
-        if not path.is_file():
+        if not _exists(path):
             raise InputError(f"{text}: no such file", "check the path")
         return Scenario(text, path.stem, path, dict(common))
     model, _, prompt = text.partition(":")

@@ -28,6 +28,11 @@ def read_report(path: str, stdin: TextIO | None = None) -> Report:
         pass
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InputError(
+            f"{name}: nested too deeply to be a report",
+            "give a report written by `ecoai estimate --json` or `ecoai profile -o`",
+        ) from None
     except json.JSONDecodeError as error:
         raise InputError(
             f"{name}: not JSON ({error.msg} at line {error.lineno})",

@@ -40,7 +40,7 @@ def user_config_dir() -> Path:
 
 def overlay_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
     """User directories in overlay order: config dir (if present), ECOAI_PROFILES, then flags."""
-    dirs = [user_config_dir()] if user_config_dir().is_dir() else []
+    dirs = [user_config_dir()] if _is_dir(user_config_dir()) else []
     env = os.environ.get("ECOAI_PROFILES", "")
     dirs += [Path(part) for part in env.split(os.pathsep) if part]
     return dirs + [Path(d) for d in user_dirs]
@@ -134,8 +134,16 @@ def _check_references(catalog: Catalog, files: Mapping[tuple[str, str], Path]) -
                     raise ProfileError(f"{where}: {error.message}", error.hint)
 
 
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False for a name the system refuses (too long: ENAMETOOLONG)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def _toml_files(directory: Path, *, built_in: bool) -> list[Path]:
-    if not directory.is_dir():
+    if not _is_dir(directory):
         if built_in:
             hint = "reinstall ecoai; the wheel ships them"
             raise ProfileError(f"built-in profiles not found at {directory}", hint)
@@ -148,13 +156,20 @@ def _toml_files(directory: Path, *, built_in: bool) -> list[Path]:
 
 def _read_file(path: Path, origin: str) -> Iterator[tuple[str, Entry]]:
     """Parse and validate one profile file; errors name the file and the dotted key."""
+    from ecoai.errors import InputError
+    from ecoai.files import read_user_text
+
     label = display_path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # a regular file only: a FIFO or /dev/zero here would hang or fill memory
+        text = read_user_text(path, "a profile .toml file", allow_pipe=False)
+        data = tomllib.loads(text)
+    except InputError as error:
+        raise ProfileError(error.message, error.hint) from None
     except tomllib.TOMLDecodeError as error:
         raise ProfileError(f"{label}: invalid TOML: {error}", "fix the file's syntax") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProfileError(f"{label}: cannot read: {error}", "check the file") from None
+    except RecursionError:
+        raise ProfileError(f"{label}: nested too deeply", "fix the file's syntax") from None
     data.pop("schema_version", None)
     for kind, table in data.items():
         if kind not in SCHEMAS:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ecoai import __version__
-from ecoai.errors import InputError, did_you_mean
+from ecoai.errors import InputError, did_you_mean, one_line
 from ecoai.files import read_user_text
 from ecoai.inputs.keys import BY_NAME, coerce
 from ecoai.models import Param, ParamValue
@@ -20,6 +20,10 @@ def read_scenario(path: Path) -> dict[str, ParamValue]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: invalid TOML: {error}", "fix the syntax at that line") from None
+    except RecursionError:
+        raise InputError(
+            f"{path}: nested too deeply", "a scenario is a flat list of keys"
+        ) from None
     if "scenario" in data and isinstance(data["scenario"], dict):
         data = data["scenario"]  # a [scenario] table is accepted as well as top-level keys
     values: dict[str, ParamValue] = {}
@@ -40,6 +44,6 @@ def scenario_toml(params: Mapping[str, Param]) -> str:
         where = param.source.kind + (f" {param.source.ref}" if param.source.ref else "")
         if param.source.citation:
             where += f" ({param.source.citation})"
-        lines.append(f"# {name}: {where}")
+        lines.append(f"# {name}: {one_line(where)}")  # a newline here would inject TOML
         lines.append(tomli_w.dumps({name: param.value}).rstrip("\n"))
     return "\n".join(lines) + "\n"

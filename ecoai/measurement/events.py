@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def _time(data: dict[str, object]) -> float | None:
     value = data.get("t")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
         raise ValueError("t must be Unix time in seconds")
     try:
         t_s = float(value)
@@ -85,6 +86,13 @@ def _time(data: dict[str, object]) -> float | None:
     if not math.isfinite(t_s):
         raise ValueError("t must be a finite Unix time in seconds")
     return t_s
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def parse_event(data: object) -> Event:
@@ -130,17 +138,30 @@ class EventTail:
     examples: list[str] = field(default_factory=list)
     """The first few malformed lines, with the reason."""
     offset: int = 0
+    refused: bool = False
+    """The file was replaced by something not a regular file: no more reads."""
     _partial: bytes = b""
     _skipping: bool = False
 
     def read(self, max_bytes: int | None = None) -> list[Event]:
         """Events in the complete lines appended since the last call (at most ``max_bytes``)."""
         events: list[Event] = []
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
+        if self.refused:
             return events
         try:
+            # never a symlink, never blocking: the command may swap the file for a FIFO or a
+            # link to /dev/zero, which would hang ecoai or fill its memory
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return events
+        except OSError as error:
+            self._refuse(f"cannot open it ({error.strerror})")
+            return events
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                self._refuse("it is no longer a regular file")
+                return events
             budget = max_bytes
             while budget is None or budget > 0:
                 chunk = os.pread(fd, min(READ_CHUNK_BYTES, budget or READ_CHUNK_BYTES), self.offset)
@@ -152,6 +173,11 @@ class EventTail:
         finally:
             os.close(fd)
         return events
+
+    def _refuse(self, why: str) -> None:
+        """The command replaced the event file: stop reading it, count it as one bad line."""
+        self.refused = True
+        self._bad(b"", f"the event file was replaced: {why}; events after that were not read")
 
     def finish(self) -> list[Event]:
         """Everything left, a last line without its newline included (the writer has ended)."""

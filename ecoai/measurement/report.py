@@ -101,7 +101,7 @@ def build_report(
         runs=footprints if len(footprints) > 1 else None,
         intermediate=_intermediate(runs, it_j),
         measurement=Measurement(
-            command=list(request.command),
+            command=[printable_arg(arg) for arg in request.command],
             scope=request.scope,
             interval_s=request.interval_s,
             baseline_s=request.baseline_s,
@@ -236,3 +236,9 @@ def _notes(runs: Sequence[RunMeasurement], measured: Measured) -> list[str]:
             notes += event_notes(run_.work)
     notes += measured.notes
     return list(dict.fromkeys(notes))
+
+
+def printable_arg(arg: str) -> str:
+    """A command-line argument as valid Unicode: bytes that were not UTF-8 (kept by Python as
+    surrogates, e.g. a Latin-1 file name) become ``\\xff`` escapes, so the report serialises."""
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

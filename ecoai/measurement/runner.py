@@ -55,10 +55,53 @@ class RunResult:
     """How child_cpu_s was counted (None: not by the runner, e.g. the Python API's block)."""
 
 
-class _Forwarder:
-    """Signal handlers that pass SIGINT/SIGTERM to the child and escalate after a grace period."""
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    def __init__(self, child: subprocess.Popen[bytes], grace_s: float) -> None:
+
+class SignalGuard:
+    """Hold SIGINT, SIGTERM and SIGHUP from before the child starts until the report is written.
+
+    A signal that arrives while no child runs (sensor discovery, the baseline, building and
+    writing the report) is recorded in ``received`` instead of killing ecoai half-way: the
+    report is still written and the caller exits 128 + N. A signal received before a run
+    starts stops that run from starting (``run`` returns an interrupted result). Outside the
+    main thread it does nothing (Python allows handlers there only).
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+
+    def __enter__(self) -> SignalGuard:
+        global _guard
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.signal(s, self._handle) for s in FORWARDED}
+            _guard = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _guard
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        self._previous = {}
+        if _guard is self:
+            _guard = None
+
+
+_guard: SignalGuard | None = None
+
+
+class _Forwarder:
+    """Signal handlers that pass SIGINT/SIGTERM to the child and escalate after a grace period.
+
+    Installed before the child is started: a signal that arrives while ``Popen`` runs is
+    passed on as soon as the child exists (``attach``).
+    """
+
+    def __init__(self, child: subprocess.Popen[bytes] | None, grace_s: float) -> None:
         self.child = child
         self.grace_s = grace_s
         self.received: int | None = None
@@ -73,8 +116,15 @@ class _Forwarder:
             self._timer.daemon = True
             self._timer.start()
 
+    def attach(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+        if self.received is not None and (
+            self.received != signal.SIGINT or not _terminal_foreground()
+        ):
+            self._send(self.received)
+
     def _escalate(self, signum: int) -> None:
-        if self.child.poll() is not None:
+        if self.child is None or self.child.poll() is not None:
             return
         self._send(signum)
         if signum == signal.SIGTERM:
@@ -83,7 +133,7 @@ class _Forwarder:
             self._timer.start()
 
     def _send(self, signum: int) -> None:
-        if self.child.poll() is None:
+        if self.child is not None and self.child.poll() is None:
             # it may exit between poll and kill: then there is nothing left to signal
             with contextlib.suppress(ProcessLookupError):
                 self.child.send_signal(signum)
@@ -120,30 +170,37 @@ def run(
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     group = RunCgroup.create() if cgroup else None
     start_s = clock()
-    inside = group is not None and group.enter()
-    failed: OSError | None = None
+    held = _guard
+    if held is not None and held.received is not None:
+        if group is not None:
+            group.close()
+        return _not_started(held.received, start_s, clock)
+    forwarder = _Forwarder(None, grace_s)
+    previous = _install(forwarder)  # before Popen: no window where a signal kills ecoai
     try:
-        child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
-    except OSError as error:
-        failed = error
-    finally:
-        if group is not None and not (group.leave() and inside and failed is None):
-            group.close()  # not used: the command did not start, or ecoai could not get out
-            group = None
-    if isinstance(failed, FileNotFoundError):
-        return _failed(ExitStatus.NOT_FOUND, f"{argv[0]}: command not found", start_s, clock)
-    if failed is not None:
-        return _failed(ExitStatus.NOT_EXECUTABLE, f"{argv[0]}: {failed.strerror}", start_s, clock)
-    forwarder = _Forwarder(child, grace_s)
-    forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, forwarder) for s in forwarded}
-    try:
+        inside = group is not None and group.enter()
+        failed: OSError | None = None
+        try:
+            child = subprocess.Popen(list(argv), env=None if env is None else dict(env))
+        except OSError as error:
+            failed = error
+        finally:
+            if group is not None and not (group.leave() and inside and failed is None):
+                group.close()  # not used: the command did not start, or ecoai could not get out
+                group = None
+        if isinstance(failed, FileNotFoundError):
+            return _failed(ExitStatus.NOT_FOUND, f"{argv[0]}: command not found", start_s, clock)
+        if failed is not None:
+            return _failed(
+                ExitStatus.NOT_EXECUTABLE, f"{argv[0]}: {failed.strerror}", start_s, clock
+            )
+        forwarder.attach(child)
         if on_start is not None:
             on_start(child.pid)
         returncode = child.wait()
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, handler)  # type: ignore[arg-type]
         forwarder.cancel()
     duration_s = clock() - start_s
     earlier_s = reap_adopted(earlier) if subreaper else 0.0
@@ -175,6 +232,25 @@ def run(
 
 _left_running: set[int] = set()
 """PIDs that outlived an earlier run in this process (``--repeat``), still ecoai's children."""
+
+
+def _install(forwarder: _Forwarder) -> dict[int, object]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {s: signal.signal(s, forwarder) for s in FORWARDED}
+
+
+def _not_started(signum: int, start_s: float, clock: Callable[[], float]) -> RunResult:
+    name = signal.Signals(signum).name
+    return RunResult(
+        exit_status=exit_status(-signum, signum),
+        returncode=None,
+        signal=None,
+        interrupted=True,
+        duration_s=clock() - start_s,
+        child_cpu_s=0.0,
+        error=f"{name} received before the command started: it was not run",
+    )
 
 
 def orphans() -> tuple[int, ...]:

@@ -20,6 +20,7 @@ from ecoai.errors import InputError
 from ecoai.metrics import FOOTPRINT_HEADINGS, METRIC_BY_NAME
 from ecoai.render import MEASURED_RUN_FORMATS, Format, format_names
 from ecoai.render.quantity import fmt
+from ecoai.render.text import csv_cell, md_cell, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -120,12 +121,14 @@ def render_comparison_table(
     comparison: Comparison, *, width: int = 100, color: bool = False
 ) -> str:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"ecoai compare — baseline: {comparison.baseline}", title_justify="left")
+    title = f"ecoai compare — baseline: {escape(printable(comparison.baseline))}"
+    table = Table(title=title, title_justify="left")
     table.add_column("Metric")
     for item in comparison.items:
-        table.add_column(item.label, justify="right")
+        table.add_column(escape(printable(item.label)), justify="right")
     base = _baseline_index(comparison)
     for row in comparison.rows:
         cells = []
@@ -208,7 +211,7 @@ def _md_gate(gate: GateResult) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+    return md_cell(text)
 
 
 def render_comparison_csv(comparison: Comparison) -> str:
@@ -241,7 +244,7 @@ def render_comparison_csv(comparison: Comparison) -> str:
                     row.scope,
                     row.metric,
                     row.unit,
-                    comparison.items[index].label,
+                    csv_cell(comparison.items[index].label),
                     index == base,
                     cell.mean,
                     cell.min,

@@ -12,6 +12,7 @@ import io
 from ecoai.metrics import METRICS
 from ecoai.models import Report
 from ecoai.render.quantity import scopes_present
+from ecoai.render.text import csv_cell
 
 COLUMNS = ("label", "kind", "scope", "metric", "unit", "mean", "min", "max", "std", "p5", "p95")
 
@@ -31,9 +32,9 @@ def render_csv(report: Report) -> str:
             numbers = (stat.mean, stat.min, stat.max, stat.std, stat.p5, stat.p95)
             writer.writerow(
                 [
-                    report.label or "",
+                    csv_cell(report.label or ""),
                     report.kind,
-                    scope,
+                    csv_cell(scope),
                     metric.name,
                     metric.unit,
                     *("" if n is None else repr(n) for n in numbers),

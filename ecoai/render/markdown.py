@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ecoai.models import Report
 from ecoai.render.quantity import assumptions, fmt, fmt_range, rows, scopes_present
+from ecoai.render.text import md_cell, printable
 
 
 def render_markdown(report: Report, *, explain: bool = False) -> str:
@@ -11,7 +12,8 @@ def render_markdown(report: Report, *, explain: bool = False) -> str:
     scopes = scopes_present(report)
     from ecoai.render.measured import title_kind
 
-    lines = [f"### ecoai {title_kind(report)}" + (f": {report.label}" if report.label else ""), ""]
+    kind = title_kind(report)
+    lines = [f"### ecoai {kind}" + (f": {md_cell(report.label)}" if report.label else ""), ""]
     if scopes:
         head = ["metric", scopes[0][1], "range (min – max)"] + [h for _k, h, _f in scopes[1:]]
         lines += [_row(head), _row(["---"] + ["---:"] * (len(head) - 1))]
@@ -27,13 +29,13 @@ def render_markdown(report: Report, *, explain: bool = False) -> str:
     table, citations = assumptions(report)
     lines += [_row([f"`{name}`", value, source]) for name, value, source in table]
     if citations:
-        lines += [""] + [f"[{i}] {text}  " for i, text in enumerate(citations, 1)]
+        lines += [""] + [f"[{i}] {printable(text)}  " for i, text in enumerate(citations, 1)]
     if explain and report.intermediate:
         lines += ["", "| quantity | value |", "| --- | ---: |"]
         lines += [_row([f"`{k}`", f"{v:.6g}"]) for k, v in report.intermediate.items()]
-    lines += [""] + [f"> note: {note}" for note in report.notes]
+    lines += [""] + [f"> note: {printable(note)}" for note in report.notes]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+    return "| " + " | ".join(md_cell(cell) for cell in cells) + " |"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ecoai.models import Footprint, Report, Workload
 from ecoai.render.quantity import fmt
+from ecoai.render.text import md_cell, printable
 
 
 def _cells(footprint: Footprint) -> str:
@@ -31,7 +32,7 @@ def workload_section(report: Report) -> str:
         for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:
             windows = f"{phase.windows:g}" if phase.windows else ""
             lines.append(
-                f"  {phase.name[:18]:<18}{windows:>8}{phase.duration_s:>8.2f}s"
+                f"  {printable(phase.name)[:18]:<18}{windows:>8}{phase.duration_s:>8.2f}s"
                 f"{phase.share:>7.1%} {_cells(phase.footprint)}"
             )
     lines += _event_notes(report)
@@ -100,11 +101,13 @@ def _event_notes(report: Report) -> list[str]:
         if work is None:
             continue
         if work.malformed_events:
-            first = f" (first: {work.malformed_examples[0]})" if work.malformed_examples else ""
+            example = work.malformed_examples[0] if work.malformed_examples else None
+            first = f" (first: {printable(example)})" if example else ""
             lines.append(f"events: {work.malformed_events} malformed line(s) skipped{first}")
         if work.unclosed_phases:
             lines.append(
-                "events: phase(s) never ended, closed at exit: " + ", ".join(work.unclosed_phases)
+                "events: phase(s) never ended, closed at exit: "
+                + ", ".join(printable(name) for name in work.unclosed_phases)
             )
         if work.unmatched_phase_ends:
             lines.append(f"events: {work.unmatched_phase_ends} phase end(s) without a start")
@@ -151,7 +154,8 @@ def workload_markdown(report: Report) -> list[str]:
         scopes = [("per_query", "per query", report.per_query), *scopes]
     for _key, heading, fp in scopes:
         lines.append(
-            f"| {heading} | {fmt(fp.energy_wh.mean, 'energy')} | {fmt(fp.water_ml.mean, 'water')}"
+            f"| {md_cell(heading)} | {fmt(fp.energy_wh.mean, 'energy')} | "
+            f"{fmt(fp.water_ml.mean, 'water')}"
             f" | {fmt(fp.carbon_g.mean, 'carbon')} |"
         )
     work = report.measurement.workload if report.measurement else None

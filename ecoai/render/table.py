@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ecoai.models import Report
 from ecoai.render.equivalence import equivalences
 from ecoai.render.quantity import assumptions, fmt, fmt_range, rows, scopes_present
+from ecoai.render.text import printable
 from ecoai.units import HOURS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def render_table(
 
         console.print(measured_section(report), markup=False)
     for note in report.notes:
-        console.print(f"note: {note}", style="yellow", markup=False)
+        console.print(f"note: {printable(note)}", style="yellow", markup=False)
     return console.export_text(styles=color)
 
 
@@ -61,7 +62,7 @@ def _title(report: Report) -> str:
     method: str = "modelled" if kind == "modelled" else report.method.statistic
     if report.method.samples:
         method += f", {report.method.samples:,} draws, seed {report.method.seed}"
-    what = what.replace("[", "\\[")  # a command or label is text, not rich markup
+    what = printable(what).replace("[", "\\[")  # a command or label is text, not rich markup
     return f"[bold]ecoai {kind}[/bold]{': ' + what if what else ''} ({method})"
 
 
@@ -109,9 +110,9 @@ def _assumptions(report: Report) -> Table:
         table.add_column(heading, overflow="fold")
     rows_, citations = assumptions(report)
     for row in rows_:
-        table.add_row(*row)
+        table.add_row(*(printable(cell) for cell in row))
     if citations:
-        table.caption = "\n".join(f"[{i}] {text}" for i, text in enumerate(citations, 1))
+        table.caption = "\n".join(f"[{i}] {printable(text)}" for i, text in enumerate(citations, 1))
         table.caption_justify = "left"
     return table
 

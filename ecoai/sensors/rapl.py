@@ -16,6 +16,9 @@ Since Linux 5.10 ``energy_uj`` is readable by root only.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,9 +36,18 @@ PERMISSION_HINT = (
 
 
 def read_text(path: Path) -> str:
-    """Read a sysfs file (the default reader; tests inject one that raises PermissionError)."""
-    with open(path, encoding="ascii") as handle:
-        return handle.read().strip()
+    """Read a sysfs file (the default reader; tests inject one that raises PermissionError).
+
+    Opened without blocking and read only if it is a regular file (sysfs attributes are), at
+    most 4 KiB: a FIFO or a device under a fake ``--powercap-root`` raises OSError instead of
+    hanging discovery or sampling."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, f"{path.name} is not a regular file")
+        return os.read(fd, 4096).decode("ascii").strip()
+    finally:
+        os.close(fd)
 
 
 class RaplSensor:

@@ -157,6 +157,19 @@ class Watch:
         """Report notes from the views (the model server's scrapes)."""
         return self.scraper.notes() if self.scraper is not None else []
 
+    def close_timeline(self) -> list[str]:
+        """Close ``--timeline`` now (sampling has ended); a note if writing it failed (a full
+        disk): the report is still written and the command's exit status kept."""
+        if self.timeline is None:
+            return []
+        self.timeline.close()
+        if self.timeline.error is None:
+            return []
+        return [
+            f"--timeline {self.options.timeline}: {self.timeline.error}; the timeline is "
+            f"incomplete ({self.timeline.rows} row(s) written)"
+        ]
+
     def close(self) -> None:
         """Stop every view (idempotent); the live line is cleared first."""
         if self.scraper is not None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ecoai.errors import InputError, ReportWriteError
+from ecoai.errors import InputError
 from ecoai.measurement.sampler import Sample
 from ecoai.sensors import Sensor
 
@@ -62,22 +63,30 @@ class TimelineWriter:
         self.flush_every_s = flush_every_s
         self.clock = clock
         self.rows = 0
+        self.error: str | None = None
+        """Why writing stopped (e.g. the disk is full); None while all is well."""
         self._unix_offset_s = time.time() - time.monotonic()
         self._origin_s: float | None = None
         self._flushed_s = clock()
         self._lock = threading.Lock()
-        try:
-            self._file: TextIO = path.open("w", encoding="utf-8", newline="")
-        except OSError as error:
-            raise ReportWriteError(f"cannot write {path}: {error.strerror}") from None
+        from ecoai.files import open_stream
+
+        self._file: TextIO = open_stream(str(path))
         self._csv = csv.writer(self._file, lineterminator="\n")
         if self.kind == "csv":
-            self._csv.writerow(csv_header(sensors))
+            try:
+                self._csv.writerow(csv_header(sensors))
+            except OSError as error:
+                self._fail(error)
 
     def __call__(self, sample: Sample) -> None:
         with self._lock:
-            if not self._file.closed:
+            if self._file.closed or self.error is not None:
+                return
+            try:
                 self._write(sample)
+            except OSError as error:  # a full disk ends the timeline, never the run
+                self._fail(error)
 
     def _write(self, sample: Sample) -> None:
         if self._origin_s is None:
@@ -105,6 +114,19 @@ class TimelineWriter:
             self._flushed_s = self.clock()
 
     def close(self) -> None:
-        """Flush and close the file."""
+        """Flush and close the file (idempotent); a failure is kept in ``error``, not raised."""
         with self._lock:
+            try:
+                self._file.close()
+            except OSError as error:
+                self._fail(error)
+
+    def _fail(self, error: OSError) -> None:
+        if self.error is None:
+            self.error = f"cannot write: {error.strerror or error}"
+        try:
+            self._file.close()
+        except OSError:
+            # the buffer could not be flushed: drop it, so closing again cannot fail
+            self._file = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
             self._file.close()
