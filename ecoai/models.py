@@ -242,6 +242,8 @@ class RunWork(Frozen):
     serving_queries: int | None = None
     """Queries reported after the first query event, up to the last (the serving window's)."""
     serving_output_tokens: int | None = None
+    serving_input_tokens: int | None = None
+    """Prompt tokens reported after the first query event, up to the last."""
     serving_energy_j: float | None = None
     """IT energy from the first to the last query event (attributed like the run's)."""
     startup_energy_j: float | None = None
@@ -294,9 +296,16 @@ class Workload(Frozen):
     """From the run's start to the first query event (model loading, warm-up), on its own."""
     serving_per_request: dict[str, Footprint] = Field(default_factory=dict)
     """Per-request quantiles (p50, p90, p99) under batching: the serving window's energy split
-    across requests by their output tokens (a request's share = its output tokens / all output
-    tokens; prompt tokens get no separate weight), the token quantiles from the server's
-    histogram. Their mean is ``serving_per_query``."""
+    across requests by their tokens, an output token weighing 1 and a prompt token
+    ``prompt_token_weight`` (a request's share = (its output tokens + weight x its prompt
+    tokens) / the same over the window). The output-token quantiles come from the server's
+    histogram; prompt tokens enter at the window's mean per request. Their mean is
+    ``serving_per_query``."""
+    prompt_token_weight: float | None = None
+    """The cost of a prompt (prefill) token relative to an output (decode) token used for the
+    per-request split; its source is ``per_request_split``."""
+    per_request_split: str | None = None
+    """How the serving window's energy was split across requests, with the weight's source."""
 
 
 class RunMeasurement(Frozen):

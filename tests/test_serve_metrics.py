@@ -78,18 +78,26 @@ def test_the_issue_example_vllm_on_a_300_w_gpu(
     assert 0.9 * 450.0 <= startup_j <= 1.4 * 450.0
     assert work["serving_s"] == pytest.approx(3.0, abs=0.4)
     assert work["queries_from"] == "server" and r["work"]["counted_from"] == "server"
-    # Per request under batching: the window's energy split by output tokens; the fake's
-    # histogram puts all 6 requests in (200, 500] tokens, so p50 = 350 tokens' worth.
+    # Per request under batching: the window's energy split by tokens, a prompt token at 0.25
+    # of an output token; the fake's histogram puts all 6 requests in (200, 500] output
+    # tokens, so p50 = 350 output tokens plus the mean prompt (a quarter of the output here).
     assert r["work"]["output_tokens_per_request"]["p50"] == pytest.approx(350.0)
-    per_token_wh = per_1k / 1000
+    assert work["prompt_token_weight"] == 0.25
+    out, inp = r["work"]["serving_output_tokens"], r["work"]["serving_input_tokens"]
+    assert inp == pytest.approx(out / 4, abs=2)
+    window_wh = per_1k * out / 1000
+    share = (350.0 + 0.25 * inp / r["work"]["serving_queries"]) / (out + 0.25 * inp)
     p50 = work["serving_per_request"]["p50"]["energy_wh"]["mean"]
-    assert p50 == pytest.approx(350.0 * per_token_wh, rel=1e-6)
+    assert p50 == pytest.approx(window_wh * share, rel=1e-6)
+    assert "a prompt token 0.25" in report["method"]["description"]
+    assert "openai.com/api/pricing" in report["method"]["description"]
     assert report["notes"] == [] or not any("serve-metrics" in n for n in report["notes"])
     from ecoai.models import Report
     from ecoai.render import Format, render
 
     table = render(Report.model_validate(report), Format.TABLE, width=100)
     assert "start-up (run start to the first query event" in table
+    assert "per request, p50 (split by tokens, prompt x0.25)" in table
 
 
 @pytest.mark.parametrize("server", ["sglang", "tgi"])
@@ -324,3 +332,23 @@ def test_the_live_line_shows_j_per_token() -> None:
 
     text = live_text(12.3, {"gpu": 300.0}, 3690.0, 6, per_token_j=0.31)
     assert text == "ecoai 12.3 s | gpu 300 W | 3.69 kJ | 6 queries | 0.31 J/token (10 s)"
+
+
+def test_the_per_request_split_weights_prompt_tokens_at_a_quarter() -> None:
+    """1,000 J over 800 output + 800 prompt tokens (weighted 800 + 0.25 x 800 = 1,000): 1 J per
+    weighted token; 4 requests, so 200 prompt tokens each; p50 of 100 output tokens: 150 J."""
+    from ecoai.footprint import Multipliers
+    from ecoai.measurement.per_unit import _serving_window
+    from ecoai.models import RunWork
+
+    work = RunWork(queries=5, events=6, output_tokens=900, input_tokens=900, first_query_s=1.0,
+                   last_query_s=11.0, serving_queries=4, serving_output_tokens=800,
+                   serving_input_tokens=800, serving_energy_j=1000.0, startup_energy_j=50.0,
+                   output_tokens_per_request={"p50": 100.0, "p90": 300.0})  # fmt: skip
+    factors = Multipliers(pue=1.0, wue_site_l_per_kwh=0.0, wue_source_l_per_kwh=0.0,
+                          cif_g_per_kwh=0.0)  # fmt: skip
+    out = _serving_window([work], 1050.0, factors)
+    per_request = {k: v.energy_wh.mean * 3600 for k, v in out["serving_per_request"].items()}
+    assert per_request == {"p50": pytest.approx(150.0), "p90": pytest.approx(350.0)}
+    assert out["serving_per_query"].energy_wh.mean * 3600 == pytest.approx(250.0)  # the mean
+    assert out["prompt_token_weight"] == 0.25

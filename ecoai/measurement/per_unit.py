@@ -24,6 +24,21 @@ from ecoai.models import (
 if TYPE_CHECKING:
     from ecoai.measurement.work import WorkRecord
 
+PROMPT_TOKEN_WEIGHT = 0.25
+"""A prompt (prefill) token's cost relative to an output (decode) token, for splitting a
+serving window's energy across requests. Source: OpenAI's API list prices for GPT-4o, $2.50
+per 1M input tokens against $10.00 per 1M output tokens (openai.com/api/pricing), a provider's
+cost ratio: prefill runs a prompt's tokens through the model in one batched, compute-bound pass,
+decode one memory-bound step per output token. A price, not a measured energy ratio: the split
+is an allocation, the window's total is measured."""
+SPLIT_METHOD = (
+    "per request under batching: the serving window's measured energy split across requests "
+    "by tokens, an output token weighing 1 and a prompt token 0.25 (the prefill/decode cost "
+    "ratio of OpenAI's GPT-4o list prices, $2.50 vs $10.00 per 1M tokens, openai.com/api/"
+    "pricing); percentiles from the server's histogram of output tokens per request, prompt "
+    "tokens at the window's mean per request"
+)
+
 
 def ratios(sensors: Sequence[SensorEnergy], machine: bool) -> dict[str, float]:
     """Per sensor, the fraction of its energy the report counts (1 for the machine scope)."""
@@ -57,6 +72,7 @@ def _serving(record: WorkRecord, ratio: dict[str, float]) -> dict[str, Any]:
         "last_query_s": last[0] - record.started_s,
         "serving_queries": record.queries - first[1],
         "serving_output_tokens": record.output_tokens - first[2],
+        "serving_input_tokens": record.input_tokens - record.first_query_input_tokens,
         "serving_energy_j": max(0.0, counted_j(_between(first[3], last[1]), ratio)),
     }
 
@@ -152,16 +168,20 @@ def _serving_window(
     queries = sum(w.serving_queries or 0 for w in served) / k
     tokens = sum(w.serving_output_tokens or 0 for w in served) / k
     energy = footprint_point(sum(w.serving_energy_j or 0.0 for w in served) / k, factors)
-    per_token = energy.scaled(1.0 / tokens) if tokens else None
+    prompt = sum(w.serving_input_tokens or 0 for w in served) / k
+    weighted = tokens + PROMPT_TOKEN_WEIGHT * prompt
     quantiles = [w.output_tokens_per_request for w in served if w.output_tokens_per_request]
-    per_request = (
-        {
-            name: per_token.scaled(sum(q.get(name, 0.0) for q in quantiles) / len(quantiles))
+    per_request: dict[str, Footprint] = {}
+    if quantiles and weighted > 0:
+        prompt_per_request = prompt / queries
+        per_request = {
+            name: energy.scaled(
+                (sum(q.get(name, 0.0) for q in quantiles) / len(quantiles)
+                 + PROMPT_TOKEN_WEIGHT * prompt_per_request) / weighted
+            )
             for name in quantiles[0]
-        }
-        if quantiles and per_token is not None
-        else {}
-    )
+        }  # fmt: skip
+        out |= {"prompt_token_weight": PROMPT_TOKEN_WEIGHT, "per_request_split": SPLIT_METHOD}
     return out | {
         "serving_per_request": per_request,
         "serving_s": window_s,

@@ -70,6 +70,8 @@ class WorkRecord:
     """(time, queries, output tokens, energy so far per sensor) of the earliest query event."""
     last_query: tuple[float, dict[str, float]] | None = None
     """(time, energy so far per sensor) of the latest query event. Units: s, J."""
+    first_query_input_tokens: int = 0
+    """The prompt tokens the earliest query event reported (served before the window)."""
     source: str = "events"
     """Where the queries came from: ``events`` (the event file, ecoai.track) or ``server``
     (a model server's metrics, --serve-metrics)."""
@@ -206,6 +208,7 @@ class WorkMeter:
             if first is None or t_s < first[0]:  # another writer's line read late
                 energy_j = self._energy_at(t_s)
                 self.record.first_query = (t_s, event.n, event.output_tokens, energy_j)
+                self.record.first_query_input_tokens = event.input_tokens
             return
         phase = self._phase(event)
         if phase is None:

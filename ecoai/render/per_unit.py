@@ -80,7 +80,7 @@ def _serving_lines(work: Workload) -> list[str]:
             per_1k = work.serving_per_1k_output_tokens
             lines.append(f"  {'per 1,000 output tokens':<49}{_cells(per_1k)}")
         for name, footprint in work.serving_per_request.items():
-            label = f"per request, {name} (split by output tokens)"
+            label = f"per request, {name} (split by tokens{_weight(work)})"
             lines.append(f"  {label:<49}{_cells(footprint)}")
         if work.serving_queries_per_s or work.serving_output_tokens_per_s:
             lines.append("  throughput: " + _throughput(work, serving=True))
@@ -135,7 +135,7 @@ def workload_scopes(report: Report) -> list[tuple[str, str, Footprint]]:
             )
         )
     for name, footprint in work.serving_per_request.items():
-        heading = f"per request {name}, serving window (split by output tokens)"
+        heading = f"per request {name}, serving window (split by tokens{_weight(work)})"
         scopes.append((f"serving_per_request_{name}", heading, footprint))
     if work.startup is not None:
         scopes.append(("startup", "start-up, before the first query", work.startup.footprint))
@@ -182,3 +182,9 @@ def throughput_rows(report: Report) -> list[tuple[str, str, str, float]]:
         ("serving_window", "output_tokens_per_s", "1/s", work.serving_output_tokens_per_s),
     ]
     return [(a, b, c, v) for a, b, c, v in rows if v is not None]
+
+
+def _weight(work: Workload) -> str:
+    """``, prompt x0.25``: the prompt token's weight in the per-request split."""
+    weight = work.prompt_token_weight
+    return f", prompt x{weight:g}" if weight is not None else ""
