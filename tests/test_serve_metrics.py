@@ -219,6 +219,47 @@ def test_parse_sums_label_sets_and_ignores_other_metrics() -> None:
     assert parse_totals("<html>", SERVERS) == ("", {})
 
 
+def test_a_server_named_in_the_user_profile_directory_is_metered(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+) -> None:
+    """serve-metrics.toml in the user profile directory teaches ecoai another server's names;
+    the profile catalog reading that directory skips it. Without it: a note, no tokens."""
+    args = ("--load-s", "0.3", "--serve-s", "1", "--idle-s", "0.2", "--server", "custom")
+    run, report = serve(ecoai_cli, gpu, tmp_path, *args)
+    assert run.returncode == 0, run.stderr
+    assert any("named none of the known token counters" in n for n in report["notes"])
+    profiles = tmp_path / "config" / "ecoai" / "profiles"
+    profiles.mkdir(parents=True)
+    (profiles / "serve-metrics.toml").write_text(
+        '[server.acme]\noutput = "acme_tokens_out_total"\ninput = "acme_tokens_in_total"\n'
+        'requests = "acme_requests_done_total"\nsource = "https://acme.example/metrics"\n'
+    )
+    (tmp_path / "r.json").unlink()
+    run, report = serve(ecoai_cli, {**gpu, "XDG_CONFIG_HOME": str(tmp_path / "config")},
+                        tmp_path, *args)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    work = report["measurement"]["workload"]
+    assert work["output_tokens"] == pytest.approx(1000, rel=0.1)
+    assert work["input_tokens"] == pytest.approx(250, rel=0.1)
+    assert work["queries"] == pytest.approx(2, abs=1) and work["queries_from"] == "server"
+    assert not any("serve-metrics" in n for n in report["notes"])
+
+
+def test_a_bad_serve_metrics_toml_is_a_one_line_error(ecoai_cli: CliRunner, tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "serve-metrics.toml").write_text('[server.acme]\noutptu = "x_total"\n')
+    run = ecoai_cli("profile", "--profiles", str(profiles), "--serve-metrics",
+                    "http://127.0.0.1:9/metrics", "--", "true")  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("ecoai: error: ") and "[server.acme] needs output" in run.stderr
+    (profiles / "serve-metrics.toml").write_text('[server.acme]\noutput = "x"\nreqests = "y"\n')
+    run = ecoai_cli("profile", "--profiles", str(profiles), "--serve-metrics",
+                    "http://127.0.0.1:9/metrics", "--", "true")  # fmt: skip
+    assert run.returncode == 2 and "reqests = 'y': unknown key" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_user_servers_come_first_and_need_an_output() -> None:
     from ecoai.errors import InputError
 

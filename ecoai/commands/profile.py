@@ -187,7 +187,8 @@ def profile_command(
         from ecoai.commands.serve import load_servers
         from ecoai.measurement.serving import check_url
 
-        serve_metrics, serve_servers = check_url(serve_metrics), load_servers()
+        serve_metrics = check_url(serve_metrics)
+        serve_servers = load_servers(profiles_dir or ())
     destination = "-" if json_output and not output else output
     if destination is not None:
         destination = fill_template(destination, rank, local_rank)

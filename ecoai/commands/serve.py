@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,35 +45,37 @@ SERVE_INTERVAL_OPTION: Any = typer.Option(
     rich_help_panel=SERVE_PANEL,
     help="Scrape the server's metrics every N seconds (the serving window's resolution).",
 )
-USER_FILE = "serve-metrics.toml"
 
 
-def user_servers_file() -> Path:
-    """``serve-metrics.toml`` in ecoai's user config directory (beside ``profiles/``)."""
-    from ecoai.inputs.catalog import user_config_dir
+def load_servers(profile_dirs: Sequence[Path] = ()) -> tuple[ServerMetrics, ...]:
+    """The user's servers ahead of the built-in ones.
 
-    return user_config_dir().parent / USER_FILE
-
-
-def load_servers(path: Path | None = None) -> tuple[ServerMetrics, ...]:
-    """The user's servers (if the file exists) ahead of the built-in ones.
-
-    The file: ``[server.NAME]`` tables with ``output`` (generated-tokens counter, required),
-    ``input``, ``requests`` and ``source``. Raises InputError for a file that is not valid TOML
-    or a table without ``output``.
+    ``serve-metrics.toml`` is read from each profile directory (the user config directory,
+    ``ECOAI_PROFILES``, then ``--profiles``; a later directory's server of the same name wins):
+    ``[server.NAME]`` tables with ``output`` (generated-tokens counter, required), ``input``,
+    ``requests``, ``output_per_request`` and ``source``. Raises InputError for a file that is
+    not valid TOML or a table without ``output``.
     """
     import tomllib
 
+    from ecoai.files import read_user_text
+    from ecoai.inputs.catalog import SERVE_METRICS_FILE, overlay_dirs
     from ecoai.measurement.serving import SERVERS, servers_from
 
-    path = path or user_servers_file()
-    if not path.is_file():
-        return SERVERS
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise InputError(f"{path}: cannot read: {error}", "fix or remove the file") from None
-    return (*servers_from(table, str(path)), *SERVERS)
+    found: dict[str, ServerMetrics] = {}
+    for directory in overlay_dirs(tuple(profile_dirs)):
+        path = directory / SERVE_METRICS_FILE
+        if not path.is_file():
+            continue
+        text = read_user_text(path, "a serve-metrics.toml file", allow_pipe=False)
+        try:
+            table = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise InputError(f"{path}: invalid TOML: {error}", "fix the file's syntax") from None
+        for server in servers_from(table, str(path)):
+            found.pop(server.server, None)
+            found[server.server] = server
+    return (*reversed(found.values()), *SERVERS)
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(s|m|h)?\s*$")
@@ -187,7 +189,7 @@ def watch_command(
 
     url = check_url(serve_metrics)
     duration_s = parse_duration(duration) if duration is not None else None
-    servers = load_servers()
+    servers = load_servers(profiles_dir or ())
     destination = "-" if json_output and not output else output
     if destination is not None:
         check_writable(destination, force)

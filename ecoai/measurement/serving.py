@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -424,23 +424,33 @@ def scrape_notes(url: str, tally: ScrapeTally, from_zero: bool = True) -> list[s
     return notes
 
 
-def servers_from(table: dict[str, Any], origin: str) -> list[ServerMetrics]:
-    """``[server.NAME]`` tables (``output``, ``input``, ``requests``, ``source``) -> servers.
+SERVER_FIELDS = ("output", "input", "requests", "output_per_request", "source")
+"""The keys of a ``[server.NAME]`` table in serve-metrics.toml (``output`` required)."""
 
-    Raises InputError naming ``origin`` for a table without a string ``output``.
+
+def servers_from(table: dict[str, Any], origin: str) -> list[ServerMetrics]:
+    """``[server.NAME]`` tables (``SERVER_FIELDS``, string values) -> servers.
+
+    Raises InputError naming ``origin`` for a table without a string ``output``, an unknown key
+    (a typo would silently count nothing) or a value that is not a string.
     """
     servers = []
+    extra = sorted(set(table) - {"server"})
+    if extra:
+        raise InputError(f"{origin}: unknown table {extra[0]!r}", "write [server.NAME] tables only")
     for name, spec in (table.get("server") or {}).items():
         if not isinstance(spec, dict) or not isinstance(spec.get("output"), str):
             raise InputError(
                 f"{origin}: [server.{name}] needs output = the generated-tokens counter's name",
                 'e.g. [server.myserver] output = "my_generated_tokens_total"',
             )
-        fields = {k: str(spec.get(k, "")) for k in ("input", "requests", "source")}
+        for key, value in spec.items():
+            if key not in SERVER_FIELDS or not isinstance(value, str):
+                raise InputError(
+                    f"{origin}: [server.{name}] {key} = {value!r}: "
+                    + ("not a string" if key in SERVER_FIELDS else "unknown key"),
+                    "keys (strings, metric names as exposed): " + ", ".join(SERVER_FIELDS),
+                )
+        fields = {k: str(spec.get(k, "")) for k in SERVER_FIELDS[1:]}
         servers.append(ServerMetrics(str(name), spec["output"], **fields))
     return servers
-
-
-def with_user_servers(extra: Iterable[ServerMetrics]) -> list[ServerMetrics]:
-    """The user's servers first (they may rename a built-in's counters), then the built-ins."""
-    return [*extra, *SERVERS]

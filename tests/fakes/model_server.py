@@ -71,6 +71,15 @@ FORMATS = {
         "tgi_request_input_length_sum {inp}\n"
         "tgi_request_input_length_count {req}\n"
     ),
+    # A server ecoai does not know: its names go in serve-metrics.toml (the tests write one).
+    "custom": (
+        "# TYPE acme_tokens_out_total counter\n"
+        'acme_tokens_out_total{{pool="a"}} {out}\n'
+        "# TYPE acme_tokens_in_total counter\n"
+        'acme_tokens_in_total{{pool="a"}} {inp}\n'
+        "# TYPE acme_requests_done_total counter\n"
+        'acme_requests_done_total{{pool="a"}} {req}\n'
+    ),
 }
 
 
