@@ -29,8 +29,10 @@ AttributionScope = Literal["process-tree", "machine"]
 """Which measured energy a footprint uses: the share of the command's process tree, or the
 whole machine (the ``--scope`` option of the profile command)."""
 ATTRIBUTION_SCOPES: tuple[AttributionScope, ...] = get_args(AttributionScope)
-FigureScope = Literal["per_query", "total"]
-"""Which footprint of a report a comparison row or a gate reads (``Report.per_query``/``total``)."""
+FigureScope = Literal["per_query", "total", "per_1k_output_tokens"]
+"""Which footprint of a report a comparison row or a gate reads (``Report.per_query``/``total``;
+``per_1k_output_tokens``: a measured report's per 1,000 output tokens, an estimate's per query
+scaled by its output tokens)."""
 FIGURE_SCOPES: tuple[FigureScope, ...] = get_args(FigureScope)
 GateKind = Literal["max_increase", "budget"]
 """max_increase: a % over the baseline (``--max-increase``); budget: an absolute limit

@@ -393,3 +393,34 @@ def test_the_per_request_split_weights_prompt_tokens_at_a_quarter() -> None:
     assert per_request == {"p50": pytest.approx(150.0), "p90": pytest.approx(350.0)}
     assert out["serving_per_query"].energy_wh.mean * 3600 == pytest.approx(250.0)  # the mean
     assert out["prompt_token_weight"] == 0.25
+
+
+def test_compare_puts_the_served_j_per_token_beside_the_open_model_estimate(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+) -> None:
+    """`ecoai compare` adds a per-1,000-output-token row when a measured report has one: the
+    served model's measured figure beside `ecoai estimate` of the same model and GPU."""
+    run, _ = serve(ecoai_cli, gpu, tmp_path, "--load-s", "0.3", "--serve-s", "1.5",
+                   "--idle-s", "0.2")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    est = ecoai_cli("estimate", "--params-b", "8", "--hardware", "h100-sxm", "--gpu-count", "1",
+                    "--batch-size", "8", "--output-tokens", "350", "--pue", "1.0", "--wue-site",
+                    "0.5", "--wue-source", "3", "--cif", "0.4", "-o", "e.json")  # fmt: skip
+    assert est.returncode == 0, est.stderr
+    run = ecoai_cli("compare", "r.json", "e.json", "--json")
+    assert run.returncode == 0, run.stderr
+    comparison = json.loads(run.stdout)
+    rows = {(r["scope"], r["metric"]): r["cells"] for r in comparison["rows"]}
+    served, estimated = rows[("per_1k_output_tokens", "energy_wh")]
+    assert served["mean"] * 3600 == pytest.approx(300.0, rel=0.15)  # the scripted 300 W GPU
+    estimate = json.loads((tmp_path / "e.json").read_text())
+    assert estimated["mean"] == pytest.approx(estimate["per_query"]["energy_wh"]["mean"] / 0.35)
+    assert estimated["ratio"] == pytest.approx(estimated["mean"] / served["mean"])
+    table = ecoai_cli("compare", "r.json", "e.json").stdout
+    assert "per 1,000 output tokens" in table
+    # estimates alone keep their per-query and total rows only
+    alone = json.loads(ecoai_cli("compare", "e.json", "e.json", "--json").stdout)
+    assert {r["scope"] for r in alone["rows"]} == {"per_query"}
+    gated = ecoai_cli("compare", "r.json", "e.json", "--budget",
+                      "per_1k_output_tokens.energy_wh=1000")  # fmt: skip
+    assert gated.returncode == 0, gated.stderr
