@@ -29,7 +29,7 @@ from ecoai.measurement.serving import (
 PY = sys.executable
 SERVER = str(Path(__file__).parent / "fakes" / "model_server.py")
 FLAGS = ["--scope", "machine", "--pue", "1.0", "--wue-site", "0.5", "--wue-source", "3",
-         "--cif", "0.4", "--serve-interval-s", "0.1"]  # fmt: skip
+         "--cif", "0.4"]  # fmt: skip
 
 
 @pytest.fixture
@@ -48,20 +48,23 @@ def free_port() -> int:
 
 
 def serve(
-    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path, *server_args: str
-) -> tuple[Any, dict[str, Any]]:
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path, *server_args: str,
+    interval_s: str = "0.1",
+) -> tuple[Any, dict[str, Any]]:  # fmt: skip
     port = free_port()
-    run = ecoai_cli("profile", "-q", "-o", "r.json", *FLAGS, "--serve-metrics",
+    run = ecoai_cli("profile", "-q", "-o", "r.json", *FLAGS, "--serve-interval-s", interval_s,
+                    "--serve-metrics",
                     f"http://127.0.0.1:{port}/metrics", "--", PY, SERVER, str(port),
                     *server_args, env=gpu)  # fmt: skip
     report = json.loads((tmp_path / "r.json").read_text()) if (tmp_path / "r.json").exists() else {}
     return run, report
 
 
+@pytest.mark.parametrize("interval_s", ["1", "0.1"])  # the default, and finer
 def test_the_issue_example_vllm_on_a_300_w_gpu(
-    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path, interval_s: str
 ) -> None:
-    run, report = serve(ecoai_cli, gpu, tmp_path)
+    run, report = serve(ecoai_cli, gpu, tmp_path, interval_s=interval_s)
     assert run.returncode == 0, run.stderr
     work = report["measurement"]["workload"]
     (r,) = report["measurement"]["runs"]
@@ -189,17 +192,31 @@ def scripted(pages: list[Any], from_zero: bool = True) -> tuple[ServeScraper, li
     return scraper, fed
 
 
-def test_the_window_starts_at_the_last_scrape_without_an_increase() -> None:
-    _, fed = scripted([OSError("refused"), page(0), page(0), page(10, 4, 1), page(30, 8, 2)])
-    assert fed[0] == {"event": "query", "n": 0, "t": 2.0}
+def test_the_window_edges_are_placed_inside_the_scrape_interval() -> None:
+    """Scrapes at t = 0, 1, 2, ...: 10 tokens first seen at t=3, then 20/s: serving started
+    10 / 20 = 0.5 s before t=3. Then 20/s until 6 tokens in the last interval: stopped at
+    5 + 6 / 20 = 5.3. A single increase has no rate: the edge stays at the scrape before."""
+    pages = [OSError("refused"), page(0), page(0), page(10, 4, 1), page(30, 8, 2),
+             page(50, 9, 3), page(56, 10, 4), page(56, 10, 4)]  # fmt: skip
+    _, fed = scripted(pages)
+    assert fed[0] == {"event": "query", "n": 0, "t": 2.5}
     assert [(e["n"], e["output_tokens"], e["input_tokens"], e["t"]) for e in fed[1:]] == [
         (1, 10, 4, 3.0),
         (1, 20, 4, 4.0),
+        (1, 20, 1, 5.0),
+        (1, 6, 1, pytest.approx(5.3)),
     ]
+    _, fed = scripted([page(0), page(0), page(10, 4, 1), page(10, 4, 1)])
+    assert [e["t"] for e in fed] == [1.0, 2.0]
+    scraper, fed = scripted([page(0), page(10, 4, 1)])  # the run ends before a rate
+    assert fed == []
+    scraper.flush()
+    assert [e["t"] for e in fed] == [0.0, 1.0]
 
 
 def test_attached_the_first_answer_is_the_baseline() -> None:
-    _, fed = scripted([page(5000, 100, 50), page(5010, 100, 51)], from_zero=False)
+    scraper, fed = scripted([page(5000, 100, 50), page(5010, 100, 51)], from_zero=False)
+    scraper.flush()  # the run ended: the increase held for a rate is handed over
     assert [(e["n"], e.get("output_tokens", 0)) for e in fed] == [(0, 0), (1, 10)]
 
 

@@ -4,10 +4,13 @@ A ``ServeScraper`` thread fetches the URL every ``interval_s`` (urllib, ``timeou
 the server's token and request counters (``SERVERS``: the names each server documents; a user
 adds more with ``serve-metrics.toml`` in the profile directory) and hands each increase to the
 ``WorkMeter`` as a query event, so the serving window, start-up energy and per-token figures
-are the event file's own machinery. Where counting starts, a query event of zero queries is
-stamped at the last scrape that saw no increase: the serving window then runs from that scrape
-to the scrape that saw the last increase, so it holds all the serving, give or take one scrape
-interval at each end (the interval is the window's resolution).
+are the event file's own machinery. Where counting starts, a query event of zero queries marks
+the window's start. The edges are placed inside the scrape interval from the serving rate
+(output tokens per second of the neighbouring interval): the first tokens seen took
+``tokens / rate`` to generate, so serving started that long before the scrape that saw them
+(never before the last scrape that saw none); an increase smaller than the previous interval's
+rate would give is stamped where that rate would have finished it, so the last one marks where
+serving stopped. Without a rate (a single increase) the edges fall back to the scrapes.
 
 Parsing: the lines naming a wanted metric are picked out by prefix first (a vLLM page has
 hundreds of histogram buckets), then parsed by ``prometheus_client.parser`` (the ``metrics``
@@ -224,6 +227,10 @@ class ServeScraper:
         self._previous: dict[str, float] | None = None
         self._previous_t: float | None = None
         self._serving = False
+        self._held: tuple[float, dict[str, Any], float] | None = None
+        """The first increase (scrape before it, its event, its output tokens), until a rate."""
+        self._rate: float | None = None
+        """Output tokens per second over the latest interval with an increase."""
         self._buckets_at: dict[str, float] = {}
         self._buckets_from: dict[str, float] = {}
         self._buckets_to: dict[str, float] = {}
@@ -233,6 +240,8 @@ class ServeScraper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        """Guards ``totals`` and the held increase (feeding the meter under it is safe: the
+        meter calls ``flush`` before taking its own lock)."""
 
     def start(self) -> None:
         """Scrape on a daemon thread until ``close``."""
@@ -316,25 +325,67 @@ class ServeScraper:
                     self._buckets_from = dict(self._buckets_at)
                 self._buckets_to = dict(buckets)
             self._buckets_at = dict(buckets)
+        since_t = self._previous_t if self._previous_t is not None else now
         if increased:
-            if not self._serving:
-                self._serving = True
-                start_t = self._previous_t if self._previous_t is not None else now
-                self.feed({"event": "query", "n": 0, "t": min(start_t, now)})
-            self.feed(
-                {
-                    "event": "query",
-                    "n": round(step.get("requests", 0.0)),
-                    "input_tokens": round(step.get("input", 0.0)),
-                    "output_tokens": round(step.get("output", 0.0)),
-                    "t": now,
-                }
-            )
+            event = {
+                "event": "query",
+                "n": round(step.get("requests", 0.0)),
+                "input_tokens": round(step.get("input", 0.0)),
+                "output_tokens": round(step.get("output", 0.0)),
+                "t": now,
+            }
+            with self._lock:  # flush() may release the held increase from the run's thread
+                self._edges(event, step.get("output", 0.0), min(since_t, now), now)
             # what was rounded away stays in the baseline, so nothing is lost or counted twice
             previous = {r: totals[r] - (step[r] - round(step[r])) for r in totals}
         else:
+            with self._lock:
+                self._release()
+                self._rate = None
             previous = {r: totals[r] - step[r] for r in totals}
         self._previous, self._previous_t = previous, now
+
+    def _edges(self, event: dict[str, Any], tokens: float, since_t: float, now: float) -> None:
+        """Feed one increase, placing the serving window's edges inside the scrape interval.
+
+        The first increase is held until the next scrape gives the serving rate: serving
+        started ``tokens / rate`` before the scrape that first saw tokens (never before the
+        scrape that saw none). An increase that the previous interval's rate would have
+        produced in less than the interval is stamped when that rate would have finished it
+        (the last one is where serving stopped). Steady serving keeps each stamp at its scrape.
+        """
+        rate = tokens / (now - since_t) if now > since_t and tokens > 0 else None
+        if not self._serving:
+            self._serving = True
+            self._held = (since_t, event, tokens)
+            self._rate = rate
+            return
+        if self._held is not None:
+            lower_t, first, first_tokens = self._held
+            self._held = None
+            start_t = lower_t
+            if rate is not None:
+                start_t = max(lower_t, first["t"] - first_tokens / rate)
+            self.feed({"event": "query", "n": 0, "t": start_t})
+            self.feed(first)
+        elif self._rate is not None and tokens > 0:
+            event["t"] = min(now, since_t + tokens / self._rate)
+        self.feed(event)
+        self._rate = rate
+
+    def _release(self) -> None:
+        """Feed a held first increase as it is (no rate came after it): the window starts at
+        the last scrape before it."""
+        if self._held is not None:
+            lower_t, first, _ = self._held
+            self._held = None
+            self.feed({"event": "query", "n": 0, "t": lower_t})
+            self.feed(first)
+
+    def flush(self) -> None:
+        """At a run's end, before the meter's last read: hand over what is held back."""
+        with self._lock:
+            self._release()
 
     def _histogram(self, buckets: dict[str, float], reset: bool) -> None:
         """Keep the per-request histogram's counts over the serving window across restarts."""

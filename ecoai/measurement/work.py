@@ -100,6 +100,9 @@ class WorkMeter:
         self.record = WorkRecord()
         self.annotate: Callable[[WorkRecord], None] | None = None
         """Called with the record at each run's end (the model server's scraper)."""
+        self.flush: Callable[[], None] | None = None
+        """Called at each run's end before the last events are read (the model server's
+        scraper hands over an increase it held back)."""
         self.windows: list[tuple[str, float, float]] = []
         """(phase, start, end) on the sampler's clock, across runs (for --plot). Units: s."""
         self._samples: deque[tuple[float, dict[str, float]]] = deque(maxlen=history)
@@ -122,6 +125,8 @@ class WorkMeter:
 
     def end(self, end: Mark) -> WorkRecord:
         """The run ended at ``end``: read what is left and close the phases still open."""
+        if self.flush is not None:
+            self.flush()
         with self._lock:
             self._add_sample(end.t_s, end.energy_j)
             while self.tail is not None and (batch := self.tail.read(max_bytes=READ_BYTES)):

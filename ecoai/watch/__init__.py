@@ -133,6 +133,7 @@ class Watch:
                 from_zero=options.serve_from_zero,
             )
             self.work.annotate = self.scraper.annotate
+            self.work.flush = self.scraper.flush
             self.scraper.start()
         if options.live:
             from ecoai.watch.live import LiveLine
