@@ -296,6 +296,9 @@ class Workload(Frozen):
     serving_per_1k_output_tokens: Footprint | None = None
     startup: PhaseFootprint | None = None
     """From the run's start to the first query event (model loading, warm-up), on its own."""
+    idle: PhaseFootprint | None = None
+    """From the last query event to the run's end (serving nothing: drained, idle, shutting
+    down), on its own: the run's energy less start-up and the serving window."""
     serving_per_request: dict[str, Footprint] = Field(default_factory=dict)
     """Per-request quantiles (p50, p90, p99) under batching: the serving window's energy split
     across requests by their tokens, an output token weighing 1 and a prompt token

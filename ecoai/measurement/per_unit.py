@@ -141,8 +141,31 @@ def workload(
         per_1k_output_tokens=total.scaled(1000.0 / output) if output else None,
         phases=_phases(works, n, mean_it_j, factors),
         outside_phases=_outside(works, runs, mean_it_j, factors),
+        idle=_idle(runs, it_j, mean_it_j, factors),
         **_serving_window(works, mean_it_j, factors),
     )
+
+
+def _idle(
+    runs: Sequence[RunMeasurement], it_j: Sequence[float], mean_it_j: float, factors: Multipliers
+) -> PhaseFootprint | None:
+    """After the last query event to the run's end: each run's energy less its start-up and
+    serving window (mean over runs); None unless every run had a serving window."""
+    works = [r.work for r in runs]
+    parts = []
+    for run, energy_j, work in zip(runs, it_j, works, strict=True):
+        if work is None or work.last_query_s is None:
+            return None
+        if work.serving_energy_j is None or work.startup_energy_j is None:
+            return None
+        idle_j = energy_j - work.startup_energy_j - work.serving_energy_j
+        parts.append((max(0.0, run.duration_s - work.last_query_s), max(0.0, idle_j)))
+    if not parts:
+        return None
+    n = len(parts)
+    duration_s = sum(d for d, _ in parts) / n
+    energy_j = sum(j for _, j in parts) / n
+    return _phase("(idle, after the last query)", 0.0, duration_s, energy_j, mean_it_j, factors)
 
 
 def _serving_window(

@@ -90,6 +90,12 @@ def _serving_lines(work: Workload) -> list[str]:
             f"{work.startup.share:.1%} of the energy):"
         )
         lines.append(f"  {'start-up':<49}{_cells(work.startup.footprint)}")
+    if work.idle is not None:
+        lines.append(
+            f"idle (last query event to the run's end, {work.idle.duration_s:.2f} s, "
+            f"{work.idle.share:.1%} of the energy):"
+        )
+        lines.append(f"  {'idle':<49}{_cells(work.idle.footprint)}")
     return lines
 
 
@@ -139,6 +145,8 @@ def workload_scopes(report: Report) -> list[tuple[str, str, Footprint]]:
         scopes.append((f"serving_per_request_{name}", heading, footprint))
     if work.startup is not None:
         scopes.append(("startup", "start-up, before the first query", work.startup.footprint))
+    if work.idle is not None:
+        scopes.append(("idle", "idle, after the last query", work.idle.footprint))
     for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:
         scopes.append((f"phase:{phase.name}", f"phase {phase.name}", phase.footprint))
     return scopes
