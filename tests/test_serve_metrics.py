@@ -80,6 +80,13 @@ def test_the_issue_example_vllm_on_a_300_w_gpu(
     assert startup_j == pytest.approx(300.0 * r["work"]["first_query_s"], rel=0.01)
     assert 0.9 * 450.0 <= startup_j <= 1.4 * 450.0
     assert work["serving_s"] == pytest.approx(3.0, abs=0.4)
+    # Idle: the 0.5 s the server serves nothing before it exits, on its own line; the three
+    # parts add up to the run.
+    idle = work["idle"]
+    assert idle["duration_s"] == pytest.approx(0.5, abs=0.35)
+    assert idle["it_energy_j"] == pytest.approx(300.0 * idle["duration_s"], rel=0.05, abs=3.0)
+    parts_j = startup_j + r["work"]["serving_energy_j"] + idle["it_energy_j"]
+    assert parts_j == pytest.approx(report["intermediate"]["it_energy_j"], rel=1e-6)
     assert work["queries_from"] == "server" and r["work"]["counted_from"] == "server"
     # Per request under batching: the window's energy split by tokens, a prompt token at 0.25
     # of an output token; the fake's histogram puts all 6 requests in (200, 500] output
@@ -101,6 +108,7 @@ def test_the_issue_example_vllm_on_a_300_w_gpu(
     table = render(Report.model_validate(report), Format.TABLE, width=100)
     assert "start-up (run start to the first query event" in table
     assert "per request, p50 (split by tokens, prompt x0.25)" in table
+    assert "idle (last query event to the run's end" in table
 
 
 @pytest.mark.parametrize("server", ["sglang", "tgi"])
