@@ -449,3 +449,46 @@ def test_compare_puts_the_served_j_per_token_beside_the_open_model_estimate(
     gated = ecoai_cli("compare", "r.json", "e.json", "--budget",
                       "per_1k_output_tokens.energy_wh=1000")  # fmt: skip
     assert gated.returncode == 0, gated.stderr
+
+
+def test_the_readme_grafana_panel_and_counter_table_match_the_code() -> None:
+    """The README's Grafana panel parses and queries only metrics the endpoint exports; its
+    table of counters names exactly the built-in servers' counters."""
+    import re
+
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from ecoai.footprint import Multipliers
+    from ecoai.measurement.sampler import Sample
+    from ecoai.sensors.fake import ScriptedSensor
+    from ecoai.watch.prometheus import MetricsServer
+    from ecoai.watch.rates import RecentRates
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Measuring a model server") :]
+    section = section[: section.index("\n## ", 10)]
+    (panel_text,) = re.findall(r"```json\n(.+?)\n```", section, re.S)
+    panel = json.loads(panel_text)
+    wanted = {n for t in panel["targets"] for n in re.findall(r"ecoai_\w+", t["expr"])}
+    gpu = ScriptedSensor({"name": "gpu0", "component": "gpu", "power_w": 300.0}, lambda: 0.0)
+    tokens = [0]
+    rates = RecentRates(lambda: tokens[0])
+    factors = Multipliers(pue=1.2, wue_site_l_per_kwh=0.5, wue_source_l_per_kwh=3.0,
+                          cif_g_per_kwh=400.0)  # fmt: skip
+    counts = {"queries": 1, "input_tokens": 1, "output_tokens": 1}
+    server = MetricsServer("127.0.0.1", 0, [gpu], lambda: counts, rates, factors)
+    for t_s in range(3):
+        tokens[0] = 1000 * t_s
+        sample = Sample(float(t_s), {"gpu0": 300.0}, {"gpu0": 300.0 * t_s})
+        rates(sample)
+        server(sample)
+    registry = CollectorRegistry()
+    registry.register(server)
+    exported = set(re.findall(r"^(ecoai_\w+)", generate_latest(registry).decode(), re.M))
+    assert wanted and wanted <= exported, wanted - exported
+    rows = re.findall(r"^\| (vLLM|SGLang|TGI) \| (.+) \|$", section, re.M)
+    table = {name: re.findall(r"`([^`]+)`", cells) for name, cells in rows}
+    assert table == {
+        s.server: [n for n in (s.output, s.input, s.requests, s.output_per_request) if n]
+        for s in SERVERS
+    }
