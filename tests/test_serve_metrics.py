@@ -396,8 +396,8 @@ def test_the_metrics_endpoint_re_exports_j_per_token_water_and_carbon() -> None:
 def test_the_live_line_shows_j_per_token() -> None:
     from ecoai.watch.live import live_text
 
-    text = live_text(12.3, {"gpu": 300.0}, 3690.0, 6, per_token_j=0.31)
-    assert text == "ecoai 12.3 s | gpu 300 W | 3.69 kJ | 6 queries | 0.31 J/token (10 s)"
+    text = live_text(12.3, {"gpu": 300.0}, 3690.0, 6, per_token_j=0.31, recent_w=298.6)
+    assert text == "ecoai 12.3 s | gpu 300 W | 3.69 kJ | 6 queries | 0.31 J/token, 299 W (10 s)"
 
 
 def test_the_per_request_split_weights_prompt_tokens_at_a_quarter() -> None:
@@ -492,3 +492,14 @@ def test_the_readme_grafana_panel_and_counter_table_match_the_code() -> None:
         s.server: [n for n in (s.output, s.input, s.requests, s.output_per_request) if n]
         for s in SERVERS
     }
+
+
+def test_a_url_that_only_ever_answers_html_is_named() -> None:
+    login = ("text/html; charset=utf-8", "<!doctype html><title>Sign in</title>")
+    scraper, fed = scripted([login, login, ("text/plain", "other_metric 1\n")])
+    scraper.flush()
+    assert fed == []
+    (note,) = scraper.notes()
+    assert "none of 3 scrape(s) read the server's counters" in note
+    assert "2 answered HTML, not Prometheus text" in note
+    assert "1 named none of the known token counters" in note

@@ -26,16 +26,19 @@ def live_text(
     queries: int | None,
     width: int = 100,
     per_token_j: float | None = None,
+    recent_w: float | None = None,
 ) -> str:
     """The live line: ``ecoai 12.3 s | gpu 210 W cpu 35 W | 2.71 kJ | 40 queries``, then
-    ``| 0.31 J/token (10 s)`` when tokens were counted in the last seconds."""
+    ``| 0.31 J/token, 300 W (10 s)`` when tokens were counted in the last seconds (the mean
+    power over those seconds beside the J/token)."""
     power = " ".join(f"{c} {power_w[c]:.0f} W" for c in COMPONENTS if c in power_w) or "no power"
     energy = f"{energy_j / 1e3:.2f} kJ" if energy_j >= 1e3 else f"{energy_j:.1f} J"
     parts = [f"ecoai {elapsed_s:.1f} s", power, energy]
     if queries is not None:
         parts.append(f"{queries} queries")
     if per_token_j is not None:
-        parts.append(f"{per_token_j:.3g} J/token (10 s)")
+        watts = f", {recent_w:.0f} W" if recent_w is not None else ""
+        parts.append(f"{per_token_j:.3g} J/token{watts} (10 s)")
     text = " | ".join(parts)
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
@@ -91,6 +94,7 @@ class LiveLine:
                 queries,
                 _columns(self.stream) - 1,
                 self.per_token.joules_per_token() if self.per_token is not None else None,
+                self.per_token.power_w() if self.per_token is not None else None,
             )
             if self._rows >= 3:
                 self._write(f"\x1b7\x1b[{self._rows};1H\x1b[2K{text}\x1b8")
