@@ -49,11 +49,11 @@ def free_port() -> int:
 
 def serve(
     ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path, *server_args: str,
-    interval_s: str = "0.1",
+    interval_s: str = "0.1", profile_args: tuple[str, ...] = (),
 ) -> tuple[Any, dict[str, Any]]:  # fmt: skip
     port = free_port()
-    run = ecoai_cli("profile", "-q", "-o", "r.json", *FLAGS, "--serve-interval-s", interval_s,
-                    "--serve-metrics",
+    run = ecoai_cli("profile", "-q", "-o", "r.json", *FLAGS, *profile_args,
+                    "--serve-interval-s", interval_s, "--serve-metrics",
                     f"http://127.0.0.1:{port}/metrics", "--", PY, SERVER, str(port),
                     *server_args, env=gpu)  # fmt: skip
     report = json.loads((tmp_path / "r.json").read_text()) if (tmp_path / "r.json").exists() else {}
@@ -503,3 +503,22 @@ def test_a_url_that_only_ever_answers_html_is_named() -> None:
     assert "none of 3 scrape(s) read the server's counters" in note
     assert "2 answered HTML, not Prometheus text" in note
     assert "1 named none of the known token counters" in note
+
+
+def test_each_repeated_run_counts_its_own_server_afresh(
+    ecoai_cli: CliRunner, gpu: dict[str, str], tmp_path: Path
+) -> None:
+    """--repeat 2 starts the server twice: each run gets its own window and start-up, and the
+    second server's counters starting from zero are not a restart nor its loading a fault."""
+    run, report = serve(ecoai_cli, gpu, tmp_path, "--load-s", "0.3", "--serve-s", "1",
+                        "--idle-s", "0.2", profile_args=("--repeat", "2"))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    runs = report["measurement"]["runs"]
+    assert len(runs) == 2
+    for r in runs:
+        work = r["work"]
+        assert work["output_tokens"] == pytest.approx(1000, rel=0.1)
+        assert work["last_query_s"] - work["first_query_s"] == pytest.approx(1.0, abs=0.25)
+        assert work["serving_energy_j"] == pytest.approx(300.0, rel=0.2)
+        assert work["startup_energy_j"] == pytest.approx(300.0 * work["first_query_s"], rel=0.01)
+    assert not any("serve-metrics" in n for n in report["notes"]), report["notes"]

@@ -289,7 +289,7 @@ class ServeScraper:
         if not server:
             tally.unknown += 1
             return
-        if tally.ok:
+        if self._previous is not None:  # a good scrape before, in this run
             for reason, n in tally.pending.items():
                 tally.between[reason] = tally.between.get(reason, 0) + n
         tally.pending = {}
@@ -381,6 +381,18 @@ class ServeScraper:
             self._held = None
             self.feed({"event": "query", "n": 0, "t": lower_t})
             self.feed(first)
+
+    def restart(self) -> None:
+        """A run starts (each of ``--repeat``): count from the next scrape afresh, as a server
+        started anew (wrapped) or from a new baseline (attached); failures since the last good
+        scrape are the server stopping and starting, not faults."""
+        with self._lock:
+            self._previous, self._previous_t = None, self.clock()
+            self._serving, self._held, self._rate = False, None, None
+            self.tally.pending = {}
+        with self._hist_lock:
+            self._buckets_at, self._buckets_from, self._buckets_to = {}, {}, {}
+            self._buckets_banked = {}
 
     def flush(self) -> None:
         """At a run's end, before the meter's last read: hand over what is held back."""

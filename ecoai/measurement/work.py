@@ -100,6 +100,8 @@ class WorkMeter:
         self.record = WorkRecord()
         self.annotate: Callable[[WorkRecord], None] | None = None
         """Called with the record at each run's end (the model server's scraper)."""
+        self.restart: Callable[[], None] | None = None
+        """Called at each run's start (the model server's scraper counts afresh)."""
         self.flush: Callable[[], None] | None = None
         """Called at each run's end before the last events are read (the model server's
         scraper hands over an increase it held back)."""
@@ -114,6 +116,8 @@ class WorkMeter:
 
     def begin(self, start: Mark) -> None:
         """A run starts: forget earlier events and samples."""
+        if self.restart is not None:
+            self.restart()
         with self._lock:
             if self.tail is not None:
                 self.tail.read()

@@ -134,6 +134,7 @@ class Watch:
             )
             self.work.annotate = self.scraper.annotate
             self.work.flush = self.scraper.flush
+            self.work.restart = self.scraper.restart
             self.scraper.start()
         if options.live:
             from ecoai.watch.live import LiveLine
