@@ -184,6 +184,8 @@ complete -c ecoai -n '__fish_seen_subcommand_from profile' -l metrics-host -r -d
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l label -r -d 'A name for this run in reports and comparisons.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l serve-metrics -r -d 'A model servers Prometheus metrics URL (vLLM, SGLang, TGI; more in serve-metrics.toml): its token and request counters give per-token and per-request figures.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l serve-interval-s -r -d 'Scrape the servers metrics every N seconds (the serving windows resolution).'
+complete -c ecoai -n '__fish_seen_subcommand_from profile' -l log -r -d 'Also log the figures and the report to mlflow, wandb or otel (repeatable).'
+complete -c ecoai -n '__fish_seen_subcommand_from profile' -l log-strict -d 'Exit non-zero (4) when a --log sink did not take the report.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l profiles -r -d 'Extra profile directory overlaying the built-ins (repeatable; wins over ECOAI_PROFILES).'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l host -x -a 'azure azure-table1 aws aws-table1 deepseek google xai us-average arizona ireland sweden texas washington virginia netherlands india' -d 'host / data-centre preset id (PUE, WUE), e.g. azure'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l grid -x -a 'USA US-AZ US-TX US-VA US-WA CAN MEX BRA GBR IRL FRA DEU NLD BEL ESP ITA CHE SWE NOR FIN DNK POL CHN TWN JPN KOR IND SGP AUS NZL ZAF ARE SAU ISL world' -d 'grid preset: country (ISO alpha-3, FRA), U.S. state (US-WA), world'

@@ -31,6 +31,8 @@ def test_no_arguments_shows_help(ecoai_cli: CliRunner) -> None:
 
 
 HEAVY = ("torch", "pynvml", "psutil", "numpy", "tomli_w", "rich.table", "rich.console")
+INTEGRATIONS = ("mlflow", "wandb", "opentelemetry", "transformers", "ecoai.integrations")
+"""Optional extras (issue 14): only `--log` (and the pytest plugin) may import them."""
 
 
 @pytest.mark.parametrize(
@@ -38,19 +40,41 @@ HEAVY = ("torch", "pynvml", "psutil", "numpy", "tomli_w", "rich.table", "rich.co
     [
         (["--help"], {"rich.table", "rich.console"}),  # typer renders its help with rich
         (["estimate", *PAPER_FLAGS, "--json"], set()),
+        (["profile", "--help"], {"rich.table", "rich.console"}),
     ],
 )
 def test_startup_imports_nothing_heavy(argv: list[str], allowed: set[str]) -> None:
+    heavy = (*HEAVY, *INTEGRATIONS)
     probe = (
         "import sys, io, contextlib\n"
         f"sys.argv = ['ecoai', *{argv!r}]\n"
         "from ecoai.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n        main()\n    except SystemExit:\n        pass\n"
-        f"print(sorted(m for m in sys.modules if m in {HEAVY!r} and m not in {allowed!r}))\n"
+        f"print(sorted(m for m in sys.modules if m in {heavy!r} and m not in {allowed!r}))\n"
     )
     run = run_probe(probe)
     assert run.stdout.strip() == "[]", run.stdout
+
+
+def test_profile_without_log_imports_no_integration(tmp_path: Path) -> None:
+    """`ecoai profile` measures and reports without importing any optional sink library."""
+    from integration_helpers import sensor_script
+
+    script = sensor_script(tmp_path)["ECOAI_FAKE_SENSORS"]
+    argv = ["profile", "-q", "-o", str(tmp_path / "r.json"), "--", "true"]
+    probe = (
+        "import os, sys\n"
+        f"os.environ['ECOAI_FAKE_SENSORS'] = {script!r}\n"
+        f"sys.argv = ['ecoai', *{argv!r}]\n"
+        "from ecoai.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {INTEGRATIONS!r}"
+        " or m.startswith('ecoai.integrations')))\n"
+    )
+    run = run_probe(probe)
+    assert (tmp_path / "r.json").exists()
+    assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout
 
 
 def test_completions_are_fresh() -> None:

@@ -118,3 +118,15 @@ def test_every_method_citation_names_a_section_of_the_readme() -> None:
                 assert {f"§{n}" for n in numbers} <= sections, f"{path}: Method {cite}"
                 cited += 1
     assert cited >= 11
+
+
+def test_every_test_the_readme_cites_exists() -> None:
+    """The README's claims point at tests (the fault tables): a renamed test must not leave a
+    pointer to nothing. Code blocks (examples of user tests) are not claims."""
+    prose = re.sub(r"```.*?```", "", README, flags=re.S)
+    cited = set(re.findall(r"\b(test_[a-z0-9_]+[a-z0-9])\b(?!\.py)", prose))
+    sources = "".join(
+        path.read_text(encoding="utf-8") for path in (REPO_ROOT / "tests").rglob("*.py")
+    )
+    missing = sorted(name for name in cited if f"def {name}(" not in sources)
+    assert cited and not missing, missing

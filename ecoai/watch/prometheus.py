@@ -2,9 +2,10 @@
 
 The endpoint serves the latest sample: ``ecoai_power_watts`` and ``ecoai_energy_joules_total``
 per sensor (labels ``sensor``, ``component``, ``device``), plus the queries and tokens the
-command reported (or the model server counted, ``--serve-metrics``). With a window of recent
-samples (``RecentRates``), ``ecoai_energy_per_output_token_joules`` (IT energy per output token
-over the last 10 s); with the footprint multipliers, ``ecoai_water_milliliters_per_second`` and
+command reported (or the model server counted, ``--serve-metrics``); the names come from the
+table every sink shares (``ecoai.metrics``). With a window of recent samples (``RecentRates``),
+``ecoai_energy_per_output_token_joules`` (IT energy per output token over the last 10 s); with
+the footprint multipliers, ``ecoai_water_milliliters_per_second`` and
 ``ecoai_carbon_grams_per_second`` (the latest power, all sensors, through PUE, WUE and CIF as in
 README Method). prometheus-client is an optional extra (``pip install 'ecoai[metrics]'``).
 """
@@ -18,16 +19,28 @@ from typing import Any
 from ecoai.errors import InputError
 from ecoai.footprint import Multipliers, footprint_point
 from ecoai.measurement.sampler import Sample
+from ecoai.metrics import (
+    COUNT_EXPORTS,
+    LIVE_EXPORTS,
+    SENSOR_ENERGY_EXPORT,
+    SENSOR_POWER_EXPORT,
+    ExportName,
+    hw_id,
+)
 from ecoai.sensors import Sensor
 from ecoai.watch.rates import RecentRates
 
 INSTALL_HINT = "pip install 'ecoai[metrics]' (or pip install prometheus-client)"
 
 
+def _family(export: ExportName) -> str:
+    assert export.prometheus is not None  # only exports with a Prometheus name are served
+    return export.prometheus
+
+
 def device_of(sensor: Sensor) -> str:
     """The device label: a GPU's UUID, a RAPL zone, else the sensor's name."""
-    facts = sensor.facts
-    return facts.get("uuid") or facts.get("zone") or sensor.name
+    return hw_id(sensor.name, sensor.facts)
 
 
 class MetricsServer:
@@ -79,10 +92,12 @@ class MetricsServer:
 
         labels = ["sensor", "component", "device"]
         power = GaugeMetricFamily(
-            "ecoai_power_watts", "Power over the last sampling interval (W).", labels=labels
+            _family(SENSOR_POWER_EXPORT),
+            "Power over the last sampling interval (W).",
+            labels=labels,
         )
         energy = CounterMetricFamily(
-            "ecoai_energy_joules", "Energy measured since ecoai started (J).", labels=labels
+            _family(SENSOR_ENERGY_EXPORT), "Energy measured since ecoai started (J).", labels=labels
         )
         with self._lock:
             latest = self._latest
@@ -95,25 +110,25 @@ class MetricsServer:
         yield power
         yield energy
         for name, value in (self.counts() if self.counts else {}).items():
-            family = CounterMetricFamily(f"ecoai_{name}", f"{name.replace('_', ' ')} reported.")
+            export = COUNT_EXPORTS[name]
+            family = CounterMetricFamily(_family(export), f"{name.replace('_', ' ')} reported.")
             family.add_metric([], value)
             yield family
         per_token_j = self.rates.joules_per_token() if self.rates is not None else None
         if per_token_j is not None:
             per_token = GaugeMetricFamily(
-                "ecoai_energy_per_output_token_joules",
+                _family(LIVE_EXPORTS["energy_per_output_token_j"]),
                 "IT energy per output token over the last 10 s (J).",
             )
             per_token.add_metric([], per_token_j)
             yield per_token
         if self.factors is not None and latest is not None and latest.power_w:
             per_s = footprint_point(sum(latest.power_w.values()), self.factors)  # 1 s of power
-            for rate_name, text, rate in (
-                ("ecoai_water_milliliters_per_second", "Water (on- and off-site), mL/s.",
-                 per_s.water_ml.mean),
-                ("ecoai_carbon_grams_per_second", "Carbon, gCO2e/s.", per_s.carbon_g.mean),
-            ):  # fmt: skip
-                gauge = GaugeMetricFamily(rate_name, text)
+            for name, text, rate in (
+                ("water_ml_per_s", "Water (on- and off-site), mL/s.", per_s.water_ml.mean),
+                ("carbon_g_per_s", "Carbon, gCO2e/s.", per_s.carbon_g.mean),
+            ):
+                gauge = GaugeMetricFamily(_family(LIVE_EXPORTS[name]), text)
                 gauge.add_metric([], rate)
                 yield gauge
 
