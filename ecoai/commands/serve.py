@@ -127,7 +127,7 @@ HELP = """Attach to a running model server and measure its energy per token and 
 
 ecoai watch --serve-metrics URL [--duration 10m] [-o report.json]: samples the whole machine's
 GPUs and CPUs while it scrapes URL (the server's Prometheus metrics) until --duration has passed
-or Ctrl-C, then writes the same report as `ecoai profile --serve-metrics`.
+or Ctrl-C, then writes the same report as ecoai profile --serve-metrics does.
 """
 
 
