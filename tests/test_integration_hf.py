@@ -3,14 +3,20 @@ torch CPU with EcoaiCallback; scripted sensors draw a known power."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from integration_helpers import sensor_script
 
-pytest.importorskip("torch", reason="needs torch (pip install torch==2.13.0)")
-pytest.importorskip("transformers", reason="needs pip install 'ecoai[hf]'")
+# Without torch, transformers or accelerate the Trainer test skips, so the README's test command
+# passes on a machine without torch; .ci/run installs them and sets ECOAI_REQUIRE_TORCH=1, under
+# which a missing one is a collection error, not a skip.
+if os.environ.get("ECOAI_REQUIRE_TORCH") != "1":
+    pytest.importorskip("torch", reason="needs torch (pip install torch==2.13.0)")
+    pytest.importorskip("transformers", reason="needs pip install 'ecoai[hf]'")
+    pytest.importorskip("accelerate", reason="needs pip install 'ecoai[hf]' (accelerate)")
 pytestmark = pytest.mark.slow
 
 import torch  # noqa: E402

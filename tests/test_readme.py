@@ -130,3 +130,15 @@ def test_every_test_the_readme_cites_exists() -> None:
     )
     missing = sorted(name for name in cited if f"def {name}(" not in sources)
     assert cited and not missing, missing
+
+
+def test_the_test_extra_pulls_no_torch() -> None:
+    """The README's set-up must work on a machine without torch: nothing in the test extra may
+    require torch (accelerate does, so .ci/run installs it beside torch instead)."""
+    import tomllib
+
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    test = extras["project"]["optional-dependencies"]["test"]
+    names = {re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower() for spec in test}
+    assert not names & {"torch", "accelerate", "ecoai[torch]"}, names
+    assert "'accelerate>=1.1'" in CI.split("# README test command")[0]
