@@ -81,10 +81,11 @@ def test_the_issue_example_vllm_on_a_300_w_gpu(
     assert 0.9 * 450.0 <= startup_j <= 1.4 * 450.0
     assert work["serving_s"] == pytest.approx(3.0, abs=0.4)
     # Idle: the 0.5 s the server serves nothing before it exits, on its own line; the three
-    # parts add up to the run.
+    # parts add up to the run. (Its duration is the command's, the energy the sampler's, whose
+    # last sample can trail the command's exit by tens of ms on a loaded machine: 15 %.)
     idle = work["idle"]
     assert idle["duration_s"] == pytest.approx(0.5, abs=0.35)
-    assert idle["it_energy_j"] == pytest.approx(300.0 * idle["duration_s"], rel=0.05, abs=3.0)
+    assert idle["it_energy_j"] == pytest.approx(300.0 * idle["duration_s"], rel=0.15)
     parts_j = startup_j + r["work"]["serving_energy_j"] + idle["it_energy_j"]
     assert parts_j == pytest.approx(report["intermediate"]["it_energy_j"], rel=1e-6)
     assert work["queries_from"] == "server" and r["work"]["counted_from"] == "server"
