@@ -124,6 +124,13 @@ def _reserve_std_descriptors() -> None:
 
 
 def _usage_or_raise(error: Exception, debug: bool) -> None:
+    if type(error).__name__ == "NoArgsIsHelpError":
+        # A group run bare (``ecoai``, ``ecoai profiles``): typer has printed its help already
+        # (the error's message is what is left of it); that help is the whole answer, exit 2.
+        text = getattr(error, "format_message", lambda: "")()
+        if text and text.strip():
+            print(text, file=sys.stderr)
+        sys.exit(int(ExitStatus.USAGE))
     unknown = _unknown_option(error)
     if unknown is not None and not debug:
         print(f"ecoai: error: {unknown[0]}", file=sys.stderr)

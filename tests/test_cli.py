@@ -25,9 +25,13 @@ def test_help_lists_subcommands(ecoai_cli: CliRunner) -> None:
     assert "estimate" in run.stdout
 
 
-def test_no_arguments_shows_help(ecoai_cli: CliRunner) -> None:
-    run = ecoai_cli()
+@pytest.mark.parametrize("argv", [(), ("profiles",)])
+def test_no_arguments_shows_help(ecoai_cli: CliRunner, argv: tuple[str, ...]) -> None:
+    """Every group run bare prints its help and exits 2, no internal exception name."""
+    run = ecoai_cli(*argv)
     assert "Usage" in run.stdout + run.stderr
+    assert run.returncode == 2
+    assert "Error" not in run.stdout + run.stderr and "error:" not in run.stderr, run.stderr
 
 
 HEAVY = ("torch", "pynvml", "psutil", "numpy", "tomli_w", "rich.table", "rich.console")

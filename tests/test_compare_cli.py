@@ -239,7 +239,10 @@ def test_merge_then_compare(ecoai_cli: CliRunner, tmp_path: Path) -> None:
     assert job["kind"] == "merged"
     assert job["total"]["energy_wh"]["mean"] == pytest.approx(45.0)  # 30 Wh IT x 1.5
     assert [m["origin"] for m in job["extra"]["merged_from"]] == [a, b]
-    assert "ecoai: merged 2 reports: 45 Wh" in run.stderr
+    assert "ecoai: merged 2 reports: 45.0 Wh, " in run.stderr  # the table's units, not 4.5e+01
+    table = ecoai_cli("merge", a, b, "--queries", "30").stdout
+    assert all(f" {figure} " in table for figure in ("45.0 Wh", "18.0 g"))
+    assert ", 18.0 g CO2e" in run.stderr
     gate = ecoai_cli("compare", a, "job.json", "--budget", "total.energy_wh=40")
     assert gate.returncode == 1
 
