@@ -76,7 +76,7 @@ def compare_command(
         help="Significance test: welch (Welch's t-test) or bootstrap (default welch).",
     ),
     json_output: bool = options.JSON_OPTION,
-    format_name: str | None = options.FORMAT_OPTION,
+    format_name: str | None = options.REPORT_FORMAT_OPTION,
     output: str | None = options.OUTPUT_OPTION,
     force: bool = options.FORCE_OPTION,
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,

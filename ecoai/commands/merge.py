@@ -31,7 +31,7 @@ def merge_command(
     ),
     label: str | None = typer.Option(None, "--label", show_default=False, help="Report label."),
     json_output: bool = options.JSON_OPTION,
-    format_name: str | None = options.FORMAT_OPTION,
+    format_name: str | None = options.REPORT_FORMAT_OPTION,
     output: str | None = options.OUTPUT_OPTION,
     force: bool = options.FORCE_OPTION,
     debug: bool = debug_option(),
