@@ -138,7 +138,8 @@ def _usage_or_raise(error: Exception, debug: bool) -> None:
         sys.exit(int(ExitStatus.USAGE))
     if isinstance(error, typer.TyperException) and not debug:
         text = getattr(error, "format_message", lambda: str(error))()
-        message = text.splitlines()[0] if text else type(error).__name__
+        # One line, all of it: click splits a list of choices over lines ("Choose from:\n\tbash,").
+        message = " ".join(text.split()) if text else type(error).__name__
         print(f"ecoai: error: {message}", file=sys.stderr)
         print("hint: run with --help to see the options", file=sys.stderr)
         sys.exit(int(getattr(error, "exit_code", ExitStatus.USAGE)))

@@ -201,3 +201,12 @@ def test_ecoais_own_debug_before_the_command_shows_the_traceback(ecoai_cli: CliR
     run = ecoai_cli("profile", "--scope", "foo", "--debug", "--", "true")
     assert run.returncode != 0 and "Traceback" in run.stderr
     assert "InputError: unknown scope 'foo'" in run.stderr
+
+
+def test_a_missing_choice_names_the_choices(ecoai_cli: CliRunner) -> None:
+    """click splits "Choose from:" over lines; the one error line keeps all of them."""
+    run = ecoai_cli("completion")
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[0] == (
+        "ecoai: error: Missing argument 'shell'. Choose from: bash, zsh, fish"
+    )

@@ -206,6 +206,8 @@ def test_noise_aware_gate(ecoai_cli: CliRunner, tmp_path: Path) -> None:
         (["ok.json", "--baseline", "7"], "ecoai: error: --baseline '7' names no item"),
         (["ok.json", "--confidence", "1.5"], "ecoai: error: --confidence 1.5 is out of range"),
         (["ok.json", "--test", "anova"], "ecoai: error: --test 'anova' is unknown"),
+        (["ok.json", "--gates", "g5.toml"], "ecoai: error: g5.toml: confidence = 5 is out of range"),
+        (["ok.json", "--gates", "gt.toml"], "ecoai: error: gt.toml: test = 'anova' is unknown"),
         ([str(SCENARIO), "--vary", "gird=FRA"], "ecoai: error: --vary: unknown key 'gird'"),
         (["no-such-model:short/x"], "ecoai: error: no-such-model:short/x: no such file"),
         ([], "ecoai: error: nothing to compare"),
@@ -223,6 +225,8 @@ def test_bad_input_exits_2_with_one_line(
     (tmp_path / "cmp.json").write_text(
         '{"schema_version": 1, "kind": "comparison"}', encoding="utf-8"
     )
+    (tmp_path / "g5.toml").write_text("confidence = 5\n", encoding="utf-8")
+    (tmp_path / "gt.toml").write_text('test = "anova"\n', encoding="utf-8")
     run = ecoai_cli("compare", *args)
     assert run.returncode == 2, run.stderr
     first, *rest = run.stderr.splitlines()
