@@ -121,11 +121,11 @@ def _emit(event: dict[str, Any]) -> None:
 
 def _bad_count(value: Any) -> str | None:
     """Why ``value`` is not a count (None when it is one: a finite number, 0 or more)."""
+    if isinstance(value, bool | str):
+        return "not a number"
     try:
         number = float(_plain(value))
     except Exception:
-        return "not a number"
-    if isinstance(value, bool) or isinstance(value, str):
         return "not a number"
     if not math.isfinite(number):
         return "not finite"

@@ -206,7 +206,10 @@ def test_noise_aware_gate(ecoai_cli: CliRunner, tmp_path: Path) -> None:
         (["ok.json", "--baseline", "7"], "ecoai: error: --baseline '7' names no item"),
         (["ok.json", "--confidence", "1.5"], "ecoai: error: --confidence 1.5 is out of range"),
         (["ok.json", "--test", "anova"], "ecoai: error: --test 'anova' is unknown"),
-        (["ok.json", "--gates", "g5.toml"], "ecoai: error: g5.toml: confidence = 5 is out of range"),
+        (
+            ["ok.json", "--gates", "g5.toml"],
+            "ecoai: error: g5.toml: confidence = 5 is out of range",
+        ),
         (["ok.json", "--gates", "gt.toml"], "ecoai: error: gt.toml: test = 'anova' is unknown"),
         ([str(SCENARIO), "--vary", "gird=FRA"], "ecoai: error: --vary: unknown key 'gird'"),
         (["no-such-model:short/x"], "ecoai: error: no-such-model:short/x: no such file"),

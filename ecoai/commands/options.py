@@ -25,6 +25,7 @@ from ecoai.render import (
 if TYPE_CHECKING:
     from ecoai.models import ParamValue
 
+
 def format_option(formats: tuple[Format, ...]) -> Any:
     """``--format/-f`` listing only ``formats``, those the command writes (checked on parse)."""
     run_only = [f.value for f in MEASURED_RUN_FORMATS if f in formats]
@@ -50,9 +51,7 @@ def format_option(formats: tuple[Format, ...]) -> Any:
 
 FORMAT_OPTION: Any = format_option(tuple(Format))
 """Every format: ``ecoai profile`` (a measured run)."""
-REPORT_FORMAT_OPTION: Any = format_option(
-    tuple(f for f in Format if f not in MEASURED_RUN_FORMATS)
-)
+REPORT_FORMAT_OPTION: Any = format_option(tuple(f for f in Format if f not in MEASURED_RUN_FORMATS))
 """The formats of an estimate, a merge or a comparison (no run-only ones)."""
 OUTPUT_OPTION: Any = typer.Option(
     None,
