@@ -133,6 +133,6 @@ def test_a_format_the_command_does_not_write_is_refused_up_front(
     run = ecoai_cli(*argv)
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.splitlines() == [
-        f"ecoai: error: --format {argv[-1]} is not one this command writes",
+        f"ecoai: error: --format {argv[-1]} needs a measured report: not one this command writes",
         "hint: choose table, json, markdown or csv",
     ]

@@ -82,7 +82,7 @@ def choose_format(
             raise InputError(
                 f"unknown format {requested!r}"
                 if chosen is None
-                else f"--format {requested} is not one this command writes",
+                else f"--format {requested} needs a measured report: not one this command writes",
                 f"choose {format_names(accepted)}",
             )
         return chosen
