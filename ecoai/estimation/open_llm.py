@@ -75,14 +75,13 @@ def open_llm(
     intermediate = _intermediate(result, gpu_count, factors.pue)
     if calibration is not None:
         intermediate["uncalibrated_ratio"] = uncalibrated_ratio(config, gpu_facts, calibration)
-    notes = (
-        [
-            f"outside the measured data, extrapolated by the fit (its error was measured inside the "
-            f"data only): {'; '.join(result.outside)}"
-        ]
-        if result.outside
-        else []
-    )
+    notes = []
+    if result.outside:
+        where = "; ".join(result.outside)
+        notes.append(
+            "outside the measured data, extrapolated by the fit (its error was measured inside "
+            f"the data only): {where}"
+        )
     return inputs, per_query, _method(result), intermediate, notes
 
 
