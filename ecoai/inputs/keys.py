@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ecoai.footprint import Multipliers
-
     from ecoai.models import Param, ParamValue
 
 Kind = Literal["float", "int", "str", "bool", "quantiles"]

@@ -53,7 +53,7 @@ class Run:
 
 
 def run_once(argv: Sequence[str], stdin: int | None = subprocess.DEVNULL) -> Run:
-    """Run ``argv`` once; its wall time, CPU time (user + system) and peak RSS (children included)."""
+    """Run ``argv`` once: wall time, CPU time (user + system), peak RSS (its own)."""
     start = time.perf_counter()
     child = subprocess.Popen(
         list(argv), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=stdin
@@ -66,9 +66,7 @@ def run_once(argv: Sequence[str], stdin: int | None = subprocess.DEVNULL) -> Run
     return Run(wall_s, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
 
 
-def interleaved(
-    commands: Sequence[Sequence[str]], runs: int, warmup: int = 1
-) -> list[list[Run]]:
+def interleaved(commands: Sequence[Sequence[str]], runs: int, warmup: int = 1) -> list[list[Run]]:
     """Each command ``runs`` times, round-robin (after ``warmup`` rounds not kept)."""
     results: list[list[Run]] = [[] for _ in commands]
     for index in range(warmup + runs):
