@@ -133,7 +133,9 @@ class Measure(contextlib.ContextDecorator):
         from ecoai.sensors import SensorRequest, discover, parse_backends
 
         visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        return discover(SensorRequest(backends=parse_backends(self._sensors), gpu_visible=visible))
+        order = os.environ.get("CUDA_DEVICE_ORDER")
+        backends = parse_backends(self._sensors)
+        return discover(SensorRequest(backends=backends, gpu_visible=visible, gpu_order=order))
 
     def _work(self) -> WorkMeter:
         from ecoai.measurement.work import WorkMeter

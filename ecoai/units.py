@@ -41,6 +41,11 @@ def mw_to_w(power_mw: float) -> float:
     return power_mw / 1e3
 
 
+def uw_to_w(power_uw: float) -> float:
+    """Microwatts (RAPL's power constraint unit) to watts."""
+    return power_uw / 1e6
+
+
 def kw_to_w(power_kw: float) -> float:
     return power_kw * 1e3
 

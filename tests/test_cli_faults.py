@@ -12,6 +12,7 @@ import pytest
 from conftest import CliRunner
 
 from ecoai.commands.profile import ranks
+from ecoai.errors import InputError
 
 PY = sys.executable
 FLAGS = ["--pue", "1.2", "--wue-site", "0.5", "--wue-source", "3", "--cif", "0.4"]
@@ -110,12 +111,16 @@ def test_a_missing_value_names_the_preset_that_gives_it(ecoai_cli: CliRunner) ->
         ({"OMPI_COMM_WORLD_LOCAL_RANK": "3"}, 3),
         ({"PMI_LOCAL_RANK": "4"}, 4),
         ({"MPI_LOCALRANKID": "5"}, 5),
-        ({"LOCAL_RANK": "²"}, None),
         ({}, None),
     ],
 )
 def test_local_rank_from_every_launcher(env: dict[str, str], local: int | None) -> None:
     assert ranks(env)[1] == local
+
+
+def test_a_local_rank_that_is_not_an_ascii_number_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="LOCAL_RANK='²' is not a rank"):
+        ranks({"LOCAL_RANK": "²"})
 
 
 def test_per_node_without_a_local_rank_measures_and_says_so(

@@ -216,6 +216,7 @@ def profile_command(
         SensorRequest(
             backends=parse_backends(sensors),
             gpu_visible=None if all_gpus or per_node else os.environ.get("CUDA_VISIBLE_DEVICES"),
+            gpu_order=os.environ.get("CUDA_DEVICE_ORDER"),
             powercap_root=powercap_root,
             cpu_tdp_w=cpu_tdp_w,
             dram_w_per_gb=dram_w_per_gb,

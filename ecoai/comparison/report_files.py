@@ -76,12 +76,22 @@ def parse_report(data: Any, name: str) -> Report:
 
 
 def _finite(report: Report, name: str) -> Report:
-    """``report`` if every number in it is finite (NaN or 1e400 would poison every ratio)."""
-    where = non_finite_path(report.model_dump())
+    """``report`` if every number in it is finite (NaN or 1e400 would poison every ratio) and
+    no energy, water or carbon figure is negative or out of order (``ecoai.sanity``)."""
+    from ecoai.sanity import report_problem
+
+    data = report.model_dump()
+    where = non_finite_path(data)
     if where is not None:
         raise InputError(
             f"{name}: invalid report: {_dotted(where)}: not a finite number",
             "regenerate it with this ecoai",
+        )
+    found = report_problem(data)
+    if found is not None:
+        raise InputError(
+            f"{name}: invalid report: {_dotted(found[0])}: {found[1]}",
+            "energy, water and carbon are never negative; regenerate it with this ecoai",
         )
     return report
 

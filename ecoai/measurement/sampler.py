@@ -3,8 +3,9 @@
 Memory stays bounded for runs of days: per sensor a running total, the first gaps, and whatever
 the listeners keep (``Timeline`` halves its resolution when full). ``tick()`` does one round
 of reads; the thread only calls it, so tests drive the sampler with a fake clock and no thread.
+Once started, each sensor is read on its own thread, so one that hangs stops no other (R14).
 Read errors are counted, never fatal; intervals much longer than asked are recorded as gaps;
-the thread's own CPU time is ecoai's overhead.
+the threads' own CPU time is ecoai's overhead.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ecoai.models import GapInfo
 from ecoai.sensors.base import Reading, Sensor
+from ecoai.sensors.counters import IntervalCheck, PowerProbe
 
 MAX_GAPS = 100
 HANG_S = 0.25
@@ -40,6 +42,10 @@ class Tally:
     peak_power_w: float | None = None
     failing_since_s: float | None = None
     """When the reads that are still failing began (None: the latest read worked). Units: s."""
+    check: IntervalCheck = field(default_factory=IntervalCheck)
+    """Every interval's plausibility against the device's bounds (ecoai.sensors.counters)."""
+    probe: PowerProbe | None = None
+    """The sensor's power reading, used to bridge a counter interval that is implausible."""
 
     def fail(self, reason: str, now_s: float) -> None:
         """Count one failed read."""
@@ -49,7 +55,8 @@ class Tally:
             self.failing_since_s = now_s
 
     def add(self, reading: Reading) -> None:
-        """Fold in one reading: counters by difference, power by the trapezoid rule."""
+        """Fold in one reading: counters by difference, power by the trapezoid rule, each
+        interval checked (and bridged if implausible) by ``check``."""
         previous, self.last = self.last, reading
         self.samples += 1
         self.failing_since_s = None
@@ -58,17 +65,25 @@ class Tally:
             self.power_w = reading.power_w
             return
         step_s = reading.t_s - previous.t_s
-        if reading.energy_j is not None and previous.energy_j is not None:
-            step_j = reading.energy_j - previous.energy_j
-            self.power_w = step_j / step_s if step_s > 0 else self.power_w
-        elif reading.power_w is not None and previous.power_w is not None:
-            step_j = (reading.power_w + previous.power_w) / 2 * step_s
-            self.power_w = reading.power_w
-        else:
+        step_j = self.check.energy_j(previous, reading, self.probe)
+        if step_j is None:
             return
+        if reading.energy_j is not None and previous.energy_j is not None:
+            self.power_w = step_j / step_s if step_s > 0 else self.power_w
+        else:
+            self.power_w = reading.power_w
         self.energy_j += step_j
         if self.power_w is not None:
             self.peak_power_w = max(self.power_w, self.peak_power_w or self.power_w)
+
+
+def tally_for(sensor: Sensor) -> Tally:
+    """A tally checking ``sensor``'s intervals against its ``max_power_w`` (if it states one),
+    bridging implausible ones with its ``read_power_w`` (if it has one)."""
+    check = IntervalCheck(
+        getattr(sensor, "max_power_w", None), str(getattr(sensor, "max_power_source", ""))
+    )
+    return Tally(check=check, probe=getattr(sensor, "read_power_w", None))
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,14 @@ Listener = Callable[[Sample], None]
 
 @dataclass
 class Sampler:
-    """Reads ``sensors`` every ``interval_s`` on a thread (``start``/``stop``) or by ``tick``."""
+    """Reads ``sensors`` every ``interval_s`` on a thread (``start``/``stop``) or by ``tick``.
+
+    While started, each sensor is read on its own thread (``SensorReader``), so a read that
+    hangs delays no other sensor: a round asks every idle sensor for a reading, waits a little
+    (a mark waits for fresh readings of all, at most ``hang_s``), and folds in what answered;
+    a late answer is folded in the next round. A read still unanswered after ``hang_s`` is
+    abandoned by the next round (the watchdog): the sensor is marked hung and not read again.
+    """
 
     sensors: Sequence[Sensor]
     interval_s: float = 0.1
@@ -116,16 +138,16 @@ class Sampler:
     started_s: float | None = None
     hung: dict[str, float] = field(default_factory=dict)
     """Sensors whose read never answered, with the time it began; they are not read again."""
-    _reading: tuple[str, float] | None = None
-    _generation: int = 0
     _listeners: list[Listener] = field(default_factory=list)
     _last_tick_s: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _waker: Waker | None = None
     _thread: threading.Thread | None = None
+    _readers: dict[str, SensorReader] = field(default_factory=dict)
+    _last_sample_s: float | None = None
 
     def __post_init__(self) -> None:
-        self.tallies = {sensor.name: Tally() for sensor in self.sensors}
+        self.tallies = {sensor.name: tally_for(sensor) for sensor in self.sensors}
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener`` after every round (live view, timeline, phases, metrics)."""
@@ -137,48 +159,37 @@ class Sampler:
             self._listeners.remove(listener)
 
     def thread_cpu_s(self) -> float:
-        """CPU time the sampler thread(s) used so far: ecoai's overhead. Units: s."""
-        thread = self._thread
-        if thread is None or thread.ident is None or not thread.is_alive():
-            return self.overhead_cpu_s
-        try:
-            clock_id = time.pthread_getcpuclockid(thread.ident)
-            return self.overhead_cpu_s + time.clock_gettime(clock_id)
-        except (OSError, AttributeError):  # exited meanwhile, or not a POSIX system
-            return self.overhead_cpu_s
+        """CPU time the sampler's threads used so far: ecoai's overhead. Units: s."""
+        threads = [self._thread, *(r.thread for r in self._readers.values())]
+        total_s = self.overhead_cpu_s
+        for thread in threads:
+            if thread is None or thread.ident is None or not thread.is_alive():
+                continue
+            try:
+                total_s += time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+            except (OSError, AttributeError):  # exited meanwhile, or not a POSIX system
+                continue
+        return total_s
 
     def tick(self) -> Sample:
         """Read every sensor once; errors are counted against the sensor, never raised."""
-        return self._tick(None)
+        return self._round(fresh=True)
 
-    def _tick(self, generation: int | None) -> Sample:
-        """One round; ``generation`` is the sampler thread's (None: the caller's, current)."""
-        lock = self._acquire()
-        if generation is None:
-            generation = self._generation  # after _acquire, which may have started a new one
-        try:
+    def _round(self, fresh: bool) -> Sample:
+        """One round of reads: every sensor (``fresh``, a mark or a tick) or whichever answer
+        within a short wait (the thread's rounds, so that a slow sensor delays no other)."""
+        with self._lock:
             now_s = self.clock()
             self._note_gap(now_s)
-            for sensor in self.sensors:
-                if sensor.name in self.hung:
-                    continue
-                tally = self.tallies[sensor.name]
-                self._reading = (sensor.name, now_s)
-                try:
-                    reading: Reading | Exception = sensor.read()
-                except Exception as error:  # a flaky sensor must not stop the measurement
-                    reading = error
-                if generation != self._generation:  # this thread was abandoned while it read
-                    return self._sample(now_s)
-                self._reading = None
-                if isinstance(reading, Exception):
-                    tally.fail(f"{type(reading).__name__}: {reading}", now_s)
-                else:
-                    tally.add(reading)
+            t_s = now_s
+            if self._readers:  # stamped when the reads ran, not when they were asked
+                t_s = max(self._threaded(now_s, fresh), default=now_s)
+                t_s = max(t_s, self._last_sample_s or t_s)
+            else:
+                self._inline()
+            self._last_sample_s = t_s
             self.ticks += 1
-            sample = self._sample(now_s)
-        finally:
-            lock.release()
+            sample = self._sample(t_s)
         for listener in self._listeners:
             try:
                 listener(sample)
@@ -186,69 +197,101 @@ class Sampler:
                 self.listener_errors += 1
         return sample
 
+    def _inline(self) -> None:
+        """Read each sensor on this thread (a sampler never started: tests with a fake clock)."""
+        for sensor in self.sensors:
+            if sensor.name in self.hung:
+                continue
+            try:
+                reading: Reading | Exception = sensor.read()
+            except Exception as error:  # a flaky sensor must not stop the measurement
+                reading = error
+            self._fold(sensor.name, reading, self.clock())
+
+    def _threaded(self, now_s: float, fresh: bool) -> list[float]:
+        """One round on the readers; the times (sampler clock) at which the reads it folded in
+        began, so that the round's energy and time stamp agree however late a thread woke."""
+        hang_s = self._hang_s()
+        read_at: list[float] = []
+        readers = [r for name, r in self._readers.items() if name not in self.hung]
+        asked = [r for r in readers if r.ask(now_s)]
+        if fresh:  # a mark: readings taken now, so wait for reads begun earlier, then ask again
+            for reader in readers:
+                if reader not in asked and reader.wait(hang_s - reader.age_s()):
+                    read_at += self._take(reader)
+                    if reader.ask(now_s):
+                        asked.append(reader)
+        wait_s = hang_s if fresh else min(hang_s, self.interval_s / 2)
+        deadline = time.monotonic() + wait_s
+        for reader in asked:
+            reader.wait(max(0.0, deadline - time.monotonic()))
+        for reader in readers:
+            read_at += self._take(reader)
+            if reader.age_s() >= hang_s:  # the watchdog: give up on it, the others go on
+                since_s = reader.asked_s if reader.asked_s is not None else now_s
+                self.hung[reader.sensor.name] = since_s
+                self.tallies[reader.sensor.name].fail(
+                    f"read hung: no answer within {hang_s:g} s", since_s
+                )
+                reader.close()
+        return read_at
+
+    def _take(self, reader: SensorReader) -> list[float]:
+        answered = reader.take()
+        if answered is None:
+            return []
+        self._fold(reader.sensor.name, answered[0], answered[1])
+        return [answered[1]]
+
+    def _fold(self, name: str, reading: Reading | Exception, when_s: float) -> None:
+        tally = self.tallies[name]
+        if isinstance(reading, Exception):
+            tally.fail(f"{type(reading).__name__}: {reading}", when_s)
+        else:
+            tally.add(reading)
+
     def mark(self) -> Mark:
         """Take a fresh round of reads and return every sensor's energy so far."""
         sample = self.tick()
         return Mark(sample.t_s, sample.energy_j)
 
     def start(self) -> Mark:
-        """Read once now (the origin), then keep reading on a daemon thread."""
+        """Read once now (the origin), then keep reading, each sensor on its own thread."""
         origin = self.mark()
         self.started_s = origin.t_s
+        self._readers = {
+            s.name: SensorReader(s, self.clock) for s in self.sensors if s.name not in self.hung
+        }
         self._waker = Waker()
-        self._thread = self._spawn(self._waker)
+        self._thread = threading.Thread(
+            target=self._loop, args=(self._waker,), name="ecoai-sampler", daemon=True
+        )
+        self._thread.start()
         return origin
 
     def stop(self) -> Mark:
-        """Stop the thread and take a final round of reads (never blocked by a hung sensor)."""
+        """Stop the threads and take a final round of reads (never blocked by a hung sensor)."""
         thread, waker, self._thread = self._thread, self._waker, None
         if thread is not None and waker is not None:
             waker.wake()
-            thread.join(self._hang_s())
-            if thread.is_alive():  # stuck in a read: leave it (a daemon) and its pipe behind
-                self._abandon()
-            else:
-                waker.close()
-        return self.mark()
+            thread.join()  # a round waits at most hang_s: no read can hold it longer
+            waker.close()
+        end = self.mark()
+        readers, self._readers = self._readers, {}
+        for reader in readers.values():
+            reader.close()
+        for name, reader in readers.items():
+            if name not in self.hung:  # an idle reader ends at once
+                self.overhead_cpu_s += reader.join(self._hang_s())
+        return end
 
     def _hang_s(self) -> float:
         return max(HANG_S, 2 * self.interval_s)
 
-    def _acquire(self) -> threading.Lock:
-        """The lock, taken; if the thread holding it is stuck in a read, give up on that sensor."""
-        lock = self._lock
-        if not lock.acquire(timeout=self._hang_s()):
-            self._abandon()
-            lock = self._lock
-            lock.acquire()
-        return lock
-
-    def _abandon(self) -> None:
-        """Mark the sensor being read as hung; a fresh lock and thread carry on without it."""
-        reading = self._reading
-        if reading is not None:
-            name, since_s = reading
-            self.hung[name] = since_s
-            self.tallies[name].fail(f"read hung: no answer within {self._hang_s():g} s", since_s)
-        self._generation += 1
-        self._lock = threading.Lock()
-        if self._thread is not None:
-            self._waker = Waker()
-            self._thread = self._spawn(self._waker)
-
-    def _spawn(self, waker: Waker) -> threading.Thread:
-        thread = threading.Thread(
-            target=self._loop, args=(waker, self._generation), name="ecoai-sampler", daemon=True
-        )
-        thread.start()
-        return thread
-
-    def _loop(self, waker: Waker, generation: int) -> None:
+    def _loop(self, waker: Waker) -> None:
         next_s = time.monotonic() + self.interval_s
         while not waker.wait(max(0.0, next_s - time.monotonic())):
-            if generation != self._generation:
-                return
-            self._tick(generation)
+            self._round(fresh=False)
             next_s = max(next_s + self.interval_s, time.monotonic())
         self.overhead_cpu_s += time.thread_time()
 
@@ -271,6 +314,86 @@ class Sampler:
     @property
     def read_errors(self) -> int:
         return sum(t.errors for t in self.tallies.values())
+
+    def counter_faults(self) -> dict[str, list[str]]:
+        """Per sensor, a line for each kind of implausible interval that was bridged."""
+        found = {name: t.check.describe(name) for name, t in self.tallies.items()}
+        return {name: lines for name, lines in found.items() if lines}
+
+
+class SensorReader:
+    """Reads one sensor on its own daemon thread, one read at a time (R14: a sensor that hangs
+    holds only its own thread). ``ask`` starts a read, ``take`` returns its answer."""
+
+    def __init__(self, sensor: Sensor, clock: Callable[[], float]) -> None:
+        self.sensor = sensor
+        self.asked_s: float | None = None
+        """The sampler's time when the read under way was asked (None: no read under way)."""
+        self._clock = clock
+        self._asked_mono: float | None = None
+        self._answer: tuple[Reading | Exception, float] | None = None
+        self._want = threading.Event()
+        self._done = threading.Event()
+        self._closed = False
+        self._cpu_s = 0.0
+        self.thread = threading.Thread(
+            target=self._run, name=f"ecoai-read:{sensor.name}", daemon=True
+        )
+        self.thread.start()
+
+    def ask(self, now_s: float) -> bool:
+        """Start a read unless one is under way or unanswered; True if one was started."""
+        if self._closed or self._asked_mono is not None:
+            return False
+        self.asked_s, self._asked_mono = now_s, time.monotonic()
+        self._done.clear()
+        self._want.set()
+        return True
+
+    def age_s(self) -> float:
+        """How long the read under way has run (0: none). Units: s."""
+        return 0.0 if self._asked_mono is None else time.monotonic() - self._asked_mono
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the read under way; True when answered."""
+        if self._asked_mono is None:
+            return False
+        return self._done.wait(max(0.0, timeout_s))
+
+    def take(self) -> tuple[Reading | Exception, float] | None:
+        """The answer (a reading or the error it raised, and when) if it came; frees the reader."""
+        if not self._done.is_set() or self._answer is None:
+            return None
+        answer, self._answer = self._answer, None
+        self._done.clear()
+        self.asked_s = self._asked_mono = None
+        return answer
+
+    def close(self) -> None:
+        """Let the thread end: at once if idle, else when its read returns (if ever)."""
+        self._closed = True
+        self._want.set()
+
+    def join(self, timeout_s: float) -> float:
+        """Wait up to ``timeout_s`` for the thread to end; the CPU time it used (0 if it has
+        not ended). Units: s."""
+        self.thread.join(timeout_s)
+        return 0.0 if self.thread.is_alive() else self._cpu_s
+
+    def _run(self) -> None:
+        while True:
+            self._want.wait()
+            self._want.clear()
+            if self._closed:
+                break
+            began_s = self._clock()
+            try:
+                reading: Reading | Exception = self.sensor.read()
+            except Exception as error:  # counted against the sensor by the sampler
+                reading = error
+            self._answer = (reading, began_s)
+            self._done.set()
+        self._cpu_s = time.thread_time()
 
 
 class Waker:

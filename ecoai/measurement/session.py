@@ -117,12 +117,13 @@ def measure(
                 break
     finally:
         sampler.stop()
+    faults = counter_faults(sampler)  # before describe(): it adds to the sensors' assumptions
     return Measured(
         sensors=[describe(sensor) for sensor in found.sensors],
         ended_at=datetime.now(UTC),
         baseline_power_w=baseline_w,
         runs=runs,
-        notes=notes + lost_sensors(sampler, origin.t_s),
+        notes=notes + lost_sensors(sampler, origin.t_s) + faults,
     )
 
 
@@ -145,6 +146,18 @@ def lost_sensors(sampler: Sampler, origin_s: float) -> list[str]:
         for name, tally in sampler.tallies.items()
         if tally.failing_since_s is not None
     ]
+
+
+def counter_faults(sampler: Sampler) -> list[str]:
+    """A note per sensor and kind of implausible interval that was bridged (a stuck or reset
+    counter, a spike above the device's maximum power), also added to the sensor's assumptions."""
+    notes: list[str] = []
+    faults = sampler.counter_faults()
+    for sensor in sampler.sensors:
+        lines = faults.get(sensor.name, [])
+        sensor.assumptions.extend(line for line in lines if line not in sensor.assumptions)
+        notes += lines
+    return notes
 
 
 def _one_run(

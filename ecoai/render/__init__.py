@@ -71,8 +71,13 @@ def render(
 ) -> str:
     """Render ``report`` in ``fmt``; never opens files or prints.
 
-    Every member of ``Format`` is handled (``assert_never`` makes mypy prove it).
+    Every member of ``Format`` is handled (``assert_never`` makes mypy prove it). A negative or
+    non-finite energy, water or carbon figure raises ``ImplausibleReportError`` instead
+    (``ecoai.sanity``: the one check before any report is written).
     """
+    from ecoai.sanity import check_before_writing
+
+    check_before_writing(report.model_dump())
     match fmt:
         case Format.JSON:
             from ecoai.render.json import render_json

@@ -32,8 +32,12 @@ def render_comparison(
     """Render ``comparison`` in ``fmt``; the table is ``width`` columns wide.
 
     Every member of ``Format`` renders or refuses with an InputError (``assert_never`` makes
-    mypy prove it is handled). Raises InputError for the formats of one measured run.
+    mypy prove it is handled). Raises InputError for the formats of one measured run, and
+    ``ecoai.sanity.ImplausibleReportError`` for a negative or non-finite figure.
     """
+    from ecoai.sanity import check_before_writing
+
+    check_before_writing(comparison.model_dump(), "comparison", comparison=True)
     match fmt:
         case Format.JSON:
             return comparison.model_dump_json(indent=2)

@@ -4,7 +4,8 @@
 - ``host``: facts about the machine (CPU model, CPUs, memory, busy CPU time, ``host_info``);
 - ``nvml`` (GPUs), ``rapl`` (CPU and DRAM counters), ``cpu_model`` (a CPU and DRAM model),
   ``fake`` (scripted sensors for end-to-end tests): the backends, importing ``base`` (and
-  ``host``), never this package.
+  ``host``, and ``counters``: the plausibility check of every interval, which the sampler
+  applies), never this package.
 
 A sensor reports cumulative energy (a counter, J) or instantaneous power (W) at a time stamp.
 Discovery tries the backends of ``BACKENDS`` in order of preference (GPU: NVML; CPU and DRAM:
@@ -60,6 +61,8 @@ class SensorRequest:
     backends: Sequence[str] = ("auto",)
     gpu_visible: str | None = None
     """CUDA_VISIBLE_DEVICES of the child (indexes or UUIDs); None means every GPU."""
+    gpu_order: str | None = None
+    """CUDA_DEVICE_ORDER of the child (PCI_BUS_ID, FASTEST_FIRST; None: CUDA's default)."""
     powercap_root: Path = Path("/sys/class/powercap")
     cpu_tdp_w: float | None = None
     dram_w_per_gb: float | None = None
@@ -97,7 +100,7 @@ def _open_nvml(request: SensorRequest, have: frozenset[str]) -> Discovery:
         return Discovery(skipped=[skip("nvml", f"cannot import pynvml: {error}")])
     from ecoai.sensors.nvml import open_nvml
 
-    return open_nvml(pynvml, request.gpu_visible, clock=request.clock)
+    return open_nvml(pynvml, request.gpu_visible, clock=request.clock, order=request.gpu_order)
 
 
 def _open_rapl(request: SensorRequest, have: frozenset[str]) -> Discovery:

@@ -16,6 +16,11 @@ from typing import Any
 from ecoai import units
 from ecoai.models import Component, SensorMethod, SensorScope, SensorSkip
 from ecoai.sensors.base import Discovery, Reading, skip
+from ecoai.sensors.counters import HEADROOM
+
+FALLBACK_MAX_POWER_W = 2000.0
+"""A GPU's ceiling when NVML reads no power limit: twice the highest board power of current
+data-centre GPUs (NVIDIA B200: 1000 W, datasheet), so only impossible intervals are caught."""
 
 
 class NvmlSession:
@@ -61,6 +66,8 @@ class NvmlSensor:
             self.assumptions.append(
                 "energy counter not supported on this GPU: power readings integrated over time"
             )
+        # the ceiling each interval is checked against (ecoai.sensors.counters). Units: W.
+        self.max_power_w, self.max_power_source = max_power(self.nvml, handle)
         self._clock = clock
         self._closed = False
         session.users += 1
@@ -71,6 +78,10 @@ class NvmlSensor:
             energy_mj = self.nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle)
             return Reading(t_s, energy_j=units.mj_to_j(energy_mj))
         return Reading(t_s, power_w=units.mw_to_w(self.nvml.nvmlDeviceGetPowerUsage(self.handle)))
+
+    def read_power_w(self) -> float:
+        """The GPU's power now (NVML's own averaging window). Units: W."""
+        return units.mw_to_w(self.nvml.nvmlDeviceGetPowerUsage(self.handle))
 
     def process_ids(self) -> set[int]:
         """PIDs with a compute or graphics context on this GPU (as NVML sees them)."""
@@ -104,9 +115,16 @@ class NvmlSensor:
 
 
 def open_nvml(
-    nvml: Any, visible: str | None, clock: Callable[[], float] | None = None
+    nvml: Any,
+    visible: str | None,
+    clock: Callable[[], float] | None = None,
+    order: str | None = None,
 ) -> Discovery:
-    """Open a sensor per GPU the child can see; every GPU or failure not used is a skip."""
+    """Open a sensor per GPU the child can see; every GPU or failure not used is a skip.
+
+    ``visible`` and ``order`` are the child's CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER; an
+    index mapping that CUDA's order leaves ambiguous is said in ``notes`` (``order_note``).
+    """
     try:
         nvml.nvmlInit()
     except nvml.NVMLError as error:
@@ -119,6 +137,8 @@ def open_nvml(
         count = int(nvml.nvmlDeviceGetCount())
         indexes, skipped = select_devices(nvml, count, visible)
         found.skipped.extend(skipped)
+        note = order_note(nvml, count, visible, order, indexes)
+        found.notes.extend([note] if note else [])
         for index in indexes:
             _open_one(session, index, driver, clock or time.monotonic, found)
     except nvml.NVMLError as error:
@@ -152,6 +172,25 @@ def _open_one(
     found.process_aware.append(sensor)
 
 
+def max_power(nvml: Any, handle: Any) -> tuple[float, str]:
+    """The GPU's ceiling for one interval's mean power (W), and where it comes from.
+
+    ``HEADROOM`` x the highest of the enforced power limit and the largest limit the board
+    allows (``nvmlDeviceGetPowerManagementLimitConstraints``); ``FALLBACK_MAX_POWER_W`` when
+    NVML reads neither.
+    """
+    limits_mw: list[float] = []
+    unreadable = (nvml.NVMLError, AttributeError, TypeError, ValueError, IndexError)
+    with contextlib.suppress(*unreadable):
+        limits_mw.append(float(nvml.nvmlDeviceGetEnforcedPowerLimit(handle)))
+    with contextlib.suppress(*unreadable):
+        limits_mw.append(float(nvml.nvmlDeviceGetPowerManagementLimitConstraints(handle)[1]))
+    usable = [units.mw_to_w(mw) for mw in limits_mw if mw > 0 and mw == mw and mw < 1e9]
+    if not usable:
+        return FALLBACK_MAX_POWER_W, "no power limit readable: a generous bound for any GPU"
+    return HEADROOM * max(usable), f"{HEADROOM:g} x the highest power limit, {max(usable):.0f} W"
+
+
 def _works(nvml: Any, getter: Callable[[Any], Any], handle: Any) -> bool:
     try:
         getter(handle)
@@ -166,6 +205,10 @@ def select_devices(
     """NVML indexes of the GPUs named by CUDA_VISIBLE_DEVICES (indexes or UUID prefixes).
 
     Like CUDA, parsing stops at the first entry that names no device. None means all GPUs.
+    A numeric entry is CUDA's index into the GPUs sorted by PCI bus id (``pci_order``): exact
+    with CUDA_DEVICE_ORDER=PCI_BUS_ID. CUDA's default ``FASTEST_FIRST`` only fixes its device 0
+    ("the rest unspecified", CUDA C Programming Guide, CUDA Environment Variables) and matches
+    PCI order when every GPU is the same model; ``order_note`` says when it may not.
     """
     if visible is None:
         return list(range(count)), []
@@ -174,9 +217,12 @@ def select_devices(
         return [], [skip("nvml", "CUDA_VISIBLE_DEVICES is empty: the command sees no GPU")]
     uuids: list[str] | None = None
     chosen: list[int] = []
+    by_cuda: list[int] | None = None
     for token in tokens:
         if token.isdigit():
-            index = int(token)
+            if by_cuda is None:
+                by_cuda = pci_order(nvml, count)
+            index = by_cuda[int(token)] if int(token) < count else -1
         else:
             if uuids is None:
                 uuids = [
@@ -197,3 +243,40 @@ def select_devices(
         if index not in chosen:
             chosen.append(index)
     return chosen, []
+
+
+def pci_order(nvml: Any, count: int) -> list[int]:
+    """NVML indexes sorted by PCI bus id (CUDA_DEVICE_ORDER=PCI_BUS_ID); NVML's own order where
+    a bus id cannot be read (NVML enumerates by PCI bus id, but does not promise it)."""
+    bus_ids: list[str] = []
+    for index in range(count):
+        try:
+            bus_id = nvml.nvmlDeviceGetPciInfo(nvml.nvmlDeviceGetHandleByIndex(index)).busId
+        except (nvml.NVMLError, AttributeError):
+            return list(range(count))
+        bus_ids.append(bus_id.decode() if isinstance(bus_id, bytes) else str(bus_id))
+    return sorted(range(count), key=lambda index: (bus_ids[index].lower(), index))
+
+
+def order_note(
+    nvml: Any, count: int, visible: str | None, order: str | None, chosen: list[int]
+) -> str | None:
+    """A note when CUDA_VISIBLE_DEVICES names GPUs by index, CUDA_DEVICE_ORDER is not
+    PCI_BUS_ID, and the host's GPUs are not all one model: CUDA's FASTEST_FIRST order may then
+    differ from the PCI order ecoai measured by."""
+    if visible is None or (order or "").strip() == "PCI_BUS_ID":
+        return None
+    if not any(token.strip().isdigit() for token in visible.split(",")):
+        return None  # UUIDs name one GPU whatever the order
+    names = [str(nvml.nvmlDeviceGetName(nvml.nvmlDeviceGetHandleByIndex(i))) for i in range(count)]
+    if len(set(names)) < 2:
+        return None  # identical GPUs tie, and CUDA breaks the tie by PCI bus id
+    measured = ", ".join(f"NVML {i} ({names[i]})" for i in chosen) or "none"
+    setting = f"CUDA_DEVICE_ORDER={order}" if order else "CUDA_DEVICE_ORDER unset"
+    return (
+        f"CUDA_VISIBLE_DEVICES={visible} names GPUs by index with {setting} (CUDA's "
+        f"FASTEST_FIRST order) on a host with different GPUs ({', '.join(sorted(set(names)))}): "
+        f"CUDA's index may name another GPU than the one measured, {measured}. Set "
+        "CUDA_DEVICE_ORDER=PCI_BUS_ID for the command, or name GPUs by UUID in "
+        "CUDA_VISIBLE_DEVICES (nvidia-smi -L lists them)"
+    )

@@ -11,6 +11,12 @@ than range / power (2^32 uJ at 400 W wraps every ~10 s; the default interval is 
 number of wraps over a run is handled. Between two reads further apart than one wrap at the
 highest power seen (a stalled sampler, a suspended machine) extra wraps cannot be seen: such
 intervals are counted and named in the sensor's assumptions as possibly under-counted.
+A zone whose ``max_energy_range_uj`` is 0 or unreadable is refused at discovery with its reason
+(the CPU model takes over): without a range a backwards step cannot be told from a reset, and
+adding a range of 0 made every wrap a negative energy (codecarbon#1309).
+Every interval is also checked by ``ecoai.sensors.counters`` against the zone's ceiling:
+``HEADROOM`` x the highest ``constraint_N_max_power_uw`` it exposes, else
+``FALLBACK_MAX_POWER_W``; a reset read as a wrap lands above it and is bridged.
 Since Linux 5.10 ``energy_uj`` is readable by root only.
 """
 
@@ -26,8 +32,13 @@ from pathlib import Path
 from ecoai import units
 from ecoai.models import Component, SensorMethod, SensorScope
 from ecoai.sensors.base import Discovery, Reading, skip
+from ecoai.sensors.counters import HEADROOM, unwrap_uj
 
 Reader = Callable[[Path], str]
+
+FALLBACK_MAX_POWER_W = 1000.0
+"""A zone's ceiling when it exposes no power constraint: twice the highest CPU package TDP on
+sale (AMD EPYC 9965 and Intel Xeon 6980P: 500 W, datasheets)."""
 
 PERMISSION_HINT = (
     "energy_uj is readable by root only since Linux 5.10: run "
@@ -58,7 +69,13 @@ class RaplSensor:
     component: Component
 
     def __init__(
-        self, zone: Path, label: str, max_range_uj: int, reader: Reader, clock: Callable[[], float]
+        self,
+        zone: Path,
+        label: str,
+        max_range_uj: int,
+        reader: Reader,
+        clock: Callable[[], float],
+        max_power_w: tuple[float, str] = (FALLBACK_MAX_POWER_W, "no power constraint readable"),
     ) -> None:
         self.zone = zone
         self.name = f"rapl:{label}"
@@ -66,6 +83,10 @@ class RaplSensor:
         self.facts = {"zone": zone.name, "max_energy_range_uj": str(max_range_uj)}
         self.assumptions: list[str] = []
         self.max_range_uj = max_range_uj
+        # the ceiling each interval is checked against (ecoai.sensors.counters). Units: W.
+        self.max_power_w, self.max_power_source = max_power_w
+        self.resets = 0
+        """Backwards steps that cannot be a wrap (a counter reset): counted as no energy."""
         self._reader = reader
         self._clock = clock
         self._last_uj: int | None = None
@@ -114,10 +135,13 @@ class RaplSensor:
         last, self._last_uj = self._last_uj, raw_uj
         if last is None:
             return 0
-        if raw_uj >= last:
-            return raw_uj - last
-        self.wraps += 1
-        return raw_uj + self.max_range_uj - last
+        step_uj = unwrap_uj(last, raw_uj, self.max_range_uj)
+        if step_uj is None:
+            self.resets += 1
+            return 0
+        if raw_uj < last:
+            self.wraps += 1
+        return step_uj
 
     def close(self) -> None:
         """Nothing to release: every read opens and closes its file."""
@@ -143,6 +167,22 @@ def open_rapl(
     return found
 
 
+def zone_max_power(zone: Path, reader: Reader) -> tuple[float, str]:
+    """The zone's ceiling for one interval's mean power (W), and where it comes from:
+    ``HEADROOM`` x its highest ``constraint_N_max_power_uw``, else ``FALLBACK_MAX_POWER_W``."""
+    limits_w = []
+    for path in sorted(zone.glob("constraint_*_max_power_uw")):
+        try:
+            limits_w.append(units.uw_to_w(int(reader(path))))
+        except (OSError, ValueError):
+            continue
+    usable = [w for w in limits_w if 0 < w < 1e6]
+    if not usable:
+        return FALLBACK_MAX_POWER_W, "no power constraint readable: a generous bound for a CPU"
+    highest_w = max(usable)
+    return HEADROOM * highest_w, f"{HEADROOM:g} x the zone's highest max power, {highest_w:.0f} W"
+
+
 def _open_zone(
     zone: Path,
     reader: Reader,
@@ -164,7 +204,16 @@ def _open_zone(
             found.skipped.append(skip(f"rapl:{zone.name}", f"duplicate of zone {name}"))
             return label
         max_range_uj = int(reader(zone / "max_energy_range_uj"))
-        sensor = RaplSensor(zone, name, max_range_uj, reader, clock)
+        if max_range_uj <= 0:
+            found.skipped.append(
+                skip(
+                    f"rapl:{zone.name}",
+                    f"max_energy_range_uj is {max_range_uj}: without the counter's range its "
+                    "wraps cannot be told from resets",
+                )
+            )
+            return label
+        sensor = RaplSensor(zone, name, max_range_uj, reader, clock, zone_max_power(zone, reader))
         sensor.read()  # fails here, before the child starts, if the counter is unreadable
     except PermissionError:
         found.skipped.append(skip(f"rapl:{zone.name}", f"permission denied: {PERMISSION_HINT}"))

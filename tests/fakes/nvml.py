@@ -29,6 +29,12 @@ class FakeGpu:
     power_mw: int = 100_000
     counter_supported: bool = True
     power_supported: bool = True
+    power_limit_mw: int | None = 700_000
+    """The enforced power limit (None: not supported); the H100 SXM's default, 700 W."""
+    limit_constraints_mw: tuple[int, int] | None = (200_000, 700_000)
+    """The (min, max) power limit the board allows (None: not supported)."""
+    pci_bus_id: str = ""
+    """nvmlDeviceGetPciInfo().busId; empty: derived from the index (PCI order = NVML order)."""
     compute_pids: list[int] = field(default_factory=list)
     graphics_pids: list[int] = field(default_factory=list)
     util_samples: list[tuple[int, int, int]] = field(default_factory=list)
@@ -86,6 +92,20 @@ class FakeNvml:
         if not handle.power_supported:
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
         return handle.power_mw
+
+    def nvmlDeviceGetEnforcedPowerLimit(self, handle: FakeGpu) -> int:
+        if handle.power_limit_mw is None:
+            raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
+        return handle.power_limit_mw
+
+    def nvmlDeviceGetPowerManagementLimitConstraints(self, handle: FakeGpu) -> list[int]:
+        if handle.limit_constraints_mw is None:
+            raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
+        return list(handle.limit_constraints_mw)
+
+    def nvmlDeviceGetPciInfo(self, handle: FakeGpu) -> Any:
+        bus_id = handle.pci_bus_id or f"00000000:{self.gpus.index(handle) + 1:02X}:00.0"
+        return SimpleNamespace(busId=bus_id.encode(), bus=0, device=0, domain=0)
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: FakeGpu) -> list[Any]:
         return [SimpleNamespace(pid=pid, usedGpuMemory=0) for pid in handle.compute_pids]
