@@ -39,6 +39,8 @@ class CpuModelSensor:
     component: Component = "cpu"
     method: SensorMethod = "model"
     scope: SensorScope = "machine"
+    may_hang = False
+    """Reads the clock and /proc/stat only: read on the sampler's own thread."""
 
     def __init__(
         self,
@@ -89,6 +91,8 @@ class DramModelSensor:
     component: Component = "dram"
     method: SensorMethod = "model"
     scope: SensorScope = "machine"
+    may_hang = False
+    """Reads the clock only: read on the sampler's own thread."""
 
     def __init__(
         self,
