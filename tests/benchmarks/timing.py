@@ -52,17 +52,21 @@ class Run:
     max_rss_bytes: int
 
 
-def run_once(argv: Sequence[str], stdin: int | None = subprocess.DEVNULL) -> Run:
+def run_once(argv: Sequence[str], ok: tuple[int, ...] = (0,)) -> Run:
     """Run ``argv`` once: wall time, CPU time (user + system), peak RSS (its own)."""
     start = time.perf_counter()
     child = subprocess.Popen(
-        list(argv), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=stdin
+        list(argv),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
     )
     _, status, usage = os.wait4(child.pid, 0)
     wall_s = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited {child.returncode}")
+    if child.returncode not in ok:
+        raise RuntimeError(f"{' '.join(argv)[:200]} exited {child.returncode}")
     return Run(wall_s, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
 
 
