@@ -84,9 +84,11 @@ def _first_problem(node: Any, path: list[str | int]) -> tuple[Path, str] | None:
         if found is not None:
             return found
     if isinstance(node, dict) and "mean" in node:
-        low, mean, high = node.get("min"), node.get("mean"), node.get("max")
-        numbers = (type(low) is float or type(low) is int) and (type(high) in (float, int))
-        if numbers and type(mean) in (float, int) and low <= mean <= high:
+        low: Any = node.get("min")
+        mean: Any = node.get("mean")
+        high: Any = node.get("max")
+        numbers = all(type(v) is float or type(v) is int for v in (low, mean, high))
+        if numbers and low <= mean <= high:
             return None  # in order: whether it is a figure does not matter
         if is_figure(tuple(path)):
             return next(_order(node, tuple(path)), None)
