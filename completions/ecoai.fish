@@ -181,6 +181,8 @@ complete -c ecoai -n '__fish_seen_subcommand_from profile' -l plot -r -d 'Draw p
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l metrics-port -r -d 'Serve live power and energy as Prometheus metrics on PORT (0: any free port).'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l metrics-host -r -d 'Address the metrics endpoint listens on.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l label -r -d 'A name for this run in reports and comparisons.'
+complete -c ecoai -n '__fish_seen_subcommand_from profile' -l log -r -d 'Also log the figures and the report to mlflow, wandb or otel (repeatable).'
+complete -c ecoai -n '__fish_seen_subcommand_from profile' -l log-strict -d 'Exit non-zero (4) when a --log sink did not take the report.'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l profiles -r -d 'Extra profile directory overlaying the built-ins (repeatable; wins over ECOAI_PROFILES).'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l host -x -a 'azure azure-table1 aws aws-table1 deepseek google xai us-average arizona ireland sweden texas washington virginia netherlands india' -d 'host / data-centre preset id (PUE, WUE), e.g. azure'
 complete -c ecoai -n '__fish_seen_subcommand_from profile' -l grid -x -a 'USA US-AZ US-TX US-VA US-WA CAN MEX BRA GBR IRL FRA DEU NLD BEL ESP ITA CHE SWE NOR FIN DNK POL CHN TWN JPN KOR IND SGP AUS NZL ZAF ARE SAU ISL world' -d 'grid preset: country (ISO alpha-3, FRA), U.S. state (US-WA), world'

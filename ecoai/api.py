@@ -11,6 +11,8 @@ calls inside the block count queries, tokens and phases. When torch is already i
 initialised CUDA, the block's edges wait for the GPUs (``torch.cuda.synchronize``), so queued
 kernels count inside the block. The block's share of CPU and DRAM energy is this process's CPU
 time (all its threads, ecoai's sampler included) over the machine's busy CPU time.
+``log="mlflow"`` (or ``"wandb"``, ``"otel"``, a list) logs the report after each block
+(``ecoai.integrations``; a sink that fails is a note in the report and a warning).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
 
 if TYPE_CHECKING:
+    from ecoai.integrations import Logged, Sink
     from ecoai.measurement.records import Measured, ProfileRequest, RunRecord
     from ecoai.measurement.runner import RunResult
     from ecoai.measurement.work import WorkMeter
@@ -47,6 +50,7 @@ class Measure(contextlib.ContextDecorator):
         scope: AttributionScope = "process-tree",
         sensors: str = "auto",
         discover: Callable[[], Discovery] | None = None,
+        log: str | Sequence[str] | None = None,
         **footprint: ParamValue,
     ) -> None:
         unknown = sorted(set(footprint) - set(FOOTPRINT_KEYS))
@@ -65,6 +69,9 @@ class Measure(contextlib.ContextDecorator):
         self._depth = 0
         self._run: _Run | None = None
         self._report: Report | None = None
+        self._sinks = _sinks(log)
+        self.logged: list[Logged] = []
+        """Where each block's report went with ``log=`` (``ecoai.integrations.Logged``)."""
 
     def __enter__(self) -> Measure:
         if self._depth == 0:  # a failure to start leaves the object as it was
@@ -90,6 +97,22 @@ class Measure(contextlib.ContextDecorator):
         self._skipped = list(found.skipped)
         self._notes = list(found.notes)
         self._report = None
+        if self._sinks:
+            self._log()
+
+    def _log(self) -> None:
+        """Log the report so far to the ``log=`` sinks; a failure is a note and a warning."""
+        import warnings
+
+        from ecoai.integrations import log_to, with_failures
+
+        self.logged = log_to(self.report, self._sinks)
+        self._report = with_failures(self.report, self.logged)
+        for outcome in self.logged:
+            if outcome.error:
+                warnings.warn(
+                    f"ecoai: not logged to {outcome.sink.title}: {outcome.error}", stacklevel=3
+                )
 
     @property
     def report(self) -> Report:
@@ -141,6 +164,14 @@ class Measure(contextlib.ContextDecorator):
         from ecoai.measurement.work import WorkMeter
 
         return WorkMeter()
+
+
+def _sinks(log: str | Sequence[str] | None) -> list[Sink]:
+    if not log:
+        return []
+    from ecoai.integrations import parse_sinks
+
+    return parse_sinks(log, "log=")
 
 
 def measure(**options: Any) -> Measure:

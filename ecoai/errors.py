@@ -12,6 +12,7 @@ class ExitStatus(IntEnum):
     GATE_FAILED = 1  # compare: a CI gate failed
     USAGE = 2  # bad input: flags, files, presets, reports
     INTERNAL = 3  # a bug in ecoai; please report it
+    LOG_FAILED = 4  # profile --log-strict: a --log sink did not take the report
     NOT_EXECUTABLE = 126  # profile: the command exists but cannot be run
     NOT_FOUND = 127  # profile: the command was not found
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)

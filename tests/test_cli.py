@@ -34,6 +34,8 @@ HEAVY = ("torch", "pynvml", "psutil", "numpy", "tomli_w", "rich.table", "rich.co
 # What `ecoai --help` never needs (issue 16: within 80 ms): the report model and pydantic under
 # it (~120 ms to import), rich (plain click help), the catalog and the renderers.
 NOT_FOR_HELP = ("pydantic", "ecoai.models", "rich", "ecoai.inputs.catalog", "ecoai.render.table")
+INTEGRATIONS = ("mlflow", "wandb", "opentelemetry", "transformers", "ecoai.integrations")
+"""Optional extras (issue 14): only `--log` (and the pytest plugin) may import them."""
 
 
 @pytest.mark.parametrize(
@@ -42,10 +44,12 @@ NOT_FOR_HELP = ("pydantic", "ecoai.models", "rich", "ecoai.inputs.catalog", "eco
         (["--help"], HEAVY + NOT_FOR_HELP),
         # typer coerces the eager --help flag through a pydantic adapter: pydantic, not the model
         (["estimate", "--help"], HEAVY + NOT_FOR_HELP[1:]),
+        (["profile", "--help"], HEAVY + NOT_FOR_HELP[1:]),
         (["estimate", *PAPER_FLAGS, "--json"], HEAVY),
     ],
 )
 def test_startup_imports_nothing_heavy(argv: list[str], heavy: tuple[str, ...]) -> None:
+    heavy = (*heavy, *INTEGRATIONS)
     probe = (
         "import sys, io, contextlib\n"
         f"sys.argv = ['ecoai', *{argv!r}]\n"
@@ -56,6 +60,26 @@ def test_startup_imports_nothing_heavy(argv: list[str], heavy: tuple[str, ...]) 
     )
     run = run_probe(probe)
     assert run.stdout.strip() == "[]", run.stdout
+
+
+def test_profile_without_log_imports_no_integration(tmp_path: Path) -> None:
+    """`ecoai profile` measures and reports without importing any optional sink library."""
+    from integration_helpers import sensor_script
+
+    script = sensor_script(tmp_path)["ECOAI_FAKE_SENSORS"]
+    argv = ["profile", "-q", "-o", str(tmp_path / "r.json"), "--", "true"]
+    probe = (
+        "import os, sys\n"
+        f"os.environ['ECOAI_FAKE_SENSORS'] = {script!r}\n"
+        f"sys.argv = ['ecoai', *{argv!r}]\n"
+        "from ecoai.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {INTEGRATIONS!r}"
+        " or m.startswith('ecoai.integrations')))\n"
+    )
+    run = run_probe(probe)
+    assert (tmp_path / "r.json").exists()
+    assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout
 
 
 def test_completions_are_fresh() -> None:

@@ -39,6 +39,7 @@ FRAGMENTS = {
     "ecoai profile",
     "ecoai profile -o",
     "ecoai profile --per-node",
+    "ecoai profile --log",
     "ecoai profile --queries N",
     "ecoai profile --json -- cmd | jq",
     "ecoai estimate --json",

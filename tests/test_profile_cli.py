@@ -334,6 +334,7 @@ def test_real_cpu_model_on_this_machine(ecoai_cli: CliRunner, tmp_path: Path) ->
         "--",
         PY,
         str(DATA / "cpu_work.py"),
+        "--cpu",  # 1 CPU-s however loaded the machine is
         "1",
     )
     assert done.returncode == 0, done.stderr
@@ -343,7 +344,7 @@ def test_real_cpu_model_on_this_machine(ecoai_cli: CliRunner, tmp_path: Path) ->
     cpu = next(s for s in run["sensors"] if s["component"] == "cpu")
     assert cpu["energy_j"] > 0 and 0 < run["cpu_share"] <= 1
     assert cpu["attributed_energy_j"] == pytest.approx(cpu["energy_j"] * run["cpu_share"])
-    assert run["child_cpu_s"] > 0.5
+    assert run["child_cpu_s"] > 0.9
     assert report["per_query"]["it_energy_wh"]["mean"] > 0
     sensors = {s["name"]: s for s in report["measurement"]["sensors"]}
     assert sensors["cpu-model"]["method"] == "model" and sensors["cpu-model"]["assumptions"]

@@ -118,3 +118,27 @@ def test_every_method_citation_names_a_section_of_the_readme() -> None:
                 assert {f"§{n}" for n in numbers} <= sections, f"{path}: Method {cite}"
                 cited += 1
     assert cited >= 11
+
+
+def test_every_test_the_readme_cites_exists() -> None:
+    """The README's claims point at tests (the fault tables): a renamed test must not leave a
+    pointer to nothing. Code blocks (examples of user tests) are not claims."""
+    prose = re.sub(r"```.*?```", "", README, flags=re.S)
+    cited = set(re.findall(r"\b(test_[a-z0-9_]+[a-z0-9])\b(?!\.py)", prose))
+    sources = "".join(
+        path.read_text(encoding="utf-8") for path in (REPO_ROOT / "tests").rglob("*.py")
+    )
+    missing = sorted(name for name in cited if f"def {name}(" not in sources)
+    assert cited and not missing, missing
+
+
+def test_the_test_extra_pulls_no_torch() -> None:
+    """The README's set-up must work on a machine without torch: nothing in the test extra may
+    require torch (accelerate does, so .ci/run installs it beside torch instead)."""
+    import tomllib
+
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    test = extras["project"]["optional-dependencies"]["test"]
+    names = {re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower() for spec in test}
+    assert not names & {"torch", "accelerate", "ecoai[torch]"}, names
+    assert "'accelerate>=1.1'" in CI.split("# README test command")[0]

@@ -39,6 +39,7 @@ In -o FILE, {host}, {rank}, {local_rank} and {pid} are filled in: one report per
 """
 _PANEL = "Measurement"
 _WATCH = "Watching"
+_LOG = "Logging (optional extras)"
 
 
 def profile_command(
@@ -162,6 +163,20 @@ def profile_command(
     label: str | None = typer.Option(
         None, "--label", show_default=False, help="A name for this run in reports and comparisons."
     ),
+    log: list[str] | None = typer.Option(
+        None,
+        "--log",
+        show_default=False,
+        metavar="SINK",
+        rich_help_panel=_LOG,
+        help="Also log the figures and the report to mlflow, wandb or otel (repeatable).",
+    ),
+    log_strict: bool = typer.Option(
+        False,
+        "--log-strict",
+        rich_help_panel=_LOG,
+        help="Exit non-zero (4) when a --log sink did not take the report.",
+    ),
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = debug_option(),
     **footprint_values: Any,
@@ -194,6 +209,7 @@ def profile_command(
         if number is not None and not math.isfinite(number):
             raise InputError(f"{flag} must be a finite number, got {number}", "e.g. 65")
     fmt = choose_format(format_name, json_output, destination)
+    sinks = _sinks(log)
     from ecoai.inputs.catalog import load_catalog
     from ecoai.measurement.session import prepare
 
@@ -248,6 +264,7 @@ def profile_command(
             report = _measure_and_report(
                 request, found, rank, local_rank, watch, extra_notes, debug
             )
+            report, log_failed = _log(report, sinks, quiet)  # a sink's own prints stay off stdout
         finally:
             _restore_stdout(saved_stdout)
             watch.close()
@@ -265,7 +282,31 @@ def profile_command(
 
         _say(f"ecoai: {signal.Signals(guard.received).name} received; the report was written")
         status = 128 + guard.received
+    if log_failed and log_strict and status == 0:
+        from ecoai.errors import ExitStatus
+
+        status = int(ExitStatus.LOG_FAILED)
     raise typer.Exit(status)
+
+
+def _sinks(log: list[str] | None) -> list[Any]:
+    """The --log sinks, checked before the command runs (unknown name, missing extra)."""
+    if not log:
+        return []
+    from ecoai.integrations import parse_sinks
+
+    return parse_sinks(log)
+
+
+def _log(report: Any, sinks: list[Any], quiet: bool) -> tuple[Any, bool]:
+    """Log to the --log sinks; a failure is a note in the report and on stderr (issue 14)."""
+    if not sinks:
+        return report, False
+    from ecoai.integrations import log_to, tell, with_failures
+
+    outcomes = log_to(report, sinks)
+    tell(outcomes, quiet)
+    return with_failures(report, outcomes), any(o.error for o in outcomes)
 
 
 def _measure_and_report(

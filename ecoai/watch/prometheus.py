@@ -2,7 +2,8 @@
 
 The endpoint serves the latest sample: ``ecoai_power_watts`` and ``ecoai_energy_joules_total``
 per sensor (labels ``sensor``, ``component``, ``device``), plus the queries and tokens the
-command reported. prometheus-client is an optional extra (``pip install 'ecoai[metrics]'``).
+command reported; the names come from the table every sink shares (``ecoai.metrics``).
+prometheus-client is an optional extra (``pip install 'ecoai[metrics]'``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,26 @@ from typing import Any
 
 from ecoai.errors import InputError
 from ecoai.measurement.sampler import Sample
+from ecoai.metrics import (
+    COUNT_EXPORTS,
+    SENSOR_ENERGY_EXPORT,
+    SENSOR_POWER_EXPORT,
+    ExportName,
+    hw_id,
+)
 from ecoai.sensors import Sensor
 
 INSTALL_HINT = "pip install 'ecoai[metrics]' (or pip install prometheus-client)"
 
 
+def _family(export: ExportName) -> str:
+    assert export.prometheus is not None  # only exports with a Prometheus name are served
+    return export.prometheus
+
+
 def device_of(sensor: Sensor) -> str:
     """The device label: a GPU's UUID, a RAPL zone, else the sensor's name."""
-    facts = sensor.facts
-    return facts.get("uuid") or facts.get("zone") or sensor.name
+    return hw_id(sensor.name, sensor.facts)
 
 
 class MetricsServer:
@@ -69,10 +81,12 @@ class MetricsServer:
 
         labels = ["sensor", "component", "device"]
         power = GaugeMetricFamily(
-            "ecoai_power_watts", "Power over the last sampling interval (W).", labels=labels
+            _family(SENSOR_POWER_EXPORT),
+            "Power over the last sampling interval (W).",
+            labels=labels,
         )
         energy = CounterMetricFamily(
-            "ecoai_energy_joules", "Energy measured since ecoai started (J).", labels=labels
+            _family(SENSOR_ENERGY_EXPORT), "Energy measured since ecoai started (J).", labels=labels
         )
         with self._lock:
             latest = self._latest
@@ -85,7 +99,8 @@ class MetricsServer:
         yield power
         yield energy
         for name, value in (self.counts() if self.counts else {}).items():
-            family = CounterMetricFamily(f"ecoai_{name}", f"{name.replace('_', ' ')} reported.")
+            export = COUNT_EXPORTS[name]
+            family = CounterMetricFamily(_family(export), f"{name.replace('_', ' ')} reported.")
             family.add_metric([], value)
             yield family
 

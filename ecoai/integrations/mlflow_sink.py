@@ -1,0 +1,61 @@
+"""MLflow: a report's figures as run metrics, the JSON report as the artifact ``ecoai/report.json``.
+
+The run: the active one (``mlflow.start_run`` around ``ecoai.measure``), else ``MLFLOW_RUN_ID``,
+else a new run in ``MLFLOW_EXPERIMENT_NAME`` (or ``MLFLOW_EXPERIMENT_ID``; MLflow's default
+experiment otherwise), at ``MLFLOW_TRACKING_URI``. A run ecoai created is ended FINISHED, or FAILED
+when the command failed; a run it was given is left open. Needs ``pip install 'ecoai[mlflow]'``.
+Timeouts and retries against a server are MLflow's (``MLFLOW_HTTP_REQUEST_TIMEOUT``,
+``MLFLOW_HTTP_REQUEST_MAX_RETRIES``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+from ecoai.metrics import Figure
+from ecoai.models import Report
+
+ARTIFACT = "ecoai/report.json"
+
+
+def log(report: Report, figures: Sequence[Figure], report_json: str) -> str:
+    """Log ``figures`` and the report to MLflow; return where (run id and tracking URI)."""
+    import mlflow
+    from mlflow.entities import Metric, RunTag
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    active = mlflow.active_run()
+    run_id = active.info.run_id if active else os.environ.get("MLFLOW_RUN_ID") or None
+    created = run_id is None
+    if run_id is None:
+        experiment_id = _experiment(client)
+        run_id = client.create_run(experiment_id, run_name=report.label or "ecoai").info.run_id
+    stamp_ms = int(time.time() * 1000)
+    metrics = [Metric(f.key, f.value, stamp_ms, 0) for f in figures]
+    tags = [RunTag("ecoai.version", report.ecoai_version), RunTag("ecoai.kind", report.kind)]
+    if report.label:
+        tags.append(RunTag("ecoai.label", report.label))
+    for start in range(0, len(metrics), 1000):  # MLflow's batch limit
+        client.log_batch(
+            run_id, metrics=metrics[start : start + 1000], tags=tags if not start else []
+        )
+    client.log_text(run_id, report_json, ARTIFACT)
+    if created:
+        failed = report.measurement is not None and report.measurement.exit_status != 0
+        client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
+    return f"run {run_id} at {mlflow.get_tracking_uri()} ({len(metrics)} metrics, {ARTIFACT})"
+
+
+def _experiment(client: object) -> str:
+    """The experiment named by MLFLOW_EXPERIMENT_NAME (created if new) or MLFLOW_EXPERIMENT_ID."""
+    from mlflow.tracking import MlflowClient
+
+    assert isinstance(client, MlflowClient)
+    name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if name:
+        found = client.get_experiment_by_name(name)
+        return found.experiment_id if found else client.create_experiment(name)
+    return os.environ.get("MLFLOW_EXPERIMENT_ID") or "0"
