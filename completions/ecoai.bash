@@ -10,6 +10,7 @@ _ecoai() {
     --size-class) COMPREPLY=($(compgen -W "nano micro small medium large" -- "$cur")); return 0 ;;
     --prompt) COMPREPLY=($(compgen -W "short medium long" -- "$cur")); return 0 ;;
     --kind) COMPREPLY=($(compgen -W "models size_classes hardware hosts grids tasks cpus" -- "$cur")); return 0 ;;
+    --sensors) COMPREPLY=($(compgen -W "nvml amdsmi intel-gpu jetson powermetrics macmon rapl cpu-model auto" -- "$cur")); return 0 ;;
   esac
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
@@ -21,16 +22,17 @@ _ecoai() {
   done
   local words="" arguments=""
   case "$path" in
-    "") words="compare completion estimate merge profile profiles schema --version --help" ;;
+    "") words="compare completion estimate merge profile profiles schema watch --version --help" ;;
     "compare") words="--baseline -b --vary --max-increase --budget --gates --confidence --test --json --format -f --output -o --force --profiles --label --model --prompt --task --host --grid --hardware --gpu --gpu-memory-gb --gpu-memory-bandwidth-tb-s --size-class --input-tokens --output-tokens --tps --ttft --duration --ttft-quantiles --tps-quantiles --p-gpu-kw --p-non-gpu-kw --gpu-count --gpus-per-node --batch-size --d-gpu-min --d-gpu-max --d-non-gpu --u-gpu-min --u-gpu-max --u-non-gpu --w-max --it-energy-wh --it-energy-std-wh --facility-energy-wh --pue --wue-site --wue-source --cif --queries --queries-per-day --params-b --active-params-b --precision --non-gpu-w-per-gpu --samples --seed --rho --embodied --no-embodied --embodied-gpu-kg --embodied-gpu-kg-min --embodied-gpu-kg-max --embodied-server-kg --embodied-server-kg-min --embodied-server-kg-max --lifetime-years --help" ;;
     "completion") words="--help" arguments="bash zsh fish" ;;
     "estimate") words="--json --format -f --output -o --force --explain --save-scenario --profiles --label --model --prompt --task --host --grid --hardware --gpu --gpu-memory-gb --gpu-memory-bandwidth-tb-s --size-class --input-tokens --output-tokens --tps --ttft --duration --ttft-quantiles --tps-quantiles --p-gpu-kw --p-non-gpu-kw --gpu-count --gpus-per-node --batch-size --d-gpu-min --d-gpu-max --d-non-gpu --u-gpu-min --u-gpu-max --u-non-gpu --w-max --it-energy-wh --it-energy-std-wh --facility-energy-wh --pue --wue-site --wue-source --cif --queries --queries-per-day --params-b --active-params-b --precision --non-gpu-w-per-gpu --samples --seed --rho --embodied --no-embodied --embodied-gpu-kg --embodied-gpu-kg-min --embodied-gpu-kg-max --embodied-server-kg --embodied-server-kg-min --embodied-server-kg-max --lifetime-years --help" ;;
     "merge") words="--queries --label --json --format -f --output -o --force --help" ;;
-    "profile") words="--output -o --format -f --json --force --quiet -q --queries --repeat --interval-s --baseline-s --scope --sensors --all-gpus --per-node --cpu-tdp-w --dram-w-per-gb --powercap-root --grace-s --timeline --plot --metrics-port --metrics-host --label --log --log-strict --profiles --host --grid --pue --wue-site --wue-source --cif --help" ;;
+    "profile") words="--output -o --format -f --json --force --quiet -q --queries --repeat --interval-s --baseline-s --scope --sensors --list-sensors --all-gpus --per-node --cpu-tdp-w --dram-w-per-gb --powercap-root --grace-s --timeline --plot --metrics-port --metrics-host --label --serve-metrics --serve-interval-s --log --log-strict --profiles --host --grid --pue --wue-site --wue-source --cif --help" ;;
     "profiles") words="list show --help" ;;
     "profiles list") words="--profiles --json --help" arguments="models size_classes hardware hosts grids tasks cpus" ;;
     "profiles show") words="--kind --profiles --json --help" arguments="ARE AUS BEL BRA CAN CHE CHN DEU DNK ESP FIN FRA GBR IND IRL ISL ITA JPN KOR MEX NLD NOR NZL POL SAU SGP SWE TWN US-AZ US-TX US-VA US-WA USA ZAF a100-pcie-40gb a100-pcie-80gb a100-sxm a10g arizona aws aws-table1 azure azure-table1 b200 claude-3.5-haiku claude-3.5-sonnet claude-3.7-sonnet deepseek deepseek-r1-az deepseek-r1-ds deepseek-v3-az deepseek-v3-ds dgx-a100 dgx-b200 dgx-h100 dgx-h200 dgx-h800 extractive-qa google gpt-4 gpt-4-turbo gpt-4.1 gpt-4.1-mini gpt-4.1-nano gpt-4o-mar-25 gpt-4o-mini h100-nvl h100-pcie h100-sxm h200-nvl h200-sxm h800-sxm image-captioning image-classification image-generation india ireland l4 l40 l40s large llama-3-70b llama-3-8b llama-3.1-405b llama-3.1-70b llama-3.1-8b llama-3.2-1b llama-3.2-3b llama-3.2-vision-11b llama-3.2-vision-90b llama-3.3-70b masked-lm medium mi300x micro nano netherlands o1 o1-mini o3 o3-mini o3-mini-high o4-mini-high object-detection small summarization sweden t4 texas text-classification text-generation token-classification us-average virginia washington world xai" ;;
     "schema") words="--help" ;;
+    "watch") words="--serve-metrics --duration --serve-interval-s --output -o --format -f --json --force --quiet -q --interval-s --sensors --metrics-port --metrics-host --label --profiles --host --grid --pue --wue-site --wue-source --cif --help" ;;
   esac
   if [[ "$cur" == -* || -z "$path" ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

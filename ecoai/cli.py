@@ -58,6 +58,9 @@ def _register() -> None:
     from ecoai.commands import completion
 
     completion.register(app)
+    from ecoai.commands import serve
+
+    serve.register(app)
 
 
 _register()

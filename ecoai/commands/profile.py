@@ -16,6 +16,7 @@ import typer
 from ecoai.commands import options
 from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
+from ecoai.commands.serve import SERVE_INTERVAL_OPTION, SERVE_METRICS_OPTION
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
 
@@ -32,7 +33,8 @@ command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and e
 the command's exit status. With --json or -o - the report owns stdout: the command's stdout is
 sent to stderr, so `ecoai profile --json -- cmd | jq` reads only the report (use -o FILE to
 leave the command's stdout untouched).
-GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
+GPUs through NVML, amdsmi (AMD), hwmon (Intel) or Jetson rails; CPU and DRAM through RAPL,
+else a CPU model. --list-sensors shows what this machine would use, running nothing.
 The command may report its queries, tokens and phases as JSON lines appended to the file named
 by $ECOAI_EVENTS (from Python: ecoai.track) for per-query, per-token and per-phase figures.
 In -o FILE, {host}, {rank}, {local_rank} and {pid} are filled in: one report per process.
@@ -43,8 +45,8 @@ _LOG = "Logging (optional extras)"
 
 
 def profile_command(
-    command: list[str] = typer.Argument(
-        ..., help="The command and its arguments.", show_default=False
+    command: list[str] | None = typer.Argument(
+        None, help="The command and its arguments.", show_default=False
     ),
     *,
     output: str | None = options.OUTPUT_OPTION,
@@ -86,7 +88,14 @@ def profile_command(
         "auto",
         "--sensors",
         rich_help_panel=_PANEL,
-        help="auto, or a list of nvml, rapl, cpu-model (required).",
+        help="auto, or a comma-separated list of sensors (required); see --list-sensors.",
+    ),
+    list_sensors: bool = typer.Option(
+        False,
+        "--list-sensors",
+        rich_help_panel=_PANEL,
+        help="Show the sensors this machine would use, and why each other one is skipped; "
+        "runs no command.",
     ),
     all_gpus: bool = typer.Option(
         False,
@@ -163,6 +172,8 @@ def profile_command(
     label: str | None = typer.Option(
         None, "--label", show_default=False, help="A name for this run in reports and comparisons."
     ),
+    serve_metrics: str | None = SERVE_METRICS_OPTION,
+    serve_interval_s: float = SERVE_INTERVAL_OPTION,
     log: list[str] | None = typer.Option(
         None,
         "--log",
@@ -185,6 +196,31 @@ def profile_command(
     from ecoai.render import choose_format
     from ecoai.sensors import SensorRequest, discover, parse_backends
 
+    def sensor_request(catalog: Catalog) -> SensorRequest:
+        return SensorRequest(
+            backends=parse_backends(sensors),
+            gpu_visible=None if all_gpus or per_node else os.environ.get("CUDA_VISIBLE_DEVICES"),
+            gpu_order=os.environ.get("CUDA_DEVICE_ORDER"),
+            hip_visible=None if all_gpus or per_node else os.environ.get("HIP_VISIBLE_DEVICES"),
+            rocr_visible=None if all_gpus or per_node else os.environ.get("ROCR_VISIBLE_DEVICES"),
+            powercap_root=powercap_root,
+            cpu_tdp_w=cpu_tdp_w,
+            dram_w_per_gb=dram_w_per_gb,
+            cpu_tdp_lookup=tdp_lookup(catalog),
+        )
+
+    if list_sensors:
+        from ecoai.inputs.catalog import load_catalog
+
+        _list_sensors(
+            discover(sensor_request(load_catalog(tuple(profiles_dir or ())))), json_output
+        )
+        raise typer.Exit(0)
+    if not command:
+        raise InputError(
+            "missing the command to measure",
+            "ecoai profile [OPTIONS] -- COMMAND [ARGS]..., or ecoai profile --list-sensors",
+        )
     rank, local_rank = ranks(dict(os.environ))
     extra_notes = []
     if per_node and local_rank is None:  # one process on this node: it measures
@@ -194,6 +230,13 @@ def profile_command(
         )  # fmt: skip
     elif per_node and local_rank != 0:
         _run_unmeasured(command, grace_s)
+    serve_servers: tuple[Any, ...] = ()
+    if serve_metrics is not None:
+        from ecoai.commands.serve import load_servers
+        from ecoai.measurement.serving import check_url
+
+        serve_metrics = check_url(serve_metrics)
+        serve_servers = load_servers(profiles_dir or ())
     destination = "-" if json_output and not output else output
     if destination is not None:
         destination = fill_template(destination, rank, local_rank)
@@ -228,17 +271,7 @@ def profile_command(
     )
     if per_node:  # local rank 0 measures the whole node for every rank
         request = replace(request, scope="machine")
-    found = discover(
-        SensorRequest(
-            backends=parse_backends(sensors),
-            gpu_visible=None if all_gpus or per_node else os.environ.get("CUDA_VISIBLE_DEVICES"),
-            gpu_order=os.environ.get("CUDA_DEVICE_ORDER"),
-            powercap_root=powercap_root,
-            cpu_tdp_w=cpu_tdp_w,
-            dram_w_per_gb=dram_w_per_gb,
-            cpu_tdp_lookup=tdp_lookup(catalog),
-        )
-    )
+    found = discover(sensor_request(catalog))
     from ecoai.watch import Watch, WatchOptions
     from ecoai.watch.live import wanted
 
@@ -250,6 +283,10 @@ def profile_command(
         wanted(sys.stderr, quiet, os.environ),
         force,
         quiet,
+        serve_metrics=serve_metrics,
+        serve_interval_s=serve_interval_s,
+        serve_servers=serve_servers,
+        factors=request.factors,
     )
     from ecoai.measurement.runner import SignalGuard
 
@@ -287,6 +324,38 @@ def profile_command(
 
         status = int(ExitStatus.LOG_FAILED)
     raise typer.Exit(status)
+
+
+def _list_sensors(found: Any, json_output: bool) -> None:
+    """Print the sensors discovery opened (what each reads, how) and every skip with its reason,
+    then close them; nothing is measured. JSON: {"used": [SensorInfo], "skipped": [SensorSkip]}."""
+    from ecoai.sensors import describe
+
+    try:
+        used = [describe(sensor) for sensor in found.sensors]
+    finally:
+        found.close()
+    if json_output:
+        import json
+
+        document = {
+            "used": [info.model_dump(mode="json") for info in used],
+            "skipped": [s.model_dump(mode="json") for s in found.skipped],
+            "notes": list(found.notes),
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
+    typer.echo("Would use:" if used else "Would use: no sensor")
+    for info in used:
+        facts = ", ".join(f"{key}={value}" for key, value in info.facts.items())
+        typer.echo(f"  {info.name}: {info.component} {info.method}, {info.scope} ({facts})")
+        for assumption in info.assumptions:
+            typer.echo(f"    - {assumption}")
+    typer.echo("Skipped:" if found.skipped else "Skipped: none")
+    for skipped in found.skipped:
+        typer.echo(f"  {skipped.name}: {skipped.reason}")
+    for note in found.notes:
+        typer.echo(f"Note: {note}")
 
 
 def _sinks(log: list[str] | None) -> list[Any]:
@@ -347,7 +416,7 @@ def _measure_and_report(
     from ecoai.measurement.report import build_report, first_failure
 
     facts = host[0] if host else host_info(rank, local_rank)
-    notes = [*(extra_notes or []), *found.notes, *watch.close_timeline()]
+    notes = [*(extra_notes or []), *found.notes, *watch.close_timeline(), *watch.notes()]
     if request.queries and any(r.work and r.work.queries for r in measured.runs):
         notes.append(
             f"--queries {request.queries} ignored: the command counted its own queries "

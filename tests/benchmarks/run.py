@@ -28,6 +28,7 @@ sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE)]
 
 import bench_longrun  # noqa: E402
 import bench_montecarlo  # noqa: E402
+import bench_serve_metrics  # noqa: E402
 import bench_wrap  # noqa: E402
 from timing import Spread, interleaved_calls  # noqa: E402
 
@@ -240,6 +241,16 @@ def scale_rows(reports: int, runs: int, megabytes: float) -> list[Row]:
     ]  # fmt: skip
 
 
+def serve_rows(scrapes: int) -> list[Row]:
+    lines, cpu_ms, _ = bench_serve_metrics.measure(scrapes)
+    per_s = cpu_ms / bench_serve_metrics.INTERVAL_S
+    limit = bench_serve_metrics.TARGET_MS_PER_S
+    return [
+        Row(f"--serve-metrics scraper CPU per wall second, 1 s, {lines}-line page",
+            Spread.of([per_s]), "ms/s", f"< {limit:g} ms/s", per_s < limit),
+    ]  # fmt: skip
+
+
 def montecarlo_rows() -> list[Row]:
     out = []
     for what, ms, target in bench_montecarlo.rows():
@@ -260,6 +271,7 @@ def main() -> None:
         ("real workload", lambda: workload_rows(3 if quick else 5, 4.0 if quick else 7.0)),
         ("memory", lambda: memory_rows(2 if quick else 3, 1.0 if quick else 7.0)),
         ("scale", lambda: scale_rows(10_000, 2 if quick else 3, 100.0 if quick else 1000.0)),
+        ("serve metrics", lambda: serve_rows(100 if quick else 300)),
         ("Monte Carlo", montecarlo_rows),
     ]
     rows: list[Row] = []
