@@ -98,10 +98,11 @@ def _first_problem(node: Any, path: list[str | int]) -> tuple[Path, str] | None:
 def _number_problem(node: Any, path: Path) -> tuple[Path, str] | None:
     if isinstance(node, bool) or not isinstance(node, int | float):
         return None
-    if not math.isfinite(node):
+    if isinstance(node, float) and not math.isfinite(node):  # an int is finite, however large
         return path, f"{node} is not a finite number"
     if node < 0 and is_figure(path):
-        return path, f"{node:g} is negative: {_kind(path)} cannot be"
+        shown = f"{node:g}" if isinstance(node, float) else str(node)
+        return path, f"{shown} is negative: {_kind(path)} cannot be"
     return None
 
 

@@ -32,11 +32,12 @@ def plain_problems(node: Any, path: Path) -> Iterator[tuple[Path, str]]:
     """The walk as first written: every number checked, children before the range itself."""
     if isinstance(node, bool):
         return
-    if isinstance(node, int | float):
-        if not math.isfinite(node):
+    if isinstance(node, int | float):  # an int is finite, and may be too large for a float
+        if isinstance(node, float) and not math.isfinite(node):
             yield path, f"{node} is not a finite number"
         elif node < 0 and is_figure(path):
-            yield path, f"{node:g} is negative: {_kind(path)} cannot be"
+            shown = f"{node:g}" if isinstance(node, float) else str(node)
+            yield path, f"{shown} is negative: {_kind(path)} cannot be"
         return
     if isinstance(node, dict):
         for key, child in node.items():

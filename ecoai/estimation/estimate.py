@@ -5,7 +5,7 @@ The method, its constants and their sources: README, Method §1-§2 and §6.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from ecoai import __version__, footprint, units
@@ -30,20 +30,32 @@ def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report
     """Estimate the footprint described by ``params`` (see ``ecoai.inputs.resolve.resolve``).
 
     Raises InputError when an input the method needs is missing (``estimation.inputs``), when
-    u_gpu_min exceeds u_gpu_max, or when a figure overflows.
+    u_gpu_min exceeds u_gpu_max, when --calibrate is given for anything but an open LLM, or when
+    a figure overflows.
     """
     factors = multipliers(params)
-    if "params_b" in params:
+    notes: list[str] = []
+    if "calibrate" in params and "params_b" not in params:
+        raise InputError(
+            "--calibrate applies to open LLMs",
+            "describe the model: --params-b N (or --model with an id of the ML.ENERGY data)",
+        )
+    if "pipeline" in params:
+        from ecoai.estimation.open_llm import open_diffusion
+
+        params, per_query, method, intermediate = open_diffusion(params, factors)
+        extra = read_report_inputs(params)  # with the values open_diffusion derived
+    elif "params_b" in params:
         from ecoai.estimation.open_llm import open_llm
 
-        params, per_query, method, intermediate = open_llm(params, factors)
+        params, per_query, method, intermediate, notes = open_llm(params, factors)
         extra = read_report_inputs(params)  # with the values open_llm derived
     else:
         formula, extra = read_formula(params), read_report_inputs(params)
         per_query, method, intermediate = _per_query(formula, factors, "task" in params)
     if extra.embodied is not None:
         per_query = _with_embodied(per_query, extra.embodied, intermediate["duration_s"])
-    return _finite(_report(params, extra, per_query, method, intermediate, now))
+    return _finite(_report(params, extra, per_query, method, intermediate, now, notes))
 
 
 def _per_query(
@@ -210,6 +222,7 @@ def _report(
     method: Method,
     intermediate: dict[str, float],
     now: datetime | None,
+    method_notes: Sequence[str] = (),
 ) -> Report:
     queries, rate = extra.queries, extra.queries_per_day
     per_day = per_year = None
@@ -221,6 +234,14 @@ def _report(
         for name, what in (("pue", "data centre"), ("cif_kg_per_kwh", "grid"))
         if name in params and params[name].source.kind == "default" and params[name].source.ref
     ]
+    if "uncalibrated_ratio" in intermediate:
+        ratio = intermediate["uncalibrated_ratio"]
+        source = params["calibration_gpu_energy_per_token_j"].source
+        notes.append(
+            f"calibrated by {source.ref}: without it the estimate of GPU energy per token would "
+            f"have been {ratio:.3g}x the measurement ({source.citation})"
+        )
+    notes.extend(method_notes)
     return Report(
         kind="estimate",
         ecoai_version=__version__,

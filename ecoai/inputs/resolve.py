@@ -60,6 +60,8 @@ def resolve(
         layered[name] = Param(value=checked, source=Source(kind="flag", ref=flag))
     presets = _presets(layered, catalog, profile_dirs)
     merged = {**presets, **layered}
+    if "params_b" in merged and "pipeline" not in merged:
+        merged |= _calibration(merged, catalog, profile_dirs)
     # A preset asked with the user's batch size already gives U for that batch (Table 5 or derived).
     batch_honoured = "batch_size" in layered and any(name in layered for name in PRESET_KEYS)
     _derive_utilisation(merged, batch_honoured)
@@ -102,6 +104,18 @@ def _presets(
     if "cif_kg_per_kwh" not in found and "cif_kg_per_kwh" not in layered:
         found = {**_fallback(catalog, {"grid": DEFAULT_GRID}, "grid"), **found}
     return found
+
+
+def _calibration(
+    merged: Mapping[str, Param], catalog: Catalog | None, profile_dirs: tuple[Path, ...]
+) -> dict[str, Param]:
+    """An open LLM's calibration: ``--calibrate report.json``, else one in the profiles."""
+    from ecoai.inputs.calibration import calibration_layer
+    from ecoai.inputs.catalog import load_catalog
+
+    report = str(merged["calibrate"].value) if "calibrate" in merged else None
+    found = calibration_layer(merged, catalog or load_catalog(profile_dirs), report)
+    return {k: v for k, v in found.items() if k not in merged or k.startswith("calibration_")}
 
 
 def _has_site_factors(found: Mapping[str, Param], layered: Mapping[str, Param]) -> bool:
@@ -182,6 +196,12 @@ def missing_input(params: Mapping[str, Param], name: str) -> InputError:
         return InputError(what, f"pass {flag} or set it in the scenario file")
     preset_flag = BY_NAME[preset].flag
     needs = _COMPANION.get(preset)
+    if needs is not None and "params_b" in params:  # an open model: no prompt classes
+        model = f"{params[needs].value}" if needs in params else "--params-b"
+        return InputError(
+            f"{what}: an open model ({model}) has no {preset} classes",
+            f"pass {flag} N, e.g. {flag} 600",
+        )
     if needs is not None and needs in params and preset not in params:
         chosen = str(params[needs].value)
         choices = _prompt_choices(chosen)
