@@ -435,6 +435,12 @@ def non_finite_path(node: Any, path: tuple[str | int, ...] = ()) -> tuple[str | 
     else:
         return None
     for key, child in children:
+        kind = type(child)
+        if kind is float:
+            if math.isfinite(child):
+                continue
+        elif kind is not dict and kind is not list:
+            continue  # a str, int, bool or None: finite or not a number
         found = non_finite_path(child, (*path, key))
         if found is not None:
             return found

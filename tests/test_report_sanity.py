@@ -103,6 +103,10 @@ def test_an_integer_too_large_for_a_float_is_a_finding_or_nothing_not_a_crash() 
     assert report_problem({"method": {"samples": huge}}) is None
     found = report_problem({"per_query": {"energy_wh": {"mean": -huge}}})
     assert found is not None and found[1].startswith(f"{-huge} is negative")
+    in_order = {"mean": 1.0, "min": 0, "max": huge}
+    assert report_problem({"per_query": {"energy_wh": in_order}}) is None
+    found = report_problem({"per_query": {"energy_wh": {"mean": huge, "min": 0, "max": 1.0}}})
+    assert found is not None and "out of order" in found[1]
 
 
 def test_signed_quantities_may_be_negative() -> None:

@@ -81,19 +81,19 @@ def _finite(report: Report, name: str) -> Report:
     from ecoai.sanity import report_problem
 
     data = report.model_dump()
+    found = report_problem(data)
+    if found is None:  # no problem, so no NaN or infinity either: one walk, not two
+        return report
     where = non_finite_path(data)
     if where is not None:
         raise InputError(
             f"{name}: invalid report: {_dotted(where)}: not a finite number",
             "regenerate it with this ecoai",
         )
-    found = report_problem(data)
-    if found is not None:
-        raise InputError(
-            f"{name}: invalid report: {_dotted(found[0])}: {found[1]}",
-            "energy, water and carbon are never negative; regenerate it with this ecoai",
-        )
-    return report
+    raise InputError(
+        f"{name}: invalid report: {_dotted(found[0])}: {found[1]}",
+        "energy, water and carbon are never negative; regenerate it with this ecoai",
+    )
 
 
 def _dotted(loc: Sequence[str | int]) -> str:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ecoai import units
 from ecoai.errors import InputError, MissingInput
-from ecoai.footprint import Multipliers
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from ecoai.footprint import Multipliers
     from ecoai.models import Param, ParamValue
 
 Kind = Literal["float", "int", "str", "bool", "quantiles"]
@@ -304,6 +304,8 @@ def multipliers(params: Mapping[str, Param]) -> Multipliers:
     Shared by the estimate and the measurement: both turn IT energy into facility energy,
     water and carbon with them. Raises InputError naming a factor that is missing.
     """
+    from ecoai.footprint import Multipliers  # the report model stays off the flag parser's path
+
     return Multipliers(
         pue=value(params, "pue"),
         wue_site_l_per_kwh=value(params, "wue_site_l_per_kwh"),

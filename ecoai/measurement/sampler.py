@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ecoai.models import GapInfo
-from ecoai.sensors.base import Reading, Sensor
+from ecoai.sensors.base import Reading, Sensor, may_hang
 from ecoai.sensors.counters import IntervalCheck, PowerProbe
 
 MAX_GAPS = 100
@@ -144,6 +144,8 @@ class Sampler:
     _waker: Waker | None = None
     _thread: threading.Thread | None = None
     _readers: dict[str, SensorReader] = field(default_factory=dict)
+    _direct: list[Sensor] = field(default_factory=list)
+    """Once started: the sensors that never block (``may_hang``), read on the sampler's thread."""
     _last_sample_s: float | None = None
 
     def __post_init__(self) -> None:
@@ -183,10 +185,11 @@ class Sampler:
             self._note_gap(now_s)
             t_s = now_s
             if self._readers:  # stamped when the reads ran, not when they were asked
-                t_s = max(self._threaded(now_s, fresh), default=now_s)
+                read_at = self._inline(self._direct) + self._threaded(now_s, fresh)
+                t_s = max(read_at, default=now_s)
                 t_s = max(t_s, self._last_sample_s or t_s)
             else:
-                self._inline()
+                self._inline(self.sensors)
             self._last_sample_s = t_s
             self.ticks += 1
             sample = self._sample(t_s)
@@ -197,16 +200,21 @@ class Sampler:
                 self.listener_errors += 1
         return sample
 
-    def _inline(self) -> None:
-        """Read each sensor on this thread (a sampler never started: tests with a fake clock)."""
-        for sensor in self.sensors:
+    def _inline(self, sensors: Sequence[Sensor]) -> list[float]:
+        """Read ``sensors`` on this thread (all of them in a sampler never started, as in tests
+        with a fake clock; those that never block once started); when each read began."""
+        began: list[float] = []
+        for sensor in sensors:
             if sensor.name in self.hung:
                 continue
+            began_s = self.clock()
             try:
                 reading: Reading | Exception = sensor.read()
             except Exception as error:  # a flaky sensor must not stop the measurement
                 reading = error
             self._fold(sensor.name, reading, self.clock())
+            began.append(began_s)
+        return began
 
     def _threaded(self, now_s: float, fresh: bool) -> list[float]:
         """One round on the readers; the times (sampler clock) at which the reads it folded in
@@ -259,8 +267,11 @@ class Sampler:
         """Read once now (the origin), then keep reading, each sensor on its own thread."""
         origin = self.mark()
         self.started_s = origin.t_s
+        self._direct = [s for s in self.sensors if not may_hang(s)]
         self._readers = {
-            s.name: SensorReader(s, self.clock) for s in self.sensors if s.name not in self.hung
+            s.name: SensorReader(s, self.clock)
+            for s in self.sensors
+            if s.name not in self.hung and may_hang(s)
         }
         self._waker = Waker()
         self._thread = threading.Thread(

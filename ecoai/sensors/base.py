@@ -39,6 +39,14 @@ class Sensor(Protocol):
     def close(self) -> None: ...
 
 
+def may_hang(sensor: Sensor) -> bool:
+    """Whether a read of ``sensor`` can block (a device, a driver, a file system): the sampler
+    then reads it on a thread of its own. A sensor whose ``read`` is arithmetic on the clock and
+    procfs counters says ``may_hang = False`` and is read on the sampler's thread: a hand-off to
+    a thread costs more CPU than such a read (tests/benchmarks, issue 16)."""
+    return bool(getattr(sensor, "may_hang", True))
+
+
 class ProcessAwareSensor(Protocol):
     """A GPU sensor that can tell which processes use its device (NVML), for shared-GPU attribution.
 

@@ -42,6 +42,8 @@ class CpuModelSensor:
     component: Component = "cpu"
     method: SensorMethod = "model"
     scope: SensorScope = "machine"
+    may_hang = False
+    """Reads the clock and /proc/stat (or its cgroup's cpu.stat) only: on the sampler's thread."""
 
     def __init__(
         self,
@@ -94,6 +96,8 @@ class DramModelSensor:
     component: Component = "dram"
     method: SensorMethod = "model"
     scope: SensorScope = "machine"
+    may_hang = False
+    """Reads the clock only: read on the sampler's own thread."""
 
     def __init__(
         self,
