@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from ecoai import __version__, footprint, units
 from ecoai.errors import InputError
+from ecoai.estimation.applies import check_inputs_apply
 from ecoai.estimation.inputs import (
     Direct,
     Embodied,
@@ -32,6 +33,7 @@ def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report
     Raises InputError when an input the method needs is missing (``estimation.inputs``), when
     u_gpu_min exceeds u_gpu_max, or when a figure overflows.
     """
+    check_inputs_apply(params)
     factors = multipliers(params)
     if "params_b" in params:
         from ecoai.estimation.open_llm import open_llm

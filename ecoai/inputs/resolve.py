@@ -189,6 +189,15 @@ def missing_input(params: Mapping[str, Param], name: str) -> InputError:
             f"{what}: {BY_NAME[needs].flag} {chosen} gives it only with {preset_flag}",
             f"add {preset_flag} {choices} (the {preset} classes of {chosen}), or pass {flag}",
         )
+    if preset == "hardware" and "hardware" in params:  # a GPU, not a node: no P_nonGPU
+        chosen = str(params["hardware"].value)
+        nodes = _node_ids()
+        example = nodes[0] if nodes else "dgx-h100"
+        return InputError(
+            f"{what}: --hardware {chosen} is a single GPU, and the paper's formula needs a "
+            "node (its non-GPU power)",
+            f"choose a node, e.g. --hardware {example} (nodes: {', '.join(nodes)}), or pass {flag}",
+        )
     if needs is not None:
         return InputError(
             what, f"pass {flag}, or choose {BY_NAME[needs].flag} ID with {preset_flag} CLASS"
@@ -213,3 +222,14 @@ def _prompt_choices(model_id: str) -> str:
     except Exception:  # a model from a --profiles directory: name every class
         pass
     return known[0] if len(known) == 1 else ", ".join(known[:-1]) + " or " + known[-1]
+
+
+def _node_ids() -> list[str]:
+    """The ids of the built-in hardware presets that are whole nodes (``dgx-h100``)."""
+    try:
+        from ecoai.inputs.catalog import load_catalog
+
+        entries = load_catalog().entries("hardware")
+    except Exception:  # a broken user profile: the hint still names the built-in example
+        return []
+    return [entry.id for entry in entries if getattr(entry, "type", None) == "node"]
