@@ -149,13 +149,14 @@ def number_parser(
     low: float | None = None,
     low_open: bool = False,
     high: float | None = None,
+    example: str | None = None,
 ) -> Callable[[Any], Any]:
     """A ``typer.Option(parser=...)`` for a numeric flag that is not a scenario key: the same
     parsing (``1e6`` for a count, big counts exact, NaN refused) and wording as the keys'."""
     from ecoai.inputs.keys import coerce
 
     name = flag.removeprefix("--").replace("-", "_")
-    key = Key(name, kind, unit, help, low=low, low_open=low_open, high=high)
+    key = Key(name, kind, unit, help, low=low, low_open=low_open, high=high, example=example)
 
     def parse(raw: Any) -> Any:
         if not isinstance(raw, str):  # the declared default, already typed

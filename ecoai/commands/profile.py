@@ -69,7 +69,7 @@ def profile_command(
         0.1,
         "--interval-s",
         parser=options.number_parser(
-            "--interval-s", "float", "s", "sampling interval", low=0.001, high=3600.0
+            "--interval-s", "float", "s", "sampling interval", low=0.001, high=3600.0, example="0.1"
         ),
         rich_help_panel=_PANEL,
         help="Sampling interval, in seconds.",
@@ -78,7 +78,13 @@ def profile_command(
         0.0,
         "--baseline-s",
         parser=options.number_parser(
-            "--baseline-s", "float", "s", "idle baseline before the run", low=0.0, high=86400.0
+            "--baseline-s",
+            "float",
+            "s",
+            "idle baseline before the run",
+            low=0.0,
+            high=86400.0,
+            example="5",
         ),
         rich_help_panel=_PANEL,
         help="Sample the idle machine this many seconds first.",
@@ -111,7 +117,14 @@ def profile_command(
         None,
         "--cpu-tdp-w",
         parser=options.number_parser(
-            "--cpu-tdp-w", "float", "W", "CPU TDP", low=0.0, low_open=True, high=10_000.0
+            "--cpu-tdp-w",
+            "float",
+            "W",
+            "CPU TDP",
+            low=0.0,
+            low_open=True,
+            high=10_000.0,
+            example="65",
         ),
         show_default=False,
         rich_help_panel=_PANEL,
@@ -128,6 +141,7 @@ def profile_command(
             low=0.0,
             low_open=True,
             high=100.0,
+            example="0.375",
         ),
         show_default=False,
         rich_help_panel=_PANEL,
@@ -142,7 +156,9 @@ def profile_command(
     grace_s: float = typer.Option(
         10.0,
         "--grace-s",
-        parser=options.number_parser("--grace-s", "float", "s", "grace period", low=0.0),
+        parser=options.number_parser(
+            "--grace-s", "float", "s", "grace period", low=0.0, example="10"
+        ),
         rich_help_panel=_PANEL,
         help="After a signal, wait this long before SIGTERM/SIGKILL.",
     ),
@@ -163,7 +179,9 @@ def profile_command(
     metrics_port: int | None = typer.Option(
         None,
         "--metrics-port",
-        parser=options.number_parser("--metrics-port", "int", "", "TCP port", low=0, high=65535),
+        parser=options.number_parser(
+            "--metrics-port", "int", "", "TCP port", low=0, high=65535, example="9464"
+        ),
         show_default=False,
         rich_help_panel=_WATCH,
         help="Serve live power and energy as Prometheus metrics on PORT (0: any free port).",

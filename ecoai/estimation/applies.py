@@ -105,7 +105,7 @@ def check_inputs_apply(params: Mapping[str, Param]) -> None:
     if "embodied" in params and params["embodied"].value is True:
         reads = reads | _EMBODIED
     if method == "open" and user_given(params, "model") and user_given(params, "params_b"):
-        reason, fix = _why_not_open(params, "model", "remove --model")
+        reason, fix = _why_not_open(params, "model", _remove(params, "model"))
         raise InputError(f"{_where(params, 'model')} does not apply: {reason}", fix)
     for name in BY_NAME:  # the order of --help, so the first error is stable
         if user_given(params, name) and name not in reads:
@@ -135,8 +135,8 @@ def _method(params: Mapping[str, Param]) -> tuple[str, frozenset[str]]:
 
 def _why_unused(params: Mapping[str, Param], name: str, method: str) -> tuple[str, str]:
     """(why ``name`` is not used by ``method``, the fix) for the error message."""
-    flag = BY_NAME[name].flag
-    drop = f"remove {flag}"
+    flag = _as_given(params, name)
+    drop = _remove(params, name)
     if name in _EMBODIED - _NODE - _OPEN:
         return "it is used only by the embodied-carbon line", f"add --embodied, or {drop}"
     if method == "open":
@@ -146,13 +146,13 @@ def _why_unused(params: Mapping[str, Param], name: str, method: str) -> tuple[st
         return (
             f"the embodied line amortises the hardware over the time per query, which "
             f"{_named(params, given) if given == 'task' else _where(params, given)} does not give",
-            "remove --embodied, or estimate from --model and --prompt (or --duration)",
+            f"{drop}, or estimate from --model and --prompt (or --duration)",
         )
     if method == "task":
         task = _named(params, "task")
         return (
             f"{task} gives the energy per query (measured), so {flag} is not used",
-            f"{drop}, or remove --task to estimate from {flag}",
+            f"{drop}, or {_remove(params, 'task')} to estimate from {flag}",
         )
     if method == "direct":
         given = _energy_key(params)
@@ -163,7 +163,7 @@ def _why_unused(params: Mapping[str, Param], name: str, method: str) -> tuple[st
             )
         return (
             f"{_where(params, given)} gives the energy per query, so {flag} is not used",
-            f"{drop}, or remove {BY_NAME[given].flag} to estimate from {flag}",
+            f"{drop}, or {_remove(params, given)} to estimate from {flag}",
         )
     if name in _OPEN_ONLY:
         return (
@@ -180,7 +180,7 @@ def _why_unused(params: Mapping[str, Param], name: str, method: str) -> tuple[st
         return (
             f"{_where(params, 'duration_s')} gives the time per query, which replaces "
             "TTFT + output tokens / TPS and their percentiles",
-            f"give either --duration or {flag}, not both",
+            f"{drop}, or {_remove(params, 'duration_s')}",
         )
     if name in ("ttft_quantiles_s", "tps_quantiles"):
         return (
@@ -202,7 +202,7 @@ def _why_not_open(params: Mapping[str, Param], name: str, drop: str) -> tuple[st
             return (
                 f"{_where(params, 'params_b')} describes an open model, and {model} is a "
                 "paper preset (its host and hardware would be mixed in)",
-                f"{drop}, or remove --params-b to estimate {model} with --prompt",
+                f"{drop}, or {_remove(params, 'params_b')} to estimate {model} with --prompt",
             )
         return (
             f"{_where(params, 'params_b')} would replace the parameters of the open model {model}",
@@ -214,14 +214,26 @@ def _why_not_open(params: Mapping[str, Param], name: str, drop: str) -> tuple[st
         "tps": "the open-model method computes the time from measured throughput",
         "p_non_gpu_kw": "the open-model method takes --non-gpu-w-per-gpu instead",
     }.get(name, "the open-model method reads measured energy per token, not this input")
-    trigger = (
-        _where(params, "params_b") if user_given(params, "params_b") else _named(params, "model")
-    )
-    return f"{trigger} selects the open-model estimate: {why}", f"{drop}, or remove {trigger}"
+    by = "params_b" if user_given(params, "params_b") else "model"
+    trigger = _where(params, by) if by == "params_b" else _named(params, by)
+    return f"{trigger} selects the open-model estimate: {why}", f"{drop}, or {_remove(params, by)}"
 
 
 def _energy_key(params: Mapping[str, Param]) -> str:
     return "it_energy_wh" if "it_energy_wh" in params else "facility_energy_wh"
+
+
+def _as_given(params: Mapping[str, Param], name: str) -> str:
+    """``--duration`` when given as a flag, ``duration_s`` when given in a scenario file."""
+    return name if params[name].source.kind == "file" else BY_NAME[name].flag
+
+
+def _remove(params: Mapping[str, Param], name: str) -> str:
+    """The fix that drops ``name``: ``remove --duration`` or ``remove duration_s from FILE``."""
+    param = params[name]
+    if param.source.kind == "file":
+        return f"remove {name} from {param.source.ref}"
+    return f"remove {BY_NAME[name].flag}"
 
 
 def _named(params: Mapping[str, Param], name: str) -> str:

@@ -35,6 +35,8 @@ class Key:
     """Smallest allowed value (inclusive unless ``low_open``)."""
     low_open: bool = False
     high: float | None = None
+    example: str | None = None
+    """A typical value for hints (else ``EXAMPLES``, else one inside the bounds)."""
 
     @property
     def flag(self) -> str:
@@ -307,7 +309,7 @@ EXAMPLES: dict[str, str] = {
 
 def _example(key: Key, where: str, example: str | None = None) -> str:
     """``e.g. --queries 1000`` for a flag, ``e.g. queries = 1000`` for a file key."""
-    shown = example or EXAMPLES.get(key.name) or _typical(key)
+    shown = example or key.example or EXAMPLES.get(key.name) or _typical(key)
     if where.startswith("--"):
         return f"e.g. {where} {shown}"
     if key.kind == "quantiles":
