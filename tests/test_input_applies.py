@@ -18,6 +18,7 @@ from ecoai.inputs.catalog import load_catalog
 from ecoai.inputs.keys import BY_NAME, coerce
 
 OPEN = ["--params-b", "7", "--hardware", "h100-sxm", "--output-tokens", "500"]
+FIXED = ["--model", "gpt-4.1", "--prompt", "short", "--ttft", "1", "--tps", "5"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -73,8 +74,7 @@ def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[str, str]:
             "remove --tps",
         ),
         (
-            ["--model", "gpt-4.1", "--prompt", "short", "--ttft", "1", "--tps", "5"]
-            + ["--tps-quantiles", "1,2,3,4,5"],
+            [*FIXED, "--tps-quantiles", "1,2,3,4,5"],
             "--tps-quantiles",
             "--ttft and --tps",
             "remove --tps-quantiles",
