@@ -98,7 +98,7 @@ def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[str, str]:
             "add --embodied",
         ),
         (
-            ["--it-energy-wh", "1", "--embodied", "--gpu-count", "8"],
+            ["--it-energy-wh", "1", "--embodied"],
             "--embodied",
             "time per query",
             "remove --embodied",
@@ -260,3 +260,27 @@ def test_every_problem_of_a_user_profile_entry_is_shown(
     assert lines[1].endswith("hardware.my-gpu.sources: missing (required)")
     assert all(line.startswith("ecoai: error: ") for line in lines[:-1])
     assert lines[-1].startswith("hint: ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--model", "gpt-4.1", "--prompt", "short"],
+        ["--model", "gpt-4.1", "--prompt", "short", "--ttft", "1", "--tps", "4", "--embodied"],
+        ["--task", "image-generation"],
+        ["--it-energy-wh", "1", "--queries", "5"],
+        OPEN,
+        ["--model", "qwen/qwen3-14b", "--hardware", "dgx-h100", "--output-tokens", "500"],
+    ],
+)
+def test_a_saved_scenario_estimates_the_same(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    # The saved file holds only what the method reads: re-read, nothing in it is refused.
+    saved = tmp_path / "saved.toml"
+    code, out, err = run(capsys, "estimate", *argv, "--json", "--save-scenario", str(saved))
+    assert code == 0, err
+    again, out_again, err_again = run(capsys, "estimate", str(saved), "--json")
+    assert again == 0, err_again
+    first, second = json.loads(out), json.loads(out_again)
+    assert first["per_query"] == second["per_query"]

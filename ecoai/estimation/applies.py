@@ -99,12 +99,23 @@ def user_given(params: Mapping[str, Param], name: str) -> bool:
     return name in params and params[name].source.kind in USER_SOURCES
 
 
+def used_keys(params: Mapping[str, Param]) -> frozenset[str]:
+    """The keys the method chosen for ``params`` reads (``--save-scenario`` writes only these,
+    so the saved file estimates the same and passes ``check_inputs_apply``)."""
+    return _reads(params)[1]
+
+
+def _reads(params: Mapping[str, Param]) -> tuple[str, frozenset[str]]:
+    method, reads = _method(params)
+    if "embodied" in params and params["embodied"].value is True and "embodied" in reads:
+        reads = reads | _EMBODIED
+    return method, reads
+
+
 def check_inputs_apply(params: Mapping[str, Param]) -> None:
     """Raise InputError for the first user-given input the chosen method would ignore."""
-    method, reads = _method(params)
-    if "embodied" in params and params["embodied"].value is True:
-        reads = reads | _EMBODIED
-    if method == "open" and user_given(params, "model") and user_given(params, "params_b"):
+    method, reads = _reads(params)
+    if method == "open" and _model_and_params_disagree(params):
         reason, fix = _why_not_open(params, "model", _remove(params, "model"))
         raise InputError(f"{_where(params, 'model')} does not apply: {reason}", fix)
     for name in BY_NAME:  # the order of --help, so the first error is stable
@@ -197,8 +208,7 @@ def _why_unused(params: Mapping[str, Param], name: str, method: str) -> tuple[st
 def _why_not_open(params: Mapping[str, Param], name: str, drop: str) -> tuple[str, str]:
     if name == "model":  # beside --params-b: a paper preset, or an open model overridden
         model = str(params["model"].value)
-        host = params.get("host")
-        if host is not None and (host.source.ref or "").startswith("models."):
+        if _is_paper_preset(params):
             return (
                 f"{_where(params, 'params_b')} describes an open model, and {model} is a "
                 "paper preset (its host and hardware would be mixed in)",
@@ -217,6 +227,25 @@ def _why_not_open(params: Mapping[str, Param], name: str, drop: str) -> tuple[st
     by = "params_b" if user_given(params, "params_b") else "model"
     trigger = _where(params, by) if by == "params_b" else _named(params, by)
     return f"{trigger} selects the open-model estimate: {why}", f"{drop}, or {_remove(params, by)}"
+
+
+def _model_and_params_disagree(params: Mapping[str, Param]) -> bool:
+    """--model and --params-b both given, unless the model is open with those parameters (a
+    saved scenario holds both)."""
+    if not (user_given(params, "model") and user_given(params, "params_b")):
+        return False
+    if _is_paper_preset(params):
+        return True
+    from ecoai.inputs.mlenergy import find_open_model
+
+    model = find_open_model(str(params["model"].value))
+    return model is None or model.total_params_b != params["params_b"].value
+
+
+def _is_paper_preset(params: Mapping[str, Param]) -> bool:
+    """Whether ``model`` named a paper preset (it then supplied the host)."""
+    host = params.get("host")
+    return host is not None and (host.source.ref or "").startswith("models.")
 
 
 def _energy_key(params: Mapping[str, Param]) -> str:
