@@ -34,7 +34,7 @@ def estimate_command(
         None,
         "--save-scenario",
         show_default=False,
-        help="Write the fully resolved scenario as TOML.",
+        help="Write the resolved scenario (the inputs the method reads) as TOML.",
     ),
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = debug_option(),
