@@ -284,3 +284,18 @@ def test_a_saved_scenario_estimates_the_same(
     assert again == 0, err_again
     first, second = json.loads(out), json.loads(out_again)
     assert first["per_query"] == second["per_query"]
+
+
+def test_compare_scenario_flags_with_reports_only_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    reports = [str(tmp_path / f"{name}.json") for name in ("a", "b")]
+    for energy, path in zip(("1", "2"), reports, strict=True):
+        assert run(capsys, "estimate", "--it-energy-wh", energy, "-o", path)[0] == 0
+    error, hint = refused(capsys, "compare", *reports, "--pue", "1.5")
+    assert error.startswith("ecoai: error: --pue does not apply: ")
+    assert "remove --pue" in hint
+    code, _, err = run(capsys, "compare", *reports, "--queries-per-day", "1e6")  # the savings'
+    assert code == 0, err
+    code, _, err = run(capsys, "compare", reports[0], "gpt-4.1:short", "--pue", "1.5")
+    assert code == 0, err
