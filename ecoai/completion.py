@@ -98,6 +98,9 @@ def preset_values() -> dict[str, list[str]]:
     prompts = dict.fromkeys(name for model in models for name in model.prompts)
     values["--prompt"] = list(prompts)
     values["--kind"] = list(SCHEMAS)
+    from ecoai.sensors import BACKENDS
+
+    values["--sensors"] = [*(backend.name for backend in BACKENDS), "auto"]
     return values
 
 

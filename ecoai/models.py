@@ -23,8 +23,9 @@ COMPONENTS: tuple[Component, ...] = get_args(Component)
 """The components in display order (GPU first)."""
 SensorMethod = Literal["counter", "power", "model"]
 """counter: a hardware energy counter; power: integrated power readings; model: an estimate."""
-SensorScope = Literal["device", "machine"]
-"""What one sensor covers. device: one GPU; machine: a whole CPU package, all DRAM, or every CPU."""
+SensorScope = Literal["device", "machine", "cgroup"]
+"""What one sensor covers. device: one GPU; machine: a whole CPU package, all DRAM, or every CPU;
+cgroup: the CPUs a container's cgroup may use (the CPU model inside a container)."""
 AttributionScope = Literal["process-tree", "machine"]
 """Which measured energy a footprint uses: the share of the command's process tree, or the
 whole machine (the ``--scope`` option of the profile command)."""
@@ -340,6 +341,14 @@ class HostInfo(Frozen):
     memory_gb: float | None = None
     rank: int | None = None
     local_rank: int | None = None
+    cgroup: str | None = None
+    """The cgroup ecoai ran in (/proc/self/cgroup: the v2 path, else v1's memory controller's);
+    "/" inside a container with its own cgroup namespace. None where there is no cgroup."""
+    container: dict[str, str] = Field(default_factory=dict)
+    """Container and pod labels where the environment or the cgroup path exposes them: runtime,
+    container_id, pod_uid (from the cgroup path), pod, namespace, node, container (from the
+    downward API's conventional POD_NAME, POD_NAMESPACE, NODE_NAME, CONTAINER_NAME variables;
+    pod from HOSTNAME in Kubernetes when POD_NAME is unset), orchestrator."""
 
 
 class Measurement(Frozen):

@@ -159,7 +159,16 @@ def test_only_sensors_a_backend_lists_are_asked_for_their_processes() -> None:
 
 def test_the_backend_table_drives_discovery_and_the_sensors_flag(tmp_path: Path) -> None:
     names = [backend.name for backend in BACKENDS]
-    assert names == ["nvml", "rapl", "cpu-model"]
+    assert names == [
+        "nvml",
+        "amdsmi",
+        "intel-gpu",
+        "jetson",
+        "powermetrics",
+        "macmon",
+        "rapl",
+        "cpu-model",
+    ]
     assert parse_backends(",".join(names)) == names
     found = discover(
         SensorRequest(backends=["cpu-model"], powercap_root=tmp_path, cpu_tdp_w=100.0),

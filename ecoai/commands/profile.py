@@ -32,7 +32,8 @@ command keeps its stdin, stdout and stderr; ecoai's summary goes to stderr and e
 the command's exit status. With --json or -o - the report owns stdout: the command's stdout is
 sent to stderr, so `ecoai profile --json -- cmd | jq` reads only the report (use -o FILE to
 leave the command's stdout untouched).
-GPUs through NVML, CPU and DRAM through RAPL, else a CPU model.
+GPUs through NVML, amdsmi (AMD), hwmon (Intel) or Jetson rails; CPU and DRAM through RAPL,
+else a CPU model. --list-sensors shows what this machine would use, running nothing.
 The command may report its queries, tokens and phases as JSON lines appended to the file named
 by $ECOAI_EVENTS (from Python: ecoai.track) for per-query, per-token and per-phase figures.
 In -o FILE, {host}, {rank}, {local_rank} and {pid} are filled in: one report per process.
@@ -43,8 +44,8 @@ _LOG = "Logging (optional extras)"
 
 
 def profile_command(
-    command: list[str] = typer.Argument(
-        ..., help="The command and its arguments.", show_default=False
+    command: list[str] | None = typer.Argument(
+        None, help="The command and its arguments.", show_default=False
     ),
     *,
     output: str | None = options.OUTPUT_OPTION,
@@ -99,7 +100,14 @@ def profile_command(
         "auto",
         "--sensors",
         rich_help_panel=_PANEL,
-        help="auto, or a list of nvml, rapl, cpu-model (required).",
+        help="auto, or a comma-separated list of sensors (required); see --list-sensors.",
+    ),
+    list_sensors: bool = typer.Option(
+        False,
+        "--list-sensors",
+        rich_help_panel=_PANEL,
+        help="Show the sensors this machine would use, and why each other one is skipped; "
+        "runs no command.",
     ),
     all_gpus: bool = typer.Option(
         False,
@@ -217,6 +225,31 @@ def profile_command(
     from ecoai.render import choose_format
     from ecoai.sensors import SensorRequest, discover, parse_backends
 
+    def sensor_request(catalog: Catalog) -> SensorRequest:
+        return SensorRequest(
+            backends=parse_backends(sensors),
+            gpu_visible=None if all_gpus or per_node else os.environ.get("CUDA_VISIBLE_DEVICES"),
+            gpu_order=os.environ.get("CUDA_DEVICE_ORDER"),
+            hip_visible=None if all_gpus or per_node else os.environ.get("HIP_VISIBLE_DEVICES"),
+            rocr_visible=None if all_gpus or per_node else os.environ.get("ROCR_VISIBLE_DEVICES"),
+            powercap_root=powercap_root,
+            cpu_tdp_w=cpu_tdp_w,
+            dram_w_per_gb=dram_w_per_gb,
+            cpu_tdp_lookup=tdp_lookup(catalog),
+        )
+
+    if list_sensors:
+        from ecoai.inputs.catalog import load_catalog
+
+        _list_sensors(
+            discover(sensor_request(load_catalog(tuple(profiles_dir or ())))), json_output
+        )
+        raise typer.Exit(0)
+    if not command:
+        raise InputError(
+            "missing the command to measure",
+            "ecoai profile [OPTIONS] -- COMMAND [ARGS]..., or ecoai profile --list-sensors",
+        )
     rank, local_rank = ranks(dict(os.environ))
     extra_notes = []
     if per_node and local_rank is None:  # one process on this node: it measures
@@ -260,17 +293,7 @@ def profile_command(
     )
     if per_node:  # local rank 0 measures the whole node for every rank
         request = replace(request, scope="machine")
-    found = discover(
-        SensorRequest(
-            backends=parse_backends(sensors),
-            gpu_visible=None if all_gpus or per_node else os.environ.get("CUDA_VISIBLE_DEVICES"),
-            gpu_order=os.environ.get("CUDA_DEVICE_ORDER"),
-            powercap_root=powercap_root,
-            cpu_tdp_w=cpu_tdp_w,
-            dram_w_per_gb=dram_w_per_gb,
-            cpu_tdp_lookup=tdp_lookup(catalog),
-        )
-    )
+    found = discover(sensor_request(catalog))
     from ecoai.watch import Watch, WatchOptions
     from ecoai.watch.live import wanted
 
@@ -319,6 +342,38 @@ def profile_command(
 
         status = int(ExitStatus.LOG_FAILED)
     raise typer.Exit(status)
+
+
+def _list_sensors(found: Any, json_output: bool) -> None:
+    """Print the sensors discovery opened (what each reads, how) and every skip with its reason,
+    then close them; nothing is measured. JSON: {"used": [SensorInfo], "skipped": [SensorSkip]}."""
+    from ecoai.sensors import describe
+
+    try:
+        used = [describe(sensor) for sensor in found.sensors]
+    finally:
+        found.close()
+    if json_output:
+        import json
+
+        document = {
+            "used": [info.model_dump(mode="json") for info in used],
+            "skipped": [s.model_dump(mode="json") for s in found.skipped],
+            "notes": list(found.notes),
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
+    typer.echo("Would use:" if used else "Would use: no sensor")
+    for info in used:
+        facts = ", ".join(f"{key}={value}" for key, value in info.facts.items())
+        typer.echo(f"  {info.name}: {info.component} {info.method}, {info.scope} ({facts})")
+        for assumption in info.assumptions:
+            typer.echo(f"    - {assumption}")
+    typer.echo("Skipped:" if found.skipped else "Skipped: none")
+    for skipped in found.skipped:
+        typer.echo(f"  {skipped.name}: {skipped.reason}")
+    for note in found.notes:
+        typer.echo(f"Note: {note}")
 
 
 def _sinks(log: list[str] | None) -> list[Any]:

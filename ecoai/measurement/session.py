@@ -8,6 +8,7 @@ was measured into the shared report model.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ def measure(
     ``on_start`` is called with each child's PID on the main thread while the child runs;
     ``work`` reads the events the command reports during each run.
     """
-    busy = busy_cpu_s or machine_busy_cpu_s
+    busy = busy_cpu_s or cgroup_busy(found.sensors) or machine_busy_cpu_s
     sampler = Sampler(found.sensors, interval_s=request.interval_s)
     baseline_w: dict[str, float] = {}
     runs: list[RunRecord] = []
@@ -148,6 +149,36 @@ def lost_sensors(sampler: Sampler, origin_s: float) -> list[str]:
     ]
 
 
+def cgroup_busy(sensors: Sequence[Any]) -> Callable[[], float] | None:
+    """The busy-CPU-time counter of a CPU model that covers a container's cgroup: the CPU share
+    is then the tree's part of the cgroup's CPU time, as the modelled energy is the cgroup's."""
+    for sensor in sensors:
+        if sensor.component == "cpu" and sensor.scope == "cgroup":
+            reader: Callable[[], float] | None = getattr(sensor, "busy_cpu_s", None)
+            return reader
+    return None
+
+
+def _static_shares(sensors: Sequence[Any]) -> dict[str, float]:
+    """GPUs attributed by a fixed share (a MIG instance's compute slices, ``sensors.mig``)."""
+    shares = {s.name: getattr(s, "attribution_share", None) for s in sensors}
+    return {name: share for name, share in shares.items() if share is not None}
+
+
+def _gpm_shares(sensors: Sequence[Any]) -> dict[str, float]:
+    """MIG instances' shares of their GPU from GPM engine activity over the run just ended
+    (``sensors.mig.GpmActivity``); an instance without one keeps its compute-slice share."""
+    shares: dict[str, float] = {}
+    for sensor in sensors:
+        try:
+            share = sensor.gpm.share()
+        except Exception:  # GPM failing mid-run: the static share applies, as stated
+            share = None
+        if share is not None:
+            shares[sensor.name] = share
+    return shares
+
+
 def counter_faults(sampler: Sampler) -> list[str]:
     """A note per sensor and kind of implausible interval that was bridged (a stuck or reset
     counter, a spike above the device's maximum power), also added to the sensor's assumptions."""
@@ -191,7 +222,12 @@ def _one_run(
             on_start(pid)
 
     extra: dict[str, Any] = {} if request.env is None else {"env": request.env}
+    gpm: list[Any] = [s for s in sampler.sensors if getattr(s, "gpm", None) is not None]
+    for sensor in gpm:
+        with contextlib.suppress(Exception):  # GPM failing: the static share applies, as stated
+            sensor.gpm.begin()
     result = runner(request.command, grace_s=request.grace_s, on_start=started, **extra)
+    activity = _gpm_shares(gpm)
     if tracker.sensors:
         tracker.poll()
     end = sampler.mark()
@@ -216,7 +252,7 @@ def _one_run(
         },
         machine_busy_cpu_s=None if busy0_s is None or busy1_s is None else busy1_s - busy0_s,
         gpu_shared=sorted(tracker.shared),
-        gpu_share=tracker.shares(),
+        gpu_share={**_static_shares(sampler.sensors), **activity, **tracker.shares()},
         gap_count=after.gap_count - before.gap_count,
         gap_s=after.gap_s - before.gap_s,
         gaps=sampler.gaps[before.gaps :],

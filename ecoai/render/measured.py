@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from ecoai.models import COMPONENTS, Measurement, Report, RunMeasurement
 
 
@@ -25,7 +27,8 @@ def measured_section(report: Report) -> str:
     if m is None or not m.runs:
         return ""
     run = m.runs[-1]
-    lines = [_headline(m, run), *_components(run, m.baseline_s > 0), "sensors:"]
+    by_gpm = {s.name for s in m.sensors if s.facts.get("mig_attribution") == "gpm"}
+    lines = [_headline(m, run), *_components(run, m.baseline_s > 0, by_gpm), "sensors:"]
     lines += [
         f"  {s.name:<16} {s.component:<4} {s.method:<8} {s.scope:<8} {_facts(s.facts)}"
         for s in m.sensors
@@ -53,7 +56,9 @@ def _headline(m: Measurement, run: RunMeasurement) -> str:
     return f"measured: {command}  {run.duration_s:.2f} s, {status}{runs}"
 
 
-def _components(run: RunMeasurement, with_idle: bool) -> list[str]:
+def _components(
+    run: RunMeasurement, with_idle: bool, by_gpm: AbstractSet[str] = frozenset()
+) -> list[str]:
     header = f"  {'component':<10}{'whole (J)':>14}{'attributed (J)':>16}"
     header += f"{'above idle (J)':>16}" if with_idle else ""
     lines = ["energy by component (IT):", header]
@@ -77,7 +82,15 @@ def _components(run: RunMeasurement, with_idle: bool) -> list[str]:
     if run.memory_share is not None and any(s.component == "dram" for s in run.sensors):
         lines.append(f"  memory share of the process tree (DRAM): {run.memory_share:.1%}")
     for name, share in run.gpu_share.items():
-        lines.append(f"  {name} is shared: the process tree's SM-utilisation share {share:.1%}")
+        if "/MIG-" in name and name in by_gpm:  # sensors.mig: GPM activity, else slices
+            lines.append(
+                f"  {name}: the MIG instance's share of its GPU {share:.1%} (by GPM engine "
+                "activity; by its compute slices in a run where no instance was busy)"
+            )
+        elif "/MIG-" in name:  # sensors.mig: a static share of the parent GPU
+            lines.append(f"  {name}: the MIG instance's share of its GPU's slices {share:.1%}")
+        else:
+            lines.append(f"  {name} is shared: the process tree's SM-utilisation share {share:.1%}")
     return lines
 
 

@@ -2,16 +2,21 @@
 
 - ``base``: the Sensor protocol, its Reading and Discovery (the literals are in ``ecoai.models``);
 - ``host``: facts about the machine (CPU model, CPUs, memory, busy CPU time, ``host_info``);
-- ``nvml`` (GPUs), ``rapl`` (CPU and DRAM counters), ``cpu_model`` (a CPU and DRAM model),
+- ``nvml`` (NVIDIA GPUs), ``amdsmi`` (AMD GPUs), ``intel_gpu`` (Intel GPUs, hwmon), ``jetson``
+  (Jetson power rails), ``apple`` (Apple Silicon through powermetrics or macmon), ``rapl``
+  (CPU and DRAM counters), ``cpu_model`` (a CPU and DRAM model),
   ``fake`` (scripted sensors for end-to-end tests): the backends, importing ``base`` (and
-  ``host``, and ``counters``: the plausibility check of every interval, which the sampler
-  applies), never this package.
+  ``host``, ``sysfs``, and ``counters``: the plausibility check of every interval, which the
+  sampler applies), never this package.
 
 A sensor reports cumulative energy (a counter, J) or instantaneous power (W) at a time stamp.
-Discovery tries the backends of ``BACKENDS`` in order of preference (GPU: NVML; CPU and DRAM:
-RAPL, then a model) and records every skip with its reason; a sensor the user asked for by name
-that is unavailable raises SensorError before the child starts. A new backend (say AMD GPUs
-through amdsmi) is one module plus one row of ``BACKENDS``.
+Discovery tries the backends of ``BACKENDS`` in order of preference (GPU: NVML, amdsmi, Intel
+hwmon, then Jetson rails where no GPU was measured; Apple Silicon: powermetrics as root, else
+macmon; CPU and DRAM: RAPL, then a model) and
+records every skip with its reason; a sensor the user asked for by name that is unavailable
+raises SensorError before the child starts. A new backend is one module plus one row of
+``BACKENDS`` (``--sensors`` and the completions follow the table). A sensor whose reading
+contains more than its component (a Jetson rail feeding CPU and GPU) says so in ``covers``.
 
 An edge (NVML, sysfs, /proc). May import the vocabulary at the top of ``ecoai`` only; never
 ``files``, ``inputs``, ``estimation``, ``measurement``, ``comparison``, ``render``, ``watch``,
@@ -61,9 +66,20 @@ class SensorRequest:
     backends: Sequence[str] = ("auto",)
     gpu_visible: str | None = None
     """CUDA_VISIBLE_DEVICES of the child (indexes or UUIDs); None means every GPU."""
+    hip_visible: str | None = None
+    """HIP_VISIBLE_DEVICES of the child (AMD; CUDA_VISIBLE_DEVICES where unset, as HIP does)."""
+    rocr_visible: str | None = None
+    """ROCR_VISIBLE_DEVICES of the child (AMD, applied before HIP_VISIBLE_DEVICES)."""
     gpu_order: str | None = None
     """CUDA_DEVICE_ORDER of the child (PCI_BUS_ID, FASTEST_FIRST; None: CUDA's default)."""
     powercap_root: Path = Path("/sys/class/powercap")
+    """RAPL zones; its sibling ``hwmon`` (``/sys/class/hwmon``) holds the Intel GPUs."""
+    i2c_drivers_root: Path = Path("/sys/bus/i2c/drivers")
+    """Where the Jetson power monitors (ina3221, ina238) live."""
+    proc_cgroup: Path = Path("/proc/self/cgroup")
+    cgroup_root: Path = Path("/sys/fs/cgroup")
+    """ecoai's cgroup and the cgroup hierarchy: inside a container the CPU model covers the
+    container's cgroup (its CPU quota and cpu.stat), not the host."""
     cpu_tdp_w: float | None = None
     dram_w_per_gb: float | None = None
     cpu_tdp_lookup: Callable[[str], tuple[float, str] | None] | None = None
@@ -103,6 +119,50 @@ def _open_nvml(request: SensorRequest, have: frozenset[str]) -> Discovery:
     return open_nvml(pynvml, request.gpu_visible, clock=request.clock, order=request.gpu_order)
 
 
+def _open_amdsmi(request: SensorRequest, have: frozenset[str]) -> Discovery:
+    import contextlib
+    import io
+
+    said = io.StringIO()  # amdsmi prints its loader's failure on stdout: keep it off ours
+    try:
+        with contextlib.redirect_stdout(said):
+            import amdsmi  # the optional extra ecoai[amd]; needs ROCm's libamd_smi.so
+    except ImportError as error:
+        return Discovery(skipped=[skip("amdsmi", f"cannot import amdsmi: {error}")])
+    except Exception as error:  # amdsmi 7 raises KeyError('libamd_smi.so') without ROCm
+        detail = (said.getvalue().strip().splitlines() or [repr(error)])[0]
+        reason = f"amdsmi is installed but cannot load ROCm's libamd_smi.so: {detail}"
+        return Discovery(skipped=[skip("amdsmi", reason)])
+    from ecoai.sensors.amdsmi import open_amdsmi
+
+    hip = request.hip_visible if request.hip_visible is not None else request.gpu_visible
+    return open_amdsmi(amdsmi, request.rocr_visible, hip, clock=request.clock)
+
+
+def _open_intel_gpu(request: SensorRequest, have: frozenset[str]) -> Discovery:
+    from ecoai.sensors.intel_gpu import open_intel_gpu
+
+    return open_intel_gpu(request.powercap_root.parent / "hwmon", clock=request.clock)
+
+
+def _open_jetson(request: SensorRequest, have: frozenset[str]) -> Discovery:
+    from ecoai.sensors.jetson import open_jetson
+
+    return open_jetson(request.i2c_drivers_root, clock=request.clock)
+
+
+def _open_powermetrics(request: SensorRequest, have: frozenset[str]) -> Discovery:
+    from ecoai.sensors.apple import open_apple
+
+    return open_apple("powermetrics", clock=request.clock)
+
+
+def _open_macmon(request: SensorRequest, have: frozenset[str]) -> Discovery:
+    from ecoai.sensors.apple import open_apple
+
+    return open_apple("macmon", clock=request.clock)
+
+
 def _open_rapl(request: SensorRequest, have: frozenset[str]) -> Discovery:
     from ecoai.sensors.rapl import open_rapl
 
@@ -111,18 +171,54 @@ def _open_rapl(request: SensorRequest, have: frozenset[str]) -> Discovery:
 
 def _open_model(request: SensorRequest, have: frozenset[str]) -> Discovery:
     from ecoai.sensors.cpu_model import open_cpu_model
+    from ecoai.sensors.host import container_cpu
 
+    container = None
+    if "cpu" not in have:
+        container = container_cpu(proc_cgroup=request.proc_cgroup, root=request.cgroup_root)
     return open_cpu_model(
         request.cpu_tdp_w,
         request.dram_w_per_gb,
         skip_components=set(have),
         clock=request.clock,
         lookup=request.cpu_tdp_lookup,
+        container=container,
     )
 
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("nvml", _open_nvml, "install the NVIDIA driver, or check CUDA_VISIBLE_DEVICES"),
+    Backend(
+        "amdsmi",
+        _open_amdsmi,
+        "pip install 'ecoai[amd]' (the amdsmi package of your ROCm version, ROCm >= 6.0), add the "
+        "user to the render and video groups, or check HIP_VISIBLE_DEVICES/ROCR_VISIBLE_DEVICES",
+    ),
+    Backend(
+        "intel-gpu",
+        _open_intel_gpu,
+        "needs an Intel discrete GPU on the i915 (Linux >= 6.2) or xe (Linux >= 6.8) driver; "
+        "energy1_input may be root-only: run as root; --powercap-root's sibling hwmon/ is read",
+    ),
+    Backend(
+        "jetson",
+        _open_jetson,
+        "needs a Jetson with the ina3221/ina238 hwmon drivers (JetPack >= 5); run as root if "
+        "the rails are unreadable",
+        only_for=frozenset({"gpu"}),
+    ),
+    Backend(
+        "powermetrics",
+        _open_powermetrics,
+        "needs Apple Silicon and root: run `sudo ecoai profile ...`, or use macmon "
+        "(--sensors macmon, `brew install macmon`) without root",
+    ),
+    Backend(
+        "macmon",
+        _open_macmon,
+        "needs Apple Silicon and macmon on PATH: `brew install macmon` (no root needed)",
+        only_for=frozenset({"cpu", "gpu"}),
+    ),
     Backend(
         "rapl",
         _open_rapl,
@@ -169,7 +265,8 @@ def discover(request: SensorRequest, env: dict[str, str] | None = None) -> Disco
             continue
         opened = _try(backend, request, frozenset(covered_by))
         for sensor in opened.sensors:
-            covered_by.setdefault(sensor.component, backend.name)
+            for component in getattr(sensor, "covers", None) or (sensor.component,):
+                covered_by.setdefault(component, backend.name)
         found.merge(opened)
     return found
 

@@ -11,6 +11,9 @@ idle_w = 0; a guest that sees N logical CPUs of a part with T threads per packag
 TDP x N / T) or, for a CPU not in the profiles, Cloud Carbon Footprint's per-vCPU coefficients.
 DRAM: a constant power per GB of memory (installed, or the container's memory limit when one
 applies); the measurement attributes it by the process tree's share of memory in use.
+Inside a container or pod (``host.container_cpu``) the CPU model covers the container's cgroup,
+not the host: the CPUs its quota (``cpu.max``) or cpuset allows, its busy time from its own
+``cpu.stat`` (scope ``cgroup``), and the measurement attributes by the tree's share of that.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Protocol
 
 from ecoai.models import Component, SensorMethod, SensorScope
 from ecoai.sensors.base import Discovery, Reading
-from ecoai.sensors.host import CpuFacts, busy_cpu_reader, read_cpu_facts
+from ecoai.sensors.host import CgroupCpu, CpuFacts, busy_cpu_reader, read_cpu_facts
 
 CCF_URL = "https://www.cloudcarbonfootprint.org/docs/methodology/"
 VCPU_MIN_W = 0.74
@@ -44,7 +47,7 @@ class CpuModelSensor:
         self,
         idle_w: float,
         max_w: float,
-        logical_cpus: int,
+        logical_cpus: float,
         busy_cpu_s: Callable[[], float],
         clock: Callable[[], float],
         facts: dict[str, str],
@@ -57,6 +60,8 @@ class CpuModelSensor:
         self.facts = facts
         self.assumptions = assumptions
         self._busy_cpu_s = busy_cpu_s
+        self.busy_cpu_s = busy_cpu_s
+        """The busy-CPU-time counter the model runs on (s): /proc/stat, or a container's cgroup."""
         self._clock = clock
         self._t0_s = self._last_s = clock()
         self._busy0_s = busy_cpu_s()
@@ -120,14 +125,23 @@ def open_cpu_model(
     facts: CpuFacts | None = None,
     busy_cpu_s: Callable[[], float] | None = None,
     lookup: TdpLookup | None = None,
+    container: CgroupCpu | None = None,
 ) -> Discovery:
-    """Build the model sensors for the components no counter covers."""
+    """Build the model sensors for the components no counter covers; ``container``: the cgroup
+    ecoai runs in when inside a container (the CPU model then covers it, not the host)."""
     clock = clock or time.monotonic
     facts = facts or read_cpu_facts()
     found = Discovery()
     if "cpu" not in skip_components:
         found.sensors.append(
-            cpu_sensor(facts, cpu_tdp_w, busy_cpu_s or busy_cpu_reader(), clock, lookup)
+            cpu_sensor(
+                facts,
+                cpu_tdp_w,
+                busy_cpu_s or container or busy_cpu_reader(),
+                clock,
+                lookup,
+                container,
+            )
         )
     if "dram" not in skip_components:
         per_gb = DRAM_W_PER_GB if dram_w_per_gb is None else dram_w_per_gb
@@ -158,23 +172,38 @@ def cpu_sensor(
     busy_cpu_s: Callable[[], float],
     clock: Callable[[], float],
     lookup: TdpLookup | None = None,
+    container: CgroupCpu | None = None,
 ) -> CpuModelSensor:
-    """The CPU model with its power bounds from the flag, the profiles, or per-vCPU figures."""
+    """The CPU model with its power bounds from the flag, the profiles, or per-vCPU figures;
+    in a container, for the CPUs its cgroup may use (a fraction of the host's packages)."""
     described = {
         "model_name": facts.model_name,
         "logical_cpus": str(facts.logical_cpus),
         "sockets": str(facts.sockets),
     }
+    cpus: float = facts.logical_cpus
+    part = 1.0  # the fraction of the host's packages the model covers
+    if container is not None:
+        cpus = min(container.cpus, float(facts.logical_cpus))
+        part = cpus / facts.logical_cpus
+        described |= {
+            "cgroup": container.path,
+            "cgroup_cpus": f"{cpus:g}",
+            "cgroup_cpus_from": container.limited_by,
+        }
     linear = "power scales linearly with CPU utilisation"
     if cpu_tdp_w is not None:
-        max_w, idle_w = cpu_tdp_w * facts.sockets, 0.0
+        max_w, idle_w = cpu_tdp_w * facts.sockets * part, 0.0
+        share = "" if container is None else f" x {cpus:g}/{facts.logical_cpus} CPUs"
         notes = [
-            f"{linear} from 0 W idle to the TDP {cpu_tdp_w} W x {facts.sockets} socket(s) "
-            "(--cpu-tdp-w)"
+            f"{linear} from 0 W idle to the TDP {cpu_tdp_w} W x {facts.sockets} socket(s)"
+            f"{share} (--cpu-tdp-w)"
         ]
     elif lookup is not None and (profile := lookup(facts.model_name)) is not None:
         tdp_w, profile_id = profile
         packages, how = packages_seen(facts, getattr(profile, "threads_per_package", None))
+        if container is not None:
+            packages, how = packages * part, f"{how}, of which the container may use {cpus:g} CPUs"
         packages_seen_text = f"{packages:.4g} package(s)"
         max_w, idle_w = tdp_w * packages, 0.0
         notes = [
@@ -182,14 +211,23 @@ def cpu_sensor(
             f"(profiles: cpus.{profile_id}); --cpu-tdp-w overrides",
         ]
     else:
-        idle_w, max_w = VCPU_MIN_W * facts.logical_cpus, VCPU_MAX_W * facts.logical_cpus
+        idle_w, max_w = VCPU_MIN_W * cpus, VCPU_MAX_W * cpus
         notes = [
             f"CPU {facts.model_name!r} has no TDP in the profiles: {linear} from "
             f"{VCPU_MIN_W} to {VCPU_MAX_W} W per logical CPU (Cloud Carbon Footprint's "
             "SPECpower averages); --cpu-tdp-w overrides"
         ]
         described["source"] = CCF_URL
-    return CpuModelSensor(idle_w, max_w, facts.logical_cpus, busy_cpu_s, clock, described, notes)
+    sensor = CpuModelSensor(idle_w, max_w, cpus, busy_cpu_s, clock, described, notes)
+    if container is not None:
+        sensor.scope = "cgroup"
+        notes.append(
+            f"inside a container: the model covers its cgroup {container.path} "
+            f"({cpus:g} CPUs, from {container.limited_by}) and its busy time is the cgroup's "
+            f"({container.usage_file.name}), not the host's; the process tree is charged its "
+            "share of the cgroup's CPU time"
+        )
+    return sensor
 
 
 def packages_seen(facts: CpuFacts, threads_per_package: int | None) -> tuple[float, str]:

@@ -7,7 +7,8 @@ CPU time, the report's ``HostInfo``) read them here. Linux first (/proc), psutil
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -155,14 +156,21 @@ def _memory_gb() -> float:
         return float(psutil.virtual_memory().total) / 1e9
 
 
-def host_info(rank: int | None = None, local_rank: int | None = None) -> HostInfo:
-    """Facts about this machine, read after the run (nothing slow before the child starts)."""
+def host_info(
+    rank: int | None = None,
+    local_rank: int | None = None,
+    env: Mapping[str, str] | None = None,
+    proc_cgroup: Path = Path("/proc/self/cgroup"),
+) -> HostInfo:
+    """Facts about this machine, read after the run (nothing slow before the child starts);
+    with the cgroup and container labels of ``container_facts`` (``env``: os.environ)."""
     import platform
     import socket
 
     from ecoai.models import HostInfo
 
     facts = read_cpu_facts()
+    cgroup, labels = container_facts(os.environ if env is None else env, proc_cgroup)
     return HostInfo(
         hostname=socket.gethostname(),
         platform=platform.platform(),
@@ -171,7 +179,234 @@ def host_info(rank: int | None = None, local_rank: int | None = None) -> HostInf
         memory_gb=round(facts.memory_gb, 2),
         rank=rank,
         local_rank=local_rank,
+        cgroup=cgroup,
+        container=labels,
     )
+
+
+DOWNWARD_API = {
+    "POD_NAME": "pod",
+    "POD_NAMESPACE": "namespace",
+    "NODE_NAME": "node",
+    "CONTAINER_NAME": "container",
+}
+"""Environment variables a pod spec conventionally fills from the Kubernetes downward API
+(``fieldRef: metadata.name`` ...; the names are the spec author's choice, these are the ones
+the Kubernetes documentation's examples use) -> the label recorded."""
+
+_POD_UID = re.compile(
+    r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})"
+)
+_RUNTIMES = (
+    ("cri-containerd", "containerd"),
+    ("crio", "cri-o"),
+    ("docker", "docker"),
+    ("libpod", "podman"),
+)
+"""Markers of a container runtime in a cgroup path -> the runtime recorded."""
+_CONTAINER = re.compile(r"(?:(docker|cri-containerd|crio|libpod)-|/)([0-9a-f]{64})(?:\.scope)?$")
+
+
+def container_facts(
+    env: Mapping[str, str], proc_cgroup: Path = Path("/proc/self/cgroup")
+) -> tuple[str | None, dict[str, str]]:
+    """The cgroup ecoai runs in, and the container/pod labels the environment and the cgroup path
+    expose (``HostInfo.container``). Cgroup paths: systemd
+    ``/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid>.slice/
+    cri-containerd-<id>.scope``, cgroupfs ``/kubepods/burstable/pod<uid>/<id>``, Docker
+    ``/docker/<id>`` or ``/system.slice/docker-<id>.scope``; "/" in a cgroup namespace."""
+    cgroup = _own_cgroup(proc_cgroup)
+    labels: dict[str, str] = {}
+    if cgroup:
+        if found := _POD_UID.search(cgroup):
+            labels["pod_uid"] = found.group(1).replace("_", "-")
+        if found := _CONTAINER.search(cgroup):
+            labels["container_id"] = found.group(2)
+        for marker, runtime in _RUNTIMES:
+            if marker in cgroup:
+                labels["runtime"] = runtime
+                break
+    for variable, label in DOWNWARD_API.items():
+        if env.get(variable):
+            labels[label] = env[variable]
+    if env.get("KUBERNETES_SERVICE_HOST"):
+        labels["orchestrator"] = "kubernetes"
+        if "pod" not in labels and env.get("HOSTNAME"):
+            labels["pod"] = env["HOSTNAME"]  # a pod's hostname is its name unless spec.hostname
+    return cgroup, labels
+
+
+def _own_cgroup(proc_cgroup: Path) -> str | None:
+    try:
+        lines = proc_cgroup.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    v1_memory = v2 = None
+    for line in lines:
+        _, controllers, path = [*line.split(":", 2), "", ""][:3]
+        if controllers == "" and line.startswith("0::"):
+            v2 = path.strip() or None
+        elif "memory" in controllers.split(","):
+            v1_memory = path.strip() or None
+    if v2 is not None and (v2 != "/" or v1_memory is None):
+        return v2
+    return v1_memory or v2  # a hybrid host: v2's "/" holds no controller, v1's memory does
+
+
+CONTAINER_MARKERS = (Path("/.dockerenv"), Path("/run/.containerenv"))
+"""Files a container runtime leaves in the container's root (Docker, Podman)."""
+
+
+def in_container(
+    cgroup: str | None,
+    labels: Mapping[str, str],
+    markers: tuple[Path, ...] = CONTAINER_MARKERS,
+) -> bool:
+    """Whether ecoai runs in a container or a pod: a runtime or pod in its cgroup path or its
+    labels (``container_facts``), or a runtime's marker file."""
+    if labels.keys() & {"runtime", "container_id", "pod_uid", "orchestrator", "pod"}:
+        return True
+    return cgroup is not None and any(marker.exists() for marker in markers)
+
+
+@dataclass(frozen=True)
+class CgroupCpu:
+    """The CPU side of ecoai's cgroup: its usage counter and how many CPUs it may use.
+
+    Reading it returns the CPU time (user + system) of every process that ran in the cgroup:
+    v2 ``cpu.stat`` ``usage_usec``, v1 ``cpuacct.usage`` (ns). Units: s.
+    """
+
+    path: str
+    """The cgroup (as /proc/self/cgroup names it)."""
+    usage_file: Path
+    cpus: float
+    """CPUs the cgroup may keep busy: its CPU quota (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us`` /
+    ``cpu.cfs_period_us``, the tightest over its ancestors), at most the CPUs it may run on."""
+    limited_by: str
+    """What set ``cpus``: "cpu.max", "cpu.cfs_quota_us", "cpuset" or "host"."""
+
+    def __call__(self) -> float:
+        text = self.usage_file.read_text(encoding="ascii")
+        if self.usage_file.name == "cpu.stat":
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                if key == "usage_usec":
+                    return int(value) / 1e6
+            raise OSError(f"{self.usage_file} has no usage_usec")
+        return int(text.strip()) / 1e9
+
+
+def cgroup_cpu(
+    proc_cgroup: Path = Path("/proc/self/cgroup"),
+    root: Path = Path("/sys/fs/cgroup"),
+    host_cpus: int | None = None,
+) -> CgroupCpu | None:
+    """ecoai's cgroup's CPU usage counter and CPU limit, or None where no counter is readable.
+
+    ``host_cpus``: the CPUs ecoai may run on (default: its affinity mask, which a cpuset
+    narrows; os.cpu_count() does not)."""
+    try:
+        lines = proc_cgroup.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    if host_cpus is None:
+        host_cpus = _usable_cpus()
+    v2 = v1_acct = v1_cpu = None
+    for line in lines:
+        _, controllers, path = [*line.split(":", 2), "", ""][:3]
+        names = controllers.split(",")
+        if line.startswith("0::"):
+            v2 = path.strip()
+        if "cpuacct" in names:
+            v1_acct = (controllers, path.strip())
+        if "cpu" in names:
+            v1_cpu = (controllers, path.strip())
+    quotas: list[float] = []
+    found: tuple[str, Path, str] | None = None
+    if v2 is not None:
+        for base in (root, root / "unified"):
+            here = base / v2.lstrip("/")
+            if (here / "cpu.stat").is_file() and _has_usage(here / "cpu.stat"):
+                found = (v2, here / "cpu.stat", "cpu.max")
+                quotas = [q for d in _up(base, here) if (q := _v2_quota(d / "cpu.max"))]
+                break
+    if found is None and v1_acct is not None:
+        for name in (v1_acct[0], "cpuacct", "cpu,cpuacct"):
+            here = root / name / v1_acct[1].lstrip("/")
+            if (here / "cpuacct.usage").is_file():
+                found = (v1_acct[1], here / "cpuacct.usage", "cpu.cfs_quota_us")
+                break
+        if found is not None and v1_cpu is not None:
+            for name in (v1_cpu[0], "cpu", "cpu,cpuacct"):
+                base = root / name
+                here = base / v1_cpu[1].lstrip("/")
+                if here.is_dir():
+                    quotas = [q for d in _up(base, here) if (q := _v1_quota(d))]
+                    break
+    if found is None:
+        return None
+    path, usage_file, quota_name = found
+    if quotas and min(quotas) < host_cpus:
+        return CgroupCpu(path, usage_file, min(quotas), quota_name)
+    limited = "cpuset" if host_cpus < (os.cpu_count() or host_cpus) else "host"
+    return CgroupCpu(path, usage_file, float(host_cpus), limited)
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def _up(base: Path, here: Path) -> list[Path]:
+    """``here`` and its ancestors up to ``base``."""
+    chain = [here]
+    while chain[-1] != base and base in chain[-1].parents:
+        chain.append(chain[-1].parent)
+    return chain
+
+
+def _has_usage(cpu_stat: Path) -> bool:
+    try:
+        return "usage_usec" in cpu_stat.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _v2_quota(cpu_max: Path) -> float | None:
+    """CPUs a v2 ``cpu.max`` ("$MAX $PERIOD", "max" for none) allows; None for no quota."""
+    try:
+        quota, _, period = cpu_max.read_text(encoding="ascii").strip().partition(" ")
+        return int(quota) / int(period or "100000") if quota != "max" else None
+    except (OSError, UnicodeDecodeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _v1_quota(directory: Path) -> float | None:
+    """CPUs a v1 ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` allows (-1: none); None for none."""
+    try:
+        quota = int((directory / "cpu.cfs_quota_us").read_text(encoding="ascii"))
+        period = int((directory / "cpu.cfs_period_us").read_text(encoding="ascii"))
+        return quota / period if quota > 0 and period > 0 else None
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def container_cpu(
+    env: Mapping[str, str] | None = None,
+    proc_cgroup: Path = Path("/proc/self/cgroup"),
+    root: Path = Path("/sys/fs/cgroup"),
+    markers: tuple[Path, ...] = CONTAINER_MARKERS,
+    host_cpus: int | None = None,
+) -> CgroupCpu | None:
+    """The container's cgroup CPU counter and limit when ecoai runs in a container or pod whose
+    cgroup is readable; None on a host (the host's /proc/stat then applies)."""
+    cgroup, labels = container_facts(os.environ if env is None else env, proc_cgroup)
+    if not in_container(cgroup, labels, markers):
+        return None
+    return cgroup_cpu(proc_cgroup, root, host_cpus)
 
 
 def memory_in_use_gb(

@@ -17,6 +17,7 @@ from ecoai import units
 from ecoai.models import Component, SensorMethod, SensorScope, SensorSkip
 from ecoai.sensors.base import Discovery, Reading, skip
 from ecoai.sensors.counters import HEADROOM
+from ecoai.sensors.mig import open_migs, split_visible
 
 FALLBACK_MAX_POWER_W = 2000.0
 """A GPU's ceiling when NVML reads no power limit: twice the highest board power of current
@@ -44,6 +45,12 @@ class NvmlSensor:
     component: Component = "gpu"
     scope: SensorScope = "device"
     method: SensorMethod
+    attribution_share: float | None = None
+    """A MIG instance's share of this GPU (``mig.py``): attributed statically; None: whole or
+    shared by measured utilisation."""
+    gpm: Any = None
+    """A MIG instance's GPM engine activity (``mig.GpmActivity``): its share per run, where the
+    GPU has GPM; None: the static share applies."""
 
     def __init__(
         self,
@@ -111,6 +118,8 @@ class NvmlSensor:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            if self.gpm is not None:
+                self.gpm.close()
             self.session.release()
 
 
@@ -135,12 +144,23 @@ def open_nvml(
     try:
         driver = str(nvml.nvmlSystemGetDriverVersion())
         count = int(nvml.nvmlDeviceGetCount())
-        indexes, skipped = select_devices(nvml, count, visible)
+        rest, migs = split_visible(visible)
+        indexes, skipped = select_devices(nvml, count, rest) if rest or not migs else ([], [])
         found.skipped.extend(skipped)
         note = order_note(nvml, count, visible, order, indexes)
         found.notes.extend([note] if note else [])
         for index in indexes:
             _open_one(session, index, driver, clock or time.monotonic, found)
+        if migs:  # measured as the parent GPU, attributed by the instance's slices
+            open_migs(
+                nvml,
+                migs,
+                set(indexes),
+                lambda index: _open_one(
+                    session, index, driver, clock or time.monotonic, found, process_aware=False
+                ),
+                found,
+            )
     except nvml.NVMLError as error:
         found.skipped.append(skip("nvml", f"NVML query failed: {error}"))
     finally:
@@ -151,8 +171,13 @@ def open_nvml(
 
 
 def _open_one(
-    session: NvmlSession, index: int, driver: str, clock: Callable[[], float], found: Discovery
-) -> None:
+    session: NvmlSession,
+    index: int,
+    driver: str,
+    clock: Callable[[], float],
+    found: Discovery,
+    process_aware: bool = True,
+) -> NvmlSensor | None:
     nvml = session.nvml
     handle = nvml.nvmlDeviceGetHandleByIndex(index)
     facts = {
@@ -166,10 +191,12 @@ def _open_one(
         found.skipped.append(
             skip(f"nvml:{index}", "neither the energy counter nor power readings are supported")
         )
-        return
+        return None
     sensor = NvmlSensor(session, handle, index, use_counter, facts, clock)
     found.sensors.append(sensor)
-    found.process_aware.append(sensor)
+    if process_aware:
+        found.process_aware.append(sensor)
+    return sensor
 
 
 def max_power(nvml: Any, handle: Any) -> tuple[float, str]:
@@ -236,7 +263,7 @@ def select_devices(
                 skip(
                     "nvml",
                     f"CUDA_VISIBLE_DEVICES entry {token!r} names no "
-                    "usable GPU (MIG instances are not measured); later entries "
+                    "usable GPU; later entries "
                     "ignored, as CUDA does",
                 )
             ]
