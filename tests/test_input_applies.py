@@ -299,3 +299,15 @@ def test_compare_scenario_flags_with_reports_only_are_refused(
     assert code == 0, err
     code, _, err = run(capsys, "compare", reports[0], "gpt-4.1:short", "--pue", "1.5")
     assert code == 0, err
+
+
+def test_params_b_cannot_rename_an_open_model(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--model", "qwen/qwen3-14b", "--hardware", "h100-sxm", "--output-tokens", "500"]
+    error, hint = refused(capsys, "estimate", *argv, "--params-b", "7")
+    assert error == (
+        "ecoai: error: --params-b 7 would replace the 14 billion parameters of the open model "
+        "qwen/qwen3-14b"
+    )
+    assert "not both" in hint
+    code, _, err = run(capsys, "estimate", *argv, "--params-b", "14")  # its own: a saved file
+    assert code == 0, err

@@ -208,15 +208,10 @@ def _why_unused(params: Mapping[str, Param], name: str, method: str) -> tuple[st
 def _why_not_open(params: Mapping[str, Param], name: str, drop: str) -> tuple[str, str]:
     if name == "model":  # beside --params-b: a paper preset, or an open model overridden
         model = str(params["model"].value)
-        if _is_paper_preset(params):
-            return (
-                f"{_where(params, 'params_b')} describes an open model, and {model} is a "
-                "paper preset (its host and hardware would be mixed in)",
-                f"{drop}, or {_remove(params, 'params_b')} to estimate {model} with --prompt",
-            )
         return (
-            f"{_where(params, 'params_b')} would replace the parameters of the open model {model}",
-            f"give either --model {model} or --params-b, not both",
+            f"{_where(params, 'params_b')} describes an open model, and {model} is a "
+            "paper preset (its host and hardware would be mixed in)",
+            f"{drop}, or {_remove(params, 'params_b')} to estimate {model} with --prompt",
         )
     why = {
         "duration_s": "the open-model method computes the time from measured throughput",
@@ -230,16 +225,11 @@ def _why_not_open(params: Mapping[str, Param], name: str, drop: str) -> tuple[st
 
 
 def _model_and_params_disagree(params: Mapping[str, Param]) -> bool:
-    """--model and --params-b both given, unless the model is open with those parameters (a
-    saved scenario holds both)."""
-    if not (user_given(params, "model") and user_given(params, "params_b")):
-        return False
-    if _is_paper_preset(params):
-        return True
-    from ecoai.inputs.mlenergy import find_open_model
-
-    model = find_open_model(str(params["model"].value))
-    return model is None or model.total_params_b != params["params_b"].value
+    """A paper preset --model beside --params-b. (An open model's own parameters overridden
+    by a different --params-b is refused by the resolver, which still sees both values.)"""
+    return (
+        user_given(params, "model") and user_given(params, "params_b") and _is_paper_preset(params)
+    )
 
 
 def _is_paper_preset(params: Mapping[str, Param]) -> bool:

@@ -59,6 +59,7 @@ def resolve(
         checked = coerce(BY_NAME[name], given, where=flag)
         layered[name] = Param(value=checked, source=Source(kind="flag", ref=flag))
     presets = _presets(layered, catalog, profile_dirs)
+    _check_open_model_parameters(presets, layered)
     merged = {**presets, **layered}
     # A preset asked with the user's batch size already gives U for that batch (Table 5 or derived).
     batch_honoured = "batch_size" in layered and any(name in layered for name in PRESET_KEYS)
@@ -67,6 +68,26 @@ def resolve(
         default, why = DEFAULTS[name]
         merged.setdefault(name, Param(value=default, source=Source(kind="default", citation=why)))
     return merged
+
+
+def _check_open_model_parameters(
+    presets: Mapping[str, Param], layered: Mapping[str, Param]
+) -> None:
+    """An open --model gives its parameter count; a different --params-b would silently
+    describe another model under its name."""
+    preset, given = presets.get("params_b"), layered.get("params_b")
+    if preset is None or given is None or "model" not in layered or preset.value == given.value:
+        return
+    model = layered["model"].value
+    where = (
+        f"{given.source.ref}: params_b = {given.value:g}"
+        if given.source.kind == "file"
+        else f"--params-b {given.value:g}"
+    )
+    raise InputError(
+        f"{where} would replace the {preset.value:g} billion parameters of the open model {model}",
+        f"give either --model {model} or --params-b, not both",
+    )
 
 
 def _relevant_defaults(merged: Mapping[str, Param]) -> list[str]:
