@@ -55,6 +55,9 @@ def _register() -> None:
     from ecoai.commands import completion
 
     completion.register(app)
+    from ecoai.commands import serve
+
+    serve.register(app)
 
 
 _register()

@@ -189,12 +189,40 @@ SENSOR_POWER_EXPORT = ExportName(
 )
 """Power per sensor: live only (``--metrics-port``); a report keeps energy, not power."""
 
+LIVE_EXPORTS: dict[str, ExportName] = {
+    "energy_per_output_token_j": ExportName(
+        "(live, last 10 s)",
+        "ecoai.energy_per_output_token_j",
+        "ecoai.energy_per_output_token",
+        "J/{token}",
+        "ecoai_energy_per_output_token_joules",
+    ),
+    "water_ml_per_s": ExportName(
+        "(live samples)",
+        "ecoai.water_ml_per_s",
+        "ecoai.water_rate",
+        "mL/s",
+        "ecoai_water_milliliters_per_second",
+    ),
+    "carbon_g_per_s": ExportName(
+        "(live samples)",
+        "ecoai.carbon_g_per_s",
+        "ecoai.carbon_rate",
+        "g{CO2e}/s",
+        "ecoai_carbon_grams_per_second",
+    ),
+}
+"""Live only (``--metrics-port``): IT energy per output token over the last 10 s (the tokens
+the command or ``--serve-metrics`` counted), and water and carbon per second at the latest
+power through the run's PUE, WUE and grid."""
+
 EXPORT_NAMES: tuple[ExportName, ...] = (
     *FOOTPRINT_EXPORTS.values(),
     DURATION_EXPORT,
     *COUNT_EXPORTS.values(),
     SENSOR_ENERGY_EXPORT,
     SENSOR_POWER_EXPORT,
+    *LIVE_EXPORTS.values(),
 )
 """The whole mapping, in the order of the README table."""
 

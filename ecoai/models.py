@@ -30,8 +30,10 @@ AttributionScope = Literal["process-tree", "machine"]
 """Which measured energy a footprint uses: the share of the command's process tree, or the
 whole machine (the ``--scope`` option of the profile command)."""
 ATTRIBUTION_SCOPES: tuple[AttributionScope, ...] = get_args(AttributionScope)
-FigureScope = Literal["per_query", "total"]
-"""Which footprint of a report a comparison row or a gate reads (``Report.per_query``/``total``)."""
+FigureScope = Literal["per_query", "total", "per_1k_output_tokens"]
+"""Which footprint of a report a comparison row or a gate reads (``Report.per_query``/``total``;
+``per_1k_output_tokens``: a measured report's per 1,000 output tokens, an estimate's per query
+scaled by its output tokens)."""
 FIGURE_SCOPES: tuple[FigureScope, ...] = get_args(FigureScope)
 GateKind = Literal["max_increase", "budget"]
 """max_increase: a % over the baseline (``--max-increase``); budget: an absolute limit
@@ -243,10 +245,18 @@ class RunWork(Frozen):
     serving_queries: int | None = None
     """Queries reported after the first query event, up to the last (the serving window's)."""
     serving_output_tokens: int | None = None
+    serving_input_tokens: int | None = None
+    """Prompt tokens reported after the first query event, up to the last."""
     serving_energy_j: float | None = None
     """IT energy from the first to the last query event (attributed like the run's)."""
     startup_energy_j: float | None = None
     """IT energy from the run's start to the first query event (loading, warm-up)."""
+    counted_from: Literal["events", "server"] = "events"
+    """Where the queries and tokens came from: the event file (ECOAI_EVENTS, ecoai.track) or a
+    model server's Prometheus counters (--serve-metrics)."""
+    output_tokens_per_request: dict[str, float] = Field(default_factory=dict)
+    """Quantiles (p50, p90, p99) of generated tokens per request in the serving window, from
+    the server's histogram of them (empty: the server exposes none)."""
 
 
 class PhaseFootprint(Frozen):
@@ -264,8 +274,9 @@ class PhaseFootprint(Frozen):
 class Workload(Frozen):
     """Per-query, per-token and per-phase figures of a measured run (mean over runs)."""
 
-    queries_from: Literal["events", "flag"]
-    """Whether the queries were counted from the event file or given by --queries."""
+    queries_from: Literal["events", "flag", "server"]
+    """Whether the queries were counted from the event file, given by --queries, or counted
+    from a model server's metrics (--serve-metrics)."""
     queries: float
     input_tokens: float | None = None
     output_tokens: float | None = None
@@ -286,6 +297,21 @@ class Workload(Frozen):
     serving_per_1k_output_tokens: Footprint | None = None
     startup: PhaseFootprint | None = None
     """From the run's start to the first query event (model loading, warm-up), on its own."""
+    idle: PhaseFootprint | None = None
+    """From the last query event to the run's end (serving nothing: drained, idle, shutting
+    down), on its own: the run's energy less start-up and the serving window."""
+    serving_per_request: dict[str, Footprint] = Field(default_factory=dict)
+    """Per-request quantiles (p50, p90, p99) under batching: the serving window's energy split
+    across requests by their tokens, an output token weighing 1 and a prompt token
+    ``prompt_token_weight`` (a request's share = (its output tokens + weight x its prompt
+    tokens) / the same over the window). The output-token quantiles come from the server's
+    histogram; prompt tokens enter at the window's mean per request. Their mean is
+    ``serving_per_query``."""
+    prompt_token_weight: float | None = None
+    """The cost of a prompt (prefill) token relative to an output (decode) token used for the
+    per-request split; its source is ``per_request_split``."""
+    per_request_split: str | None = None
+    """How the serving window's energy was split across requests, with the weight's source."""
 
 
 class RunMeasurement(Frozen):

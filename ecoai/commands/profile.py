@@ -16,6 +16,7 @@ import typer
 from ecoai.commands import options
 from ecoai.commands.debug import debug_option
 from ecoai.commands.options import flag_values, key_parameters, with_parameters
+from ecoai.commands.serve import SERVE_INTERVAL_OPTION, SERVE_METRICS_OPTION
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
 
@@ -203,6 +204,8 @@ def profile_command(
     label: str | None = typer.Option(
         None, "--label", show_default=False, help="A name for this run in reports and comparisons."
     ),
+    serve_metrics: str | None = SERVE_METRICS_OPTION,
+    serve_interval_s: float = SERVE_INTERVAL_OPTION,
     log: list[str] | None = typer.Option(
         None,
         "--log",
@@ -259,6 +262,13 @@ def profile_command(
         )  # fmt: skip
     elif per_node and local_rank != 0:
         _run_unmeasured(command, grace_s)
+    serve_servers: tuple[Any, ...] = ()
+    if serve_metrics is not None:
+        from ecoai.commands.serve import load_servers
+        from ecoai.measurement.serving import check_url
+
+        serve_metrics = check_url(serve_metrics)
+        serve_servers = load_servers(profiles_dir or ())
     destination = "-" if json_output and not output else output
     if destination is not None:
         destination = fill_template(destination, rank, local_rank)
@@ -305,6 +315,10 @@ def profile_command(
         wanted(sys.stderr, quiet, os.environ),
         force,
         quiet,
+        serve_metrics=serve_metrics,
+        serve_interval_s=serve_interval_s,
+        serve_servers=serve_servers,
+        factors=request.factors,
     )
     from ecoai.measurement.runner import SignalGuard
 
@@ -434,7 +448,7 @@ def _measure_and_report(
     from ecoai.measurement.report import build_report, first_failure
 
     facts = host[0] if host else host_info(rank, local_rank)
-    notes = [*(extra_notes or []), *found.notes, *watch.close_timeline()]
+    notes = [*(extra_notes or []), *found.notes, *watch.close_timeline(), *watch.notes()]
     if request.queries and any(r.work and r.work.queries for r in measured.runs):
         notes.append(
             f"--queries {request.queries} ignored: the command counted its own queries "

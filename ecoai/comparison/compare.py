@@ -71,6 +71,11 @@ def _rows(
         footprints = [_footprint(item.report, scope) for item in items]
         if all(f is None for f in footprints):
             continue
+        if scope == "per_1k_output_tokens" and not any(
+            f is not None and item.report.kind != "estimate"
+            for item, f in zip(items, footprints, strict=True)
+        ):
+            continue  # per token only beside a measured model (a served one's J/token)
         names = list(TABLE_METRICS)
         if any(f is not None and f.embodied_carbon_g is not None for f in footprints):
             names.append("embodied_carbon_g")
@@ -102,7 +107,24 @@ def _cell(stat: Stat, base: Stat | None, failed: bool) -> Cell:
 
 
 def _footprint(report: Report, scope: FigureScope) -> Footprint | None:
+    if scope == "per_1k_output_tokens":
+        return per_1k_output_tokens(report)
     return report.per_query if scope == "per_query" else report.total
+
+
+def per_1k_output_tokens(report: Report) -> Footprint | None:
+    """Per 1,000 output tokens: a measured report's serving window (else its whole run), or an
+    estimate's per query over its ``output_tokens`` input; None when the report has neither."""
+    if report.measurement is not None:
+        work = report.measurement.workload
+        if work is None:
+            return None
+        return work.serving_per_1k_output_tokens or work.per_1k_output_tokens
+    tokens = report.inputs.get("output_tokens")
+    value = tokens.value if tokens is not None else None
+    if report.per_query is None or not isinstance(value, int | float) or value <= 0:
+        return None
+    return report.per_query.scaled(1000.0 / float(value))
 
 
 def _gate_samples(gate: Gate, item: Item, base: Item) -> tuple[GateSample, GateSample | None]:
@@ -132,7 +154,7 @@ def _runs(report: Report, metric: Metric, scope: FigureScope) -> list[float] | N
     """Each repeated run's value of ``metric`` in ``scope``; None unless there are >= 2."""
     if not report.runs or len(report.runs) < 2:
         return None
-    if scope == "per_query" and not report.queries:
+    if scope == "per_1k_output_tokens" or (scope == "per_query" and not report.queries):
         return None
     per = 1.0 / report.queries if scope == "per_query" and report.queries else 1.0
     values = [metric.read(run) for run in report.runs]

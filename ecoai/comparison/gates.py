@@ -1,9 +1,10 @@
 """Pure CI gates: parse ``--max-increase`` / ``--budget`` / a gates mapping, and judge an item.
 
 Grammar (both flags): comma-separated ``[SCOPE.]METRIC=VALUE``. SCOPE is ``per_query``
-(the default) or ``total``. ``--max-increase`` takes a percentage (``energy=5%``; the ``%`` is
-optional, ``-10%`` demands a 10 % cut) relative to the baseline; ``--budget`` takes an absolute
-value in the unit the metric's name carries (``energy_wh=1.5``, ``total.water_ml=10``).
+(the default), ``total`` or ``per_1k_output_tokens``. ``--max-increase`` takes a percentage
+(``energy=5%``; the ``%`` is optional, ``-10%`` demands a 10 % cut) relative to the baseline;
+``--budget`` takes an absolute value in the unit the metric's name carries (``energy_wh=1.5``,
+``total.water_ml=10``).
 """
 
 from __future__ import annotations
@@ -95,11 +96,12 @@ def make_gate(kind: GateKind, name: str, value: str, spec: str, origin: str | No
     if scope_text not in FIGURE_SCOPES:
         raise InputError(
             f"{context}: unknown scope {scope_text!r} in {spec!r}",
-            "write per_query.METRIC or total.METRIC (no prefix means per query)",
+            "write per_query.METRIC, total.METRIC or per_1k_output_tokens.METRIC (no prefix "
+            "means per query)",
         )
     metric = find_metric(metric_name, need_unit=kind == "budget", context=context)
     threshold = _threshold(kind, value, spec, context)
-    scope: FigureScope = "total" if scope_text == "total" else "per_query"
+    scope = next(s for s in FIGURE_SCOPES if s == scope_text)
     return Gate(kind, metric, scope, threshold, spec)
 
 

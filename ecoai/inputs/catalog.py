@@ -32,6 +32,11 @@ def built_in_dir() -> Path:
     return wheel if wheel.is_dir() else package.parent / "profiles"
 
 
+SERVE_METRICS_FILE = "serve-metrics.toml"
+"""A model server's counter names for ``--serve-metrics``, in a profile directory: not a
+profile file (the catalog skips it)."""
+
+
 def user_config_dir() -> Path:
     """The user's own profile directory (honours XDG_CONFIG_HOME)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -151,7 +156,7 @@ def _toml_files(directory: Path, *, built_in: bool) -> list[Path]:
             f"profile directory {directory} does not exist",
             "check --profiles, ECOAI_PROFILES or the user config directory",
         )
-    return sorted(directory.glob("*.toml"))
+    return sorted(p for p in directory.glob("*.toml") if p.name != SERVE_METRICS_FILE)
 
 
 def _read_file(path: Path, origin: str) -> Iterator[tuple[str, Entry]]:

@@ -24,6 +24,21 @@ from ecoai.models import (
 if TYPE_CHECKING:
     from ecoai.measurement.work import WorkRecord
 
+PROMPT_TOKEN_WEIGHT = 0.25
+"""A prompt (prefill) token's cost relative to an output (decode) token, for splitting a
+serving window's energy across requests. Source: OpenAI's API list prices for GPT-4o, $2.50
+per 1M input tokens against $10.00 per 1M output tokens (openai.com/api/pricing), a provider's
+cost ratio: prefill runs a prompt's tokens through the model in one batched, compute-bound pass,
+decode one memory-bound step per output token. A price, not a measured energy ratio: the split
+is an allocation, the window's total is measured."""
+SPLIT_METHOD = (
+    "per request under batching: the serving window's measured energy split across requests "
+    "by tokens, an output token weighing 1 and a prompt token 0.25 (the prefill/decode cost "
+    "ratio of OpenAI's GPT-4o list prices, $2.50 vs $10.00 per 1M tokens, openai.com/api/"
+    "pricing); percentiles from the server's histogram of output tokens per request, prompt "
+    "tokens at the window's mean per request"
+)
+
 
 def ratios(sensors: Sequence[SensorEnergy], machine: bool) -> dict[str, float]:
     """Per sensor, the fraction of its energy the report counts (1 for the machine scope)."""
@@ -57,6 +72,7 @@ def _serving(record: WorkRecord, ratio: dict[str, float]) -> dict[str, Any]:
         "last_query_s": last[0] - record.started_s,
         "serving_queries": record.queries - first[1],
         "serving_output_tokens": record.output_tokens - first[2],
+        "serving_input_tokens": record.input_tokens - record.first_query_input_tokens,
         "serving_energy_j": max(0.0, counted_j(_between(first[3], last[1]), ratio)),
     }
 
@@ -91,6 +107,8 @@ def run_work(record: WorkRecord, ratio: dict[str, float]) -> RunWork:
         dropped_phases=record.dropped_phases,
         early_events=record.early_events,
         future_events=record.future_events,
+        counted_from="server" if record.source == "server" else "events",
+        output_tokens_per_request=record.output_tokens_per_request,
         **_serving(record, ratio),
     )
 
@@ -112,8 +130,9 @@ def workload(
         return None
     queries = sum(w.queries for w in works) / n if from_events else float(flag_queries or 0)
     output = sum(w.output_tokens for w in works) / n if works else 0.0
+    server = bool(works) and all(w.counted_from == "server" for w in works)
     return Workload(
-        queries_from="events" if from_events else "flag",
+        queries_from=("server" if server else "events") if from_events else "flag",
         queries=queries,
         input_tokens=sum(w.input_tokens for w in works) / n if works else None,
         output_tokens=output if works else None,
@@ -122,8 +141,31 @@ def workload(
         per_1k_output_tokens=total.scaled(1000.0 / output) if output else None,
         phases=_phases(works, n, mean_it_j, factors),
         outside_phases=_outside(works, runs, mean_it_j, factors),
+        idle=_idle(runs, it_j, mean_it_j, factors),
         **_serving_window(works, mean_it_j, factors),
     )
+
+
+def _idle(
+    runs: Sequence[RunMeasurement], it_j: Sequence[float], mean_it_j: float, factors: Multipliers
+) -> PhaseFootprint | None:
+    """After the last query event to the run's end: each run's energy less its start-up and
+    serving window (mean over runs); None unless every run had a serving window."""
+    works = [r.work for r in runs]
+    parts = []
+    for run, energy_j, work in zip(runs, it_j, works, strict=True):
+        if work is None or work.last_query_s is None:
+            return None
+        if work.serving_energy_j is None or work.startup_energy_j is None:
+            return None
+        idle_j = energy_j - work.startup_energy_j - work.serving_energy_j
+        parts.append((max(0.0, run.duration_s - work.last_query_s), max(0.0, idle_j)))
+    if not parts:
+        return None
+    n = len(parts)
+    duration_s = sum(d for d, _ in parts) / n
+    energy_j = sum(j for _, j in parts) / n
+    return _phase("(idle, after the last query)", 0.0, duration_s, energy_j, mean_it_j, factors)
 
 
 def _serving_window(
@@ -149,7 +191,22 @@ def _serving_window(
     queries = sum(w.serving_queries or 0 for w in served) / k
     tokens = sum(w.serving_output_tokens or 0 for w in served) / k
     energy = footprint_point(sum(w.serving_energy_j or 0.0 for w in served) / k, factors)
+    prompt = sum(w.serving_input_tokens or 0 for w in served) / k
+    weighted = tokens + PROMPT_TOKEN_WEIGHT * prompt
+    quantiles = [w.output_tokens_per_request for w in served if w.output_tokens_per_request]
+    per_request: dict[str, Footprint] = {}
+    if quantiles and weighted > 0:
+        prompt_per_request = prompt / queries
+        per_request = {
+            name: energy.scaled(
+                (sum(q.get(name, 0.0) for q in quantiles) / len(quantiles)
+                 + PROMPT_TOKEN_WEIGHT * prompt_per_request) / weighted
+            )
+            for name in quantiles[0]
+        }  # fmt: skip
+        out |= {"prompt_token_weight": PROMPT_TOKEN_WEIGHT, "per_request_split": SPLIT_METHOD}
     return out | {
+        "serving_per_request": per_request,
         "serving_s": window_s,
         "serving_queries": queries,
         "serving_queries_per_s": queries / window_s if window_s > 0 else None,

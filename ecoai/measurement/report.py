@@ -93,7 +93,11 @@ def build_report(
         ecoai_version=__version__,
         created_at=measured.ended_at,
         label=request.label,
-        method=Method(statistic="measured", description=_describe(request, len(runs))),
+        method=Method(
+            statistic="measured",
+            description=_describe(request, len(runs))
+            + (f"; {work.per_request_split}" if work and work.per_request_split else ""),
+        ),
         inputs=dict(inputs),
         queries=queries,
         total=total,

@@ -70,6 +70,14 @@ class WorkRecord:
     """(time, queries, output tokens, energy so far per sensor) of the earliest query event."""
     last_query: tuple[float, dict[str, float]] | None = None
     """(time, energy so far per sensor) of the latest query event. Units: s, J."""
+    first_query_input_tokens: int = 0
+    """The prompt tokens the earliest query event reported (served before the window)."""
+    source: str = "events"
+    """Where the queries came from: ``events`` (the event file, ecoai.track) or ``server``
+    (a model server's metrics, --serve-metrics)."""
+    output_tokens_per_request: dict[str, float] = field(default_factory=dict)
+    """Quantiles (``p50``, ``p90``, ``p99``) of generated tokens per request, where the server
+    exposes a histogram of them."""
 
 
 def unix_to_monotonic() -> Callable[[float], float]:
@@ -90,6 +98,13 @@ class WorkMeter:
         self.tail = tail
         self.to_clock = to_clock or unix_to_monotonic()
         self.record = WorkRecord()
+        self.annotate: Callable[[WorkRecord], None] | None = None
+        """Called with the record at each run's end (the model server's scraper)."""
+        self.restart: Callable[[], None] | None = None
+        """Called at each run's start (the model server's scraper counts afresh)."""
+        self.flush: Callable[[], None] | None = None
+        """Called at each run's end before the last events are read (the model server's
+        scraper hands over an increase it held back)."""
         self.windows: list[tuple[str, float, float]] = []
         """(phase, start, end) on the sampler's clock, across runs (for --plot). Units: s."""
         self._samples: deque[tuple[float, dict[str, float]]] = deque(maxlen=history)
@@ -101,6 +116,8 @@ class WorkMeter:
 
     def begin(self, start: Mark) -> None:
         """A run starts: forget earlier events and samples."""
+        if self.restart is not None:
+            self.restart()
         with self._lock:
             if self.tail is not None:
                 self.tail.read()
@@ -112,6 +129,8 @@ class WorkMeter:
 
     def end(self, end: Mark) -> WorkRecord:
         """The run ended at ``end``: read what is left and close the phases still open."""
+        if self.flush is not None:
+            self.flush()
         with self._lock:
             self._add_sample(end.t_s, end.energy_j)
             while self.tail is not None and (batch := self.tail.read(max_bytes=READ_BYTES)):
@@ -129,6 +148,8 @@ class WorkMeter:
                 self.record.malformed = self.tail.malformed
                 self.record.examples = list(self.tail.examples)
                 self.tail.malformed, self.tail.examples = 0, []
+            if self.annotate is not None:
+                self.annotate(self.record)
             self._running = False
             return self.record
 
@@ -196,6 +217,7 @@ class WorkMeter:
             if first is None or t_s < first[0]:  # another writer's line read late
                 energy_j = self._energy_at(t_s)
                 self.record.first_query = (t_s, event.n, event.output_tokens, energy_j)
+                self.record.first_query_input_tokens = event.input_tokens
             return
         phase = self._phase(event)
         if phase is None:

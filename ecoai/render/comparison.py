@@ -25,6 +25,9 @@ from ecoai.render.text import csv_cell, md_cell, printable
 if TYPE_CHECKING:
     from rich.console import Console
 
+SCOPE_HEADINGS = {**FOOTPRINT_HEADINGS, "per_1k_output_tokens": "per 1,000 output tokens"}
+"""The heading of each comparison scope (``models.FigureScope``)."""
+
 
 def render_comparison(
     comparison: Comparison, fmt: Format, *, width: int = 100, color: bool = False
@@ -81,7 +84,7 @@ def ratio_text(cell: Cell, is_baseline: bool) -> str:
 
 
 def row_title(row: Row) -> str:
-    return f"{row.label} ({FOOTPRINT_HEADINGS[row.scope]})"
+    return f"{row.label} ({SCOPE_HEADINGS[row.scope]})"
 
 
 def gate_text(gate: GateResult) -> str:
@@ -99,7 +102,7 @@ def gate_text(gate: GateResult) -> str:
             evidence = ""
         verdict = "significant" if t.significant else "not significant"
         test = f" ({t.name} {evidence}, {verdict})"
-    scope = "" if gate.scope == "per_query" else " total"
+    scope = "" if gate.scope == "per_query" else " " + SCOPE_HEADINGS[gate.scope]
     return f"{gate.verdict.upper()} {gate.spec} [{gate.item}{scope}]: {seen}{test}"
 
 
@@ -209,7 +212,7 @@ def _md_gate(gate: GateResult) -> str:
         )
         test = f"{t.name} {evidence}"
     verdict = "✅ pass" if gate.verdict == "pass" else "❌ fail"
-    scope = "" if gate.scope == "per_query" else "total."
+    scope = "" if gate.scope == "per_query" else gate.scope + "."
     spec = gate.spec if gate.spec.startswith(scope) else scope + gate.spec
     return f"| `{spec}` | {_md(gate.item)} | {seen} | {test} | {verdict} |"
 

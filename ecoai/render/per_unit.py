@@ -40,7 +40,11 @@ def workload_section(report: Report) -> str:
 
 
 def _per_unit(report: Report, work: Workload) -> str:
-    source = "from the event file" if work.queries_from == "events" else "from --queries"
+    source = {
+        "events": "from the event file",
+        "server": "from the server's metrics",
+        "flag": "from --queries",
+    }[work.queries_from]
     head = f"per unit ({work.queries:g} queries {source}"
     if work.output_tokens:
         head += f", {work.output_tokens:g} output tokens"
@@ -75,6 +79,9 @@ def _serving_lines(work: Workload) -> list[str]:
         if work.serving_per_1k_output_tokens is not None:
             per_1k = work.serving_per_1k_output_tokens
             lines.append(f"  {'per 1,000 output tokens':<49}{_cells(per_1k)}")
+        for name, footprint in work.serving_per_request.items():
+            label = f"per request, {name} (split by tokens{_weight(work)})"
+            lines.append(f"  {label:<49}{_cells(footprint)}")
         if work.serving_queries_per_s or work.serving_output_tokens_per_s:
             lines.append("  throughput: " + _throughput(work, serving=True))
     if work.startup is not None:
@@ -83,6 +90,12 @@ def _serving_lines(work: Workload) -> list[str]:
             f"{work.startup.share:.1%} of the energy):"
         )
         lines.append(f"  {'start-up':<49}{_cells(work.startup.footprint)}")
+    if work.idle is not None:
+        lines.append(
+            f"idle (last query event to the run's end, {work.idle.duration_s:.2f} s, "
+            f"{work.idle.share:.1%} of the energy):"
+        )
+        lines.append(f"  {'idle':<49}{_cells(work.idle.footprint)}")
     return lines
 
 
@@ -127,8 +140,13 @@ def workload_scopes(report: Report) -> list[tuple[str, str, Footprint]]:
                 work.serving_per_1k_output_tokens,
             )
         )
+    for name, footprint in work.serving_per_request.items():
+        heading = f"per request {name}, serving window (split by tokens{_weight(work)})"
+        scopes.append((f"serving_per_request_{name}", heading, footprint))
     if work.startup is not None:
         scopes.append(("startup", "start-up, before the first query", work.startup.footprint))
+    if work.idle is not None:
+        scopes.append(("idle", "idle, after the last query", work.idle.footprint))
     for phase in [*work.phases, *([work.outside_phases] if work.outside_phases else [])]:
         scopes.append((f"phase:{phase.name}", f"phase {phase.name}", phase.footprint))
     return scopes
@@ -172,3 +190,9 @@ def throughput_rows(report: Report) -> list[tuple[str, str, str, float]]:
         ("serving_window", "output_tokens_per_s", "1/s", work.serving_output_tokens_per_s),
     ]
     return [(a, b, c, v) for a, b, c, v in rows if v is not None]
+
+
+def _weight(work: Workload) -> str:
+    """``, prompt x0.25``: the prompt token's weight in the per-request split."""
+    weight = work.prompt_token_weight
+    return f", prompt x{weight:g}" if weight is not None else ""

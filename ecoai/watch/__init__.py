@@ -21,10 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from ecoai.footprint import Multipliers
 from ecoai.measurement.events import ENV, EventTail
 from ecoai.measurement.sampler import Listener
+from ecoai.measurement.serving import SERVERS, ServerMetrics, ServeScraper
 from ecoai.measurement.work import WorkMeter
 from ecoai.sensors import Sensor
+from ecoai.watch.rates import RecentRates
 
 if TYPE_CHECKING:
     from ecoai.models import Report
@@ -45,6 +48,15 @@ class WatchOptions:
     live: bool = False
     force: bool = False
     quiet: bool = False
+    serve_metrics: str | None = None
+    """A model server's Prometheus URL: its token and request counters become query events."""
+    serve_interval_s: float = 1.0
+    serve_servers: tuple[ServerMetrics, ...] = ()
+    """The counter names to look for (empty: the built-in ``SERVERS``)."""
+    serve_from_zero: bool = True
+    """The server starts with the run (profile); False: attached to a running one (watch)."""
+    factors: Multipliers | None = None
+    """PUE, WUE and CIF: the metrics endpoint's water and carbon rates (None: not served)."""
 
 
 class Watch:
@@ -63,11 +75,13 @@ class Watch:
         os.chmod(self._dir, 0o711)
         os.chmod(self.events_path, 0o622)
         self.work = WorkMeter(EventTail(self.events_path))
+        self.rates = RecentRates(lambda: self.work.record.output_tokens)
         self.listeners: list[Listener] = []
         self.timeline: TimelineWriter | None = None
         self.trace: PowerTrace | None = None
         self.metrics: MetricsServer | None = None
         self.live: LiveLine | None = None
+        self.scraper: ServeScraper | None = None
         try:
             self._open(sensors, stream)
         except BaseException:
@@ -96,17 +110,36 @@ class Watch:
             from ecoai.watch.prometheus import MetricsServer
 
             self.metrics = MetricsServer(
-                options.metrics_host, options.metrics_port, sensors, self._counts
+                options.metrics_host,
+                options.metrics_port,
+                sensors,
+                self._counts,
+                self.rates,
+                options.factors,
             )
             port = self.metrics.start()
             if not options.quiet:
                 stream.write(f"ecoai: metrics on http://{options.metrics_host}:{port}/metrics\n")
                 stream.flush()
             self.listeners.append(self.metrics)
+        if options.metrics_port is not None or options.live:
+            self.listeners.append(self.rates)
+        if options.serve_metrics is not None:
+            self.scraper = ServeScraper(
+                options.serve_metrics,
+                self.work.feed,
+                interval_s=options.serve_interval_s,
+                servers=options.serve_servers or SERVERS,
+                from_zero=options.serve_from_zero,
+            )
+            self.work.annotate = self.scraper.annotate
+            self.work.flush = self.scraper.flush
+            self.work.restart = self.scraper.restart
+            self.scraper.start()
         if options.live:
             from ecoai.watch.live import LiveLine
 
-            self.live = LiveLine(stream, sensors, self.work.queries)
+            self.live = LiveLine(stream, sensors, self.work.queries, per_token=self.rates)
             self.live.start()
             self.listeners.append(self.live)
 
@@ -121,6 +154,10 @@ class Watch:
     def child_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """The command's environment: ecoai's, with ``ECOAI_EVENTS`` naming the event file."""
         return {**(os.environ if base is None else base), ENV: str(self.events_path)}
+
+    def notes(self) -> list[str]:
+        """Report notes from the views (the model server's scrapes)."""
+        return self.scraper.notes() if self.scraper is not None else []
 
     def close_timeline(self) -> list[str]:
         """Close ``--timeline`` now (sampling has ended); a note if writing it failed (a full
@@ -137,6 +174,8 @@ class Watch:
 
     def close(self) -> None:
         """Stop every view (idempotent); the live line is cleared first."""
+        if self.scraper is not None:
+            self.scraper.close()
         for view in (self.live, self.timeline, self.metrics):
             if view is not None:
                 view.close()

@@ -16,6 +16,7 @@ from typing import TextIO
 from ecoai.measurement.sampler import Sample
 from ecoai.models import COMPONENTS
 from ecoai.sensors import Sensor
+from ecoai.watch.rates import RecentRates
 
 
 def live_text(
@@ -24,13 +25,20 @@ def live_text(
     energy_j: float,
     queries: int | None,
     width: int = 100,
+    per_token_j: float | None = None,
+    recent_w: float | None = None,
 ) -> str:
-    """The live line: ``ecoai 12.3 s | gpu 210 W cpu 35 W | 2.71 kJ | 40 queries``."""
+    """The live line: ``ecoai 12.3 s | gpu 210 W cpu 35 W | 2.71 kJ | 40 queries``, then
+    ``| 0.31 J/token, 300 W (10 s)`` when tokens were counted in the last seconds (the mean
+    power over those seconds beside the J/token)."""
     power = " ".join(f"{c} {power_w[c]:.0f} W" for c in COMPONENTS if c in power_w) or "no power"
     energy = f"{energy_j / 1e3:.2f} kJ" if energy_j >= 1e3 else f"{energy_j:.1f} J"
     parts = [f"ecoai {elapsed_s:.1f} s", power, energy]
     if queries is not None:
         parts.append(f"{queries} queries")
+    if per_token_j is not None:
+        watts = f", {recent_w:.0f} W" if recent_w is not None else ""
+        parts.append(f"{per_token_j:.3g} J/token{watts} (10 s)")
     text = " | ".join(parts)
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
@@ -45,10 +53,12 @@ class LiveLine:
         queries: Callable[[], int] | None = None,
         min_gap_s: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
+        per_token: RecentRates | None = None,
     ) -> None:
         self.stream = stream
         self.component = {s.name: s.component for s in sensors}
         self.queries = queries
+        self.per_token = per_token
         self.min_gap_s = min_gap_s
         self.clock = clock
         self._rows = 0
@@ -83,6 +93,8 @@ class LiveLine:
                 energy_j,
                 queries,
                 _columns(self.stream) - 1,
+                self.per_token.joules_per_token() if self.per_token is not None else None,
+                self.per_token.power_w() if self.per_token is not None else None,
             )
             if self._rows >= 3:
                 self._write(f"\x1b7\x1b[{self._rows};1H\x1b[2K{text}\x1b8")

@@ -2,8 +2,12 @@
 
 The endpoint serves the latest sample: ``ecoai_power_watts`` and ``ecoai_energy_joules_total``
 per sensor (labels ``sensor``, ``component``, ``device``), plus the queries and tokens the
-command reported; the names come from the table every sink shares (``ecoai.metrics``).
-prometheus-client is an optional extra (``pip install 'ecoai[metrics]'``).
+command reported (or the model server counted, ``--serve-metrics``); the names come from the
+table every sink shares (``ecoai.metrics``). With a window of recent samples (``RecentRates``),
+``ecoai_energy_per_output_token_joules`` (IT energy per output token over the last 10 s); with
+the footprint multipliers, ``ecoai_water_milliliters_per_second`` and
+``ecoai_carbon_grams_per_second`` (the latest power, all sensors, through PUE, WUE and CIF as in
+README Method). prometheus-client is an optional extra (``pip install 'ecoai[metrics]'``).
 """
 
 from __future__ import annotations
@@ -13,15 +17,18 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ecoai.errors import InputError
+from ecoai.footprint import Multipliers, footprint_point
 from ecoai.measurement.sampler import Sample
 from ecoai.metrics import (
     COUNT_EXPORTS,
+    LIVE_EXPORTS,
     SENSOR_ENERGY_EXPORT,
     SENSOR_POWER_EXPORT,
     ExportName,
     hw_id,
 )
 from ecoai.sensors import Sensor
+from ecoai.watch.rates import RecentRates
 
 INSTALL_HINT = "pip install 'ecoai[metrics]' (or pip install prometheus-client)"
 
@@ -45,10 +52,14 @@ class MetricsServer:
         port: int,
         sensors: Sequence[Sensor],
         counts: Callable[[], dict[str, int]] | None = None,
+        rates: RecentRates | None = None,
+        factors: Multipliers | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.sensors = list(sensors)
         self.counts = counts
+        self.rates = rates
+        self.factors = factors
         self._latest: Sample | None = None
         self._server: Any = None
         self._lock = threading.Lock()
@@ -103,6 +114,23 @@ class MetricsServer:
             family = CounterMetricFamily(_family(export), f"{name.replace('_', ' ')} reported.")
             family.add_metric([], value)
             yield family
+        per_token_j = self.rates.joules_per_token() if self.rates is not None else None
+        if per_token_j is not None:
+            per_token = GaugeMetricFamily(
+                _family(LIVE_EXPORTS["energy_per_output_token_j"]),
+                "IT energy per output token over the last 10 s (J).",
+            )
+            per_token.add_metric([], per_token_j)
+            yield per_token
+        if self.factors is not None and latest is not None and latest.power_w:
+            per_s = footprint_point(sum(latest.power_w.values()), self.factors)  # 1 s of power
+            for name, text, rate in (
+                ("water_ml_per_s", "Water (on- and off-site), mL/s.", per_s.water_ml.mean),
+                ("carbon_g_per_s", "Carbon, gCO2e/s.", per_s.carbon_g.mean),
+            ):
+                gauge = GaugeMetricFamily(_family(LIVE_EXPORTS[name]), text)
+                gauge.add_metric([], rate)
+                yield gauge
 
     def close(self) -> None:
         """Stop serving."""

@@ -1,8 +1,9 @@
 """Every benchmark in one table: figure, target from the issues, pass/fail.
 
 Run: python tests/benchmarks/run.py [--quick]   (nothing else busy; about 5 min, 2 with --quick)
-Reuses the functions of bench_startup, bench_montecarlo, bench_profile, bench_compare and
-bench_longrun. ``--quick`` takes fewer repeats and shorter workloads (noisier figures).
+Reuses the functions of bench_startup, bench_montecarlo, bench_profile, bench_compare,
+bench_serve_metrics and bench_longrun. ``--quick`` takes fewer repeats and shorter workloads
+(noisier figures).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import bench_compare  # noqa: E402
 import bench_longrun  # noqa: E402
 import bench_montecarlo  # noqa: E402
 import bench_profile  # noqa: E402
+import bench_serve_metrics  # noqa: E402
 import bench_startup  # noqa: E402
 
 
@@ -104,6 +106,16 @@ def compare_rows(count: int) -> list[Row]:
     ]
 
 
+def serve_rows(scrapes: int) -> list[Row]:
+    lines, cpu_ms, _ = bench_serve_metrics.measure(scrapes)
+    per_s = cpu_ms / bench_serve_metrics.INTERVAL_S
+    limit = bench_serve_metrics.TARGET_MS_PER_S
+    return [
+        Row(f"--serve-metrics scraper CPU per wall second, 1 s, {lines}-line page", per_s,
+            "ms/s", f"< {limit:g} ms/s", per_s < limit),
+    ]  # fmt: skip
+
+
 def longrun_rows(days: float) -> list[Row]:
     """In a fresh process, so its peak RSS is the simulation's own."""
     argv = [sys.executable, bench_longrun.__file__, f"{days}", "--json"]
@@ -128,6 +140,7 @@ def main() -> None:
         ("profile", lambda: profile_rows(5 if quick else 10, 3.0 if quick else 10.0,
                                          3 if quick else 5, 3.0 if quick else 10.0)),
         ("compare", lambda: compare_rows(1000)),
+        ("serve metrics", lambda: serve_rows(100 if quick else 300)),
         ("long run", lambda: longrun_rows(1.0 if quick else 7.0)),
     ]  # fmt: skip
     rows: list[Row] = []
