@@ -318,3 +318,22 @@ def test_a_report_with_an_integer_beyond_float_range_is_one_error() -> None:
 
     found = report_problem({"inputs": {"pue": {"value": 10**400}}})
     assert found == (("inputs", "pue", "value"), "an integer of 401 digits is not a finite number")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["watch", "--interval-s", "nan", "x"], "--interval-s: must be a finite number, got nan"),
+        (["watch", "--metrics-port", "70000", "x"], "--metrics-port: must be <= 65535, got 70000"),
+        (
+            ["profile", "--serve-interval-s", "0", "--", "true"],
+            "--serve-interval-s: must be >= 0.01",
+        ),
+    ],
+)
+def test_watch_and_serve_numbers_read_the_same(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    error, hint = refused(capsys, *argv)
+    assert error.startswith(f"ecoai: error: {message}")
+    assert "e.g. " in hint
