@@ -52,6 +52,9 @@ def _register() -> None:
 
     compare.register(app)
     merge.register(app)
+    from ecoai.commands import calibrate
+
+    calibrate.register(app)
     from ecoai.commands import completion
 
     completion.register(app)

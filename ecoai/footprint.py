@@ -142,7 +142,10 @@ def summarise(
     mean = _mean(exp)
     if not with_spread or n < 2:
         return Stat(mean=mean, min=_mean(low), max=_mean(high))
-    var = math.fsum((x - mean) * (x - mean) for x in exp) / (n - 1)  # inf, not OverflowError
+    try:
+        var = math.fsum((x - mean) * (x - mean) for x in exp) / (n - 1)
+    except OverflowError:  # finite squares whose sum passes 1.8e308: fsum raises, not inf
+        var = math.inf
     ordered = sorted(exp)
     return Stat(
         mean=mean,

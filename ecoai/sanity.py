@@ -58,12 +58,12 @@ def report_problem(data: Any) -> tuple[Path, str] | None:
 def _problems(node: Any, path: Path) -> Iterator[tuple[Path, str]]:
     if isinstance(node, bool):
         return
-    if isinstance(node, int | float):
-        if not _finite(node):
-            shown = str(node) if len(str(node)) < 30 else f"an integer of {len(str(node))} digits"
-            yield path, f"{shown} is not a finite number"
+    if isinstance(node, int | float):  # an int is finite, and may be too large for a float
+        if isinstance(node, float) and not math.isfinite(node):
+            yield path, f"{node} is not a finite number"
         elif node < 0 and is_figure(path):
-            yield path, f"{float(node):g} is negative: {_kind(path)} cannot be"
+            shown = f"{node:g}" if isinstance(node, float) else str(node)
+            yield path, f"{shown} is negative: {_kind(path)} cannot be"
         return
     if isinstance(node, dict):
         for key, child in node.items():
@@ -78,21 +78,13 @@ def _problems(node: Any, path: Path) -> Iterator[tuple[Path, str]]:
 def _order(stat: dict[str, Any], path: Path) -> Iterator[tuple[Path, str]]:
     """``min <= mean <= max`` for a range (a little rounding allowed)."""
     low, mean, high = stat.get("min"), stat.get("mean"), stat.get("max")
-    if not all(isinstance(v, int | float) and _finite(v) for v in (low, mean, high)):
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (low, mean, high)):
         return
     assert isinstance(low, int | float) and isinstance(mean, int | float)
     assert isinstance(high, int | float)
     slack = 1e-9 * max(abs(low), abs(mean), abs(high)) + 1e-300
     if low > mean + slack or mean > high + slack:
         yield path, f"min {low:g}, mean {mean:g}, max {high:g} are out of order"
-
-
-def _finite(number: float) -> bool:
-    """Finite as a float: an integer beyond 1.8e308 (a JSON file may hold one) is not."""
-    try:
-        return math.isfinite(number)
-    except OverflowError:
-        return False
 
 
 def _kind(path: Path) -> str:

@@ -110,7 +110,7 @@ def bash_complete(*words: str) -> list[str]:
     [
         (("estimate", "--model", "gpt-4.1-n"), ["gpt-4.1-nano"]),
         (("estimate", "--model", "gpt-4.1", "--grid", "FR"), ["FRA"]),
-        (("profile", "--host", "azu"), ["azure", "azure-table1"]),
+        (("profile", "--host", "azu"), ["azure", "azure-fleet", "azure-table1"]),
         (("compare", "--hardware", "dgx-h2"), ["dgx-h200"]),
         (("estimate", "--task", "image-g"), ["image-generation"]),
         (("estimate", "--prompt", ""), ["short", "medium", "long"]),

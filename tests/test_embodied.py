@@ -13,14 +13,9 @@ CATALOG = load_catalog()
 MODELS = sorted(entry.id for entry in CATALOG.entries("models"))
 
 
-def _prompt(model_id: str) -> str:
-    prompts = CATALOG.get("models", model_id).prompts
-    return "short" if "short" in prompts else next(iter(prompts))
-
-
 @pytest.mark.parametrize("model_id", MODELS)
 def test_every_model_preset_estimates_embodied_carbon(model_id: str) -> None:
-    params = resolve(None, {"model": model_id, "prompt": _prompt(model_id), "embodied": True})
+    params = resolve(None, {"model": model_id, "prompt": "short", "embodied": True})
     report = estimate(params)
     assert report.per_query is not None
     line = report.per_query.embodied_carbon_g
@@ -66,3 +61,38 @@ def test_a_range_must_hold_its_central_figure(tmp_path) -> None:  # type: ignore
     )
     with pytest.raises(EcoaiError, match="embodied_kg_max"):
         load_catalog((tmp_path,))
+
+
+LOOP = """
+import contextlib, io, json, sys
+from ecoai.cli import main
+for model_id in sys.argv[1:]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            main(["estimate", "--model", model_id, "--prompt", "short", "--embodied", "--json"])
+        except SystemExit as done:
+            if done.code:
+                sys.exit(f"{model_id}: exit {done.code}")
+    line = json.loads(out.getvalue())["per_query"]["embodied_carbon_g"]
+    print(model_id, line["min"], line["mean"], line["max"])
+"""
+
+
+def test_the_command_line_estimates_embodied_carbon_for_all_30_presets() -> None:
+    """`ecoai estimate --model M --prompt short --embodied` for each of the paper's 30 presets,
+    through the command line's entry point (one process: 30 interpreters would take a minute)."""
+    import subprocess
+    import sys
+
+    from conftest import cli_env
+
+    assert len(MODELS) == 30
+    done = subprocess.run([sys.executable, "-c", LOOP, *MODELS], capture_output=True, text=True,
+                          env=cli_env(), timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == MODELS
+    for line in lines:
+        low, mean, high = map(float, line.split()[1:])
+        assert 0 < low <= mean <= high

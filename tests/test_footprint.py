@@ -83,3 +83,15 @@ def test_embodied_carbon_amortises_by_time_and_share() -> None:
 def test_percentile_interpolates_like_numpy() -> None:
     assert footprint.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert footprint.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 95) == pytest.approx(4.8)
+
+
+def test_a_spread_too_large_for_a_float_is_infinite_not_an_overflow_error() -> None:
+    """Draws near 1e300 (flags of 1e149 kW): fsum of their squares raises; the std is inf,
+    which the estimate then reports as one input error (``estimation.estimate._finite``)."""
+    import math
+
+    from ecoai.footprint import summarise
+
+    draws = [1e300, -1e300, 1e300, -1e300]
+    stat = summarise(draws, draws, draws, with_spread=True)
+    assert stat.std == math.inf

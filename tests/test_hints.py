@@ -45,6 +45,10 @@ FRAGMENTS = {
     "ecoai estimate --json",
     "ecoai profile -- cmd --debug",
     "ecoai profile cmd --debug",
+    "ecoai calibrate",
+    "ecoai estimate --calibrate REPORT",
+    "ecoai estimate --profiles DIR",
+    "ecoai profile -o report.json -- your server",
 }
 
 
@@ -122,7 +126,8 @@ def test_a_named_command_works(ecoai_cli: CliRunner, command: str) -> None:
 @pytest.mark.parametrize(
     ("argv", "hint"),
     [
-        (["profiles", "list", "scenario"], "known: models, size_classes, hardware"),
+        # (not "scenario": difflib finds it half like "calibrations", and suggests that)
+        (["profiles", "list", "zzzzqq"], "known: models, size_classes, hardware"),
         (["profiles", "show", "zzzzqq"], "`ecoai profiles list` lists the known ids"),
         (["profiles", "show", "zzzzqq", "--kind", "grid"], "`ecoai profiles list grids`"),
         (["estimate", "--model", "zzzzqq"], "`ecoai profiles list models`"),

@@ -313,13 +313,6 @@ def test_params_b_cannot_rename_an_open_model(capsys: pytest.CaptureFixture[str]
     assert code == 0, err
 
 
-def test_a_report_with_an_integer_beyond_float_range_is_one_error() -> None:
-    from ecoai.sanity import report_problem
-
-    found = report_problem({"inputs": {"pue": {"value": 10**400}}})
-    assert found == (("inputs", "pue", "value"), "an integer of 401 digits is not a finite number")
-
-
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -55,8 +55,25 @@ def test_installed_wheel_finds_built_in_profiles(tmp_path: Path) -> None:
     out = run([sys.executable, "-m", "ecoai", "profiles", "list", "models", "--json"],
               cwd=elsewhere, env=env)  # fmt: skip
     rows = json.loads(out)
-    assert len(rows) == 30 and rows[0]["id"] == "gpt-4.1"
+    presets = [row for row in rows if row["origin"] == "built-in"]  # + the data's open models
+    assert len(presets) == 30 and rows[0]["id"] == "gpt-4.1"
+    assert any(row["id"] == "black-forest-labs/FLUX.1-dev" for row in rows)  # the JSON ships
     # The installed package prints the completions (with the built-in ids) the repository ships.
     for shell in ("bash", "zsh", "fish"):
         out = run([sys.executable, "-m", "ecoai", "completion", shell], cwd=elsewhere, env=env)
         assert out == (REPO_ROOT / "completions" / f"ecoai.{shell}").read_text(encoding="utf-8")
+    # The estimate contracts, from the installed wheel (the data ships inside it).
+    contracts = [
+        ["--params-b", "32", "--active-params-b", "32", "--precision", "bf16", "--hardware",
+         "h100-sxm", "--gpu-count", "2", "--batch-size", "64", "--output-tokens", "600"],
+        ["--model", "Qwen/Qwen3-14B", "--hardware", "h100-sxm", "--batch-size", "64",
+         "--output-tokens", "600"],
+        ["--pipeline", "text-to-image", "--params-b", "12", "--steps", "50", "--width", "1024",
+         "--height", "1024", "--batch-size", "4", "--hardware", "h100-sxm", "--gpu-count", "1"],
+        ["--model", "black-forest-labs/FLUX.1-dev", "--hardware", "h100-sxm"],
+    ]  # fmt: skip
+    for args, field in zip(contracts, ["token", "token", "item", "item"], strict=True):
+        out = run([sys.executable, "-m", "ecoai", "estimate", *args, "--json"], cwd=elsewhere,
+                  env=env)  # fmt: skip
+        intermediate = json.loads(out)["intermediate"]
+        assert intermediate[f"gpu_energy_per_{field}_j"] > 0 and intermediate["gpu_count"] >= 1

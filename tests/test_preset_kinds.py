@@ -16,6 +16,10 @@ def test_every_kind_has_a_schema_a_file_and_a_summary(kind) -> None:  # type: ig
     schema = SCHEMAS[kind.table]
     assert schema.__name__ == kind.schema
     assert schema.summary is not Entry.summary, f"{kind.schema} needs a summary()"
+    if kind.user_only:  # e.g. calibrations: measurements of the user's own machines
+        assert not (built_in_dir() / f"{kind.table}.toml").exists()
+        assert load_catalog().entries(kind.table) == []
+        return
     assert (built_in_dir() / f"{kind.table}.toml").is_file()
     entries = load_catalog().entries(kind.table)
     assert entries, f"profiles/{kind.table}.toml has no entries"
@@ -34,7 +38,9 @@ def test_the_loader_help_and_keys_follow_the_registry() -> None:
     )
     assert set(PRESET_KEYS) == {k.key for k in PRESET_KINDS if k.key} | {"prompt"}
     assert all(key in BY_NAME for key in PRESET_KEYS)  # each one is a scenario key and a flag
-    assert kind_list() == "models, size_classes, hardware, hosts, grids, tasks or cpus"
+    assert kind_list() == (
+        "models, size_classes, hardware, hosts, grids, tasks, cpus or calibrations"
+    )
 
 
 def test_a_schema_without_summary_fails_explicitly() -> None:

@@ -97,6 +97,14 @@ def test_every_figure_and_its_order_is_checked_on_read(
     assert line.startswith("ecoai: error: bad.json: invalid report: ") and problem in line
 
 
+def test_an_integer_too_large_for_a_float_is_a_finding_or_nothing_not_a_crash() -> None:
+    """An int of 300 digits (a JSON file may hold one) is finite: no OverflowError."""
+    huge = 10**300 * 10**20
+    assert report_problem({"method": {"samples": huge}}) is None
+    found = report_problem({"per_query": {"energy_wh": {"mean": -huge}}})
+    assert found is not None and found[1].startswith(f"{-huge} is negative")
+
+
 def test_signed_quantities_may_be_negative() -> None:
     assert is_figure(("measurement", "runs", 0, "sensors", 1, "energy_j"))
     assert is_figure(("per_query", "water_ml", "site", "mean"))

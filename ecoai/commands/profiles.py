@@ -37,6 +37,11 @@ def list_command(
         for k in kinds
         for e in catalog.entries(k)
     ]
+    if "models" in kinds:  # the open models of the measured data are models too
+        from ecoai.inputs.open_catalog import open_model_rows
+
+        at = max((i + 1 for i, row in enumerate(rows) if row["kind"] == "models"), default=0)
+        rows[at:at] = open_model_rows()
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -52,10 +57,20 @@ def show_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show every field of one preset, with its sources and origin."""
-    from ecoai.inputs.catalog import load_catalog
-    from ecoai.render.catalog import detail_rows, find_any
+    from ecoai.inputs.catalog import kind_of, load_catalog
+    from ecoai.inputs.open_catalog import open_model_detail
+    from ecoai.render.catalog import detail_rows, field_rows, find_any
 
-    found_kind, entry = find_any(load_catalog(profiles or ()), id, kind)
+    catalog = load_catalog(profiles or ())
+    in_models = kind is None or kind_of(kind) == "models"
+    open_model = open_model_detail(id) if in_models and catalog.find("models", id) is None else None
+    if open_model is not None:  # a model of the measured data, not a preset
+        if as_json:
+            typer.echo(json.dumps(open_model, indent=2))
+            return
+        _print_table(("field", "value"), field_rows(open_model))
+        return
+    found_kind, entry = find_any(catalog, id, kind)
     if as_json:
         fields = entry.model_dump(mode="json", exclude_none=True)
         data: dict[str, Any] = {"kind": found_kind, **fields}

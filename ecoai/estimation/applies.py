@@ -91,7 +91,16 @@ _OPEN = frozenset(
         "input_tokens",  # informational: recorded in the report
     )
 )
-_OPEN_ONLY = _OPEN - _NODE - _TOKENS
+_CALIBRATE = frozenset(
+    (
+        "calibrate",
+        "calibration_gpu_energy_per_token_j",
+        "calibration_time_per_token_s",
+        "calibration_batch",
+    )
+)
+_DIFFUSION = frozenset(("pipeline", "steps", "width_px", "height_px", "frames"))
+_OPEN_ONLY = (_OPEN | _CALIBRATE | _DIFFUSION) - _NODE - _TOKENS
 
 
 def user_given(params: Mapping[str, Param], name: str) -> bool:
@@ -127,8 +136,10 @@ def check_inputs_apply(params: Mapping[str, Param]) -> None:
 def _method(params: Mapping[str, Param]) -> tuple[str, frozenset[str]]:
     """The method ``estimate`` will use for ``params`` and the keys it reads (as ``estimate``)."""
     timed = _COMMON | {"embodied"}  # the embodied line amortises hardware over the query time
+    if "pipeline" in params:
+        return "diffusion", timed | (_OPEN - {"output_tokens", "input_tokens"}) | _DIFFUSION
     if "params_b" in params:
-        return "open", timed | _OPEN
+        return "open", timed | _OPEN | _CALIBRATE
     if "task" in params:
         return "task", _COMMON | {"task", "it_energy_std_wh"}
     if "it_energy_wh" in params:
@@ -152,6 +163,12 @@ def _why_unused(params: Mapping[str, Param], name: str, method: str) -> tuple[st
         return "it is used only by the embodied-carbon line", f"add --embodied, or {drop}"
     if method == "open":
         return _why_not_open(params, name, drop)
+    if method == "diffusion":
+        pipeline = _named(params, "pipeline")
+        return (
+            f"{pipeline} selects the diffusion estimate, which does not read {flag}",
+            f"{drop}, or {_remove(params, 'pipeline')}",
+        )
     if name == "embodied" and method in ("task", "direct"):
         given = "task" if method == "task" else _energy_key(params)
         return (

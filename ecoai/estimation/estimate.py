@@ -31,11 +31,22 @@ def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report
     """Estimate the footprint described by ``params`` (see ``ecoai.inputs.resolve.resolve``).
 
     Raises InputError when an input the method needs is missing (``estimation.inputs``), when
-    u_gpu_min exceeds u_gpu_max, or when a figure overflows.
+    u_gpu_min exceeds u_gpu_max, when --calibrate is given for anything but an open LLM, or when
+    a figure overflows.
     """
     check_inputs_apply(params)
     factors = multipliers(params)
-    if "params_b" in params:
+    if "calibrate" in params and "params_b" not in params:
+        raise InputError(
+            "--calibrate applies to open LLMs",
+            "describe the model: --params-b N (or --model with an id of the ML.ENERGY data)",
+        )
+    if "pipeline" in params:
+        from ecoai.estimation.open_llm import open_diffusion
+
+        params, per_query, method, intermediate = open_diffusion(params, factors)
+        extra = read_report_inputs(params)  # with the values open_diffusion derived
+    elif "params_b" in params:
         from ecoai.estimation.open_llm import open_llm
 
         params, per_query, method, intermediate = open_llm(params, factors)
@@ -223,6 +234,13 @@ def _report(
         for name, what in (("pue", "data centre"), ("cif_kg_per_kwh", "grid"))
         if name in params and params[name].source.kind == "default" and params[name].source.ref
     ]
+    if "uncalibrated_ratio" in intermediate:
+        ratio = intermediate["uncalibrated_ratio"]
+        source = params["calibration_gpu_energy_per_token_j"].source
+        notes.append(
+            f"calibrated by {source.ref}: without it the estimate of GPU energy per token would "
+            f"have been {ratio:.3g}x the measurement ({source.citation})"
+        )
     return Report(
         kind="estimate",
         ecoai_version=__version__,

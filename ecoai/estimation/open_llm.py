@@ -1,7 +1,8 @@
-"""Pure: resolved inputs of an open LLM -> its per-query footprint (``estimate`` calls it).
+"""Pure: resolved inputs of an open model -> its per-query footprint (``estimate`` calls it).
 
-The method is in ``ecoai.estimation.open_model``; this module checks the inputs (parameters,
-precision, GPU, GPU count, batch), fills the stated defaults and builds the footprint.
+The methods are in ``ecoai.estimation.open_model`` (LLMs) and ``open_diffusion`` (images and
+videos); this module checks the inputs (parameters, precision, GPU, GPU count, batch, image size,
+steps, frames), fills the stated defaults and builds the footprint.
 """
 
 from __future__ import annotations
@@ -10,16 +11,19 @@ from collections.abc import Mapping
 
 from ecoai import footprint, units
 from ecoai.errors import InputError, did_you_mean
+from ecoai.estimation.open_diffusion import ItemConfig
 from ecoai.estimation.open_model import (
     NON_GPU_W_PER_GPU,
     NON_GPU_W_PER_GPU_LOW,
+    Calibration,
     Config,
     OpenLlm,
     default_gpu_count,
     estimate_open_llm,
+    uncalibrated_ratio,
 )
 from ecoai.footprint import Multipliers
-from ecoai.inputs.keys import value
+from ecoai.inputs.keys import BY_NAME, value
 from ecoai.inputs.mlenergy import BYTES_PER_WEIGHT, CITATION
 from ecoai.models import Footprint, Method, Param, Source, Stat
 
@@ -51,13 +55,13 @@ def open_llm(
     weights_gb = total_b * BYTES_PER_WEIGHT[precision]
     gpu_count = _gpu_count(inputs, weights_gb, gpu)
     batch = _batch(inputs)
-    config = Config(total_b, active_b, precision, gpu, gpu_count, batch, _model_id(params))
+    config = Config(total_b, active_b, precision, gpu, gpu_count, batch, _model_id(params),
+                    output_tokens=value(params, "output_tokens"))  # fmt: skip
     tdp_w = units.kw_to_w(value(params, "p_gpu_kw")) / value(params, "gpus_per_node")
+    gpu_facts = (tdp_w, value(params, "gpu_memory_bandwidth_tb_s"))
+    calibration = _calibration(params)
     result = estimate_open_llm(
-        config,
-        value(params, "output_tokens"),
-        (tdp_w, value(params, "gpu_memory_bandwidth_tb_s")),
-        _non_gpu_w(inputs),
+        config, value(params, "output_tokens"), gpu_facts, _non_gpu_w(inputs), calibration
     )
     inputs["gpu_energy_per_token_j"] = Param(
         value=result.gpu_energy_per_token_j[0],
@@ -65,7 +69,23 @@ def open_llm(
     )
     mean, low, high = result.it_energy_j
     per_query = footprint.footprint_from_it(Stat(mean=mean, min=low, max=high), factors)
-    return inputs, per_query, _method(result), _intermediate(result, gpu_count, factors.pue)
+    intermediate = _intermediate(result, gpu_count, factors.pue)
+    if calibration is not None:
+        intermediate["uncalibrated_ratio"] = uncalibrated_ratio(config, gpu_facts, calibration)
+    return inputs, per_query, _method(result), intermediate
+
+
+def _calibration(params: Mapping[str, Param]) -> Calibration | None:
+    """The calibration among the inputs (``ecoai.inputs.calibration``), if any."""
+    if "calibration_gpu_energy_per_token_j" not in params:
+        return None
+    source = params["calibration_gpu_energy_per_token_j"].source
+    return Calibration(
+        gpu_energy_per_token_j=value(params, "calibration_gpu_energy_per_token_j"),
+        time_per_token_s=value(params, "calibration_time_per_token_s"),
+        batch_size=value(params, "calibration_batch"),
+        ref=f"{source.ref}: {source.citation}" if source.citation else str(source.ref),
+    )
 
 
 def _active_params_b(inputs: dict[str, Param], total_b: float) -> float:
@@ -178,3 +198,125 @@ def _intermediate(result: OpenLlm, gpu_count: int, pue: float) -> dict[str, floa
         "it_energy_j": result.it_energy_j[0],
         "facility_energy_j": result.it_energy_j[0] * pue,
     }
+
+
+_LLM_ONLY = ("active_params_b", "output_tokens", "input_tokens", "calibrate")
+
+
+def open_diffusion(
+    params: Mapping[str, Param], factors: Multipliers
+) -> tuple[dict[str, Param], Footprint, Method, dict[str, float]]:
+    """(inputs, per-item footprint, method, intermediate values) of a diffusion model.
+
+    One query is one image or video. Raises InputError for an unknown pipeline, frames with
+    text-to-image, a video without frames, LLM-only inputs, a precision other than bf16 (the
+    data's), a GPU outside the data, or weights that do not fit the GPUs.
+    """
+    from ecoai.estimation.open_diffusion import FIT_ERROR_P90, INTERPOLATION_ERROR_P90, per_item
+    from ecoai.inputs.mlenergy import DATA_GPUS, DIFFUSION_CITATION, PIPELINES
+
+    inputs = dict(params)
+    pipeline = str(params["pipeline"].value)
+    if pipeline not in PIPELINES:
+        raise InputError(f"unknown pipeline {pipeline!r}", "choose one of: " + ", ".join(PIPELINES))
+    frames = _frames(inputs, pipeline)
+    for name in _LLM_ONLY:
+        if name in params and params[name].source.kind in ("flag", "file"):
+            flag = BY_NAME[name].flag
+            raise InputError(
+                f"{flag} applies to LLMs, not to a {pipeline} pipeline",
+                f"drop {flag}: one query of a diffusion model is one image or video",
+            )
+    if "precision" in params and str(params["precision"].value).lower() != "bf16":
+        raise InputError(
+            f"diffusion models are measured in bf16 only, not {params['precision'].value}",
+            "drop --precision (or give bf16)",
+        )
+    if "gpu" not in params:
+        raise InputError(
+            "a diffusion model needs the GPU it runs on",
+            "pass --hardware, e.g. --hardware h100-sxm",
+        )
+    gpu = str(params["gpu"].value)
+    if gpu not in DATA_GPUS.values():
+        raise InputError(
+            f"diffusion models are measured on {' and '.join(DATA_GPUS.values())} only, not {gpu}",
+            "choose --hardware h100-sxm, b200 or a node of them (dgx-h100, dgx-b200)",
+        )
+    total_b = value(params, "params_b")
+    gpu_count = _gpu_count(inputs, total_b * BYTES_PER_WEIGHT["bf16"], gpu)
+    batch = _batch(inputs)
+    config = ItemConfig(
+        pipeline=pipeline,
+        params_b=total_b,
+        steps=int(value(params, "steps")),
+        width=int(value(params, "width_px")),
+        height=int(value(params, "height_px")),
+        frames=frames,
+        gpu=gpu,
+        gpu_count=gpu_count,
+        batch_size=batch,
+        model_id=_diffusion_id(params),
+    )
+    found = per_item(config)
+    error = INTERPOLATION_ERROR_P90 if found.path == "measured" else FIT_ERROR_P90
+    energy_j = found.energy_per_item_j
+    per_item_j = (energy_j, energy_j / error, energy_j * error)
+    replica_s = energy_j / found.gpu_power_w  # the replica's time per item (B items per batch)
+    non_gpu_j = [w * gpu_count * replica_s for w in _non_gpu_w(inputs)]
+    it_j = [e + n for e, n in zip(per_item_j, non_gpu_j, strict=True)]
+    inputs["gpu_energy_per_item_j"] = Param(
+        value=energy_j,
+        source=Source(
+            kind="derived", ref=f"{found.path}: {found.detail}", citation=DIFFUSION_CITATION
+        ),
+    )
+    per_query = footprint.footprint_from_it(Stat(mean=it_j[0], min=it_j[1], max=it_j[2]), factors)
+    method = Method(
+        statistic="open-model",
+        description=(
+            f"GPU energy per {_item(pipeline)} from measured diffusion models (ML.ENERGY v3): "
+            f"{found.path}; plus non-GPU power per GPU x time; range = the method's P90 error "
+            "(leave-one-out) and the non-GPU range"
+        ),
+    )
+    intermediate = {
+        "gpu_energy_per_item_j": energy_j,
+        "gpu_energy_per_item_j_min": per_item_j[1],
+        "gpu_energy_per_item_j_max": per_item_j[2],
+        "gpu_count": float(gpu_count),
+        "gpu_power_w": found.gpu_power_w,
+        "duration_s": replica_s * batch,
+        "non_gpu_energy_j": non_gpu_j[0],
+        "it_energy_j": it_j[0],
+        "facility_energy_j": it_j[0] * factors.pue,
+    }
+    return inputs, per_query, method, intermediate
+
+
+def _item(pipeline: str) -> str:
+    return "video" if pipeline == "text-to-video" else "image"
+
+
+def _frames(inputs: dict[str, Param], pipeline: str) -> int:
+    if pipeline == "text-to-image":
+        if "frames" in inputs:
+            raise InputError(
+                "--frames applies to text-to-video, not to text-to-image",
+                "drop --frames, or use --pipeline text-to-video",
+            )
+        return 1
+    if "frames" not in inputs:
+        raise InputError(
+            "a text-to-video estimate needs the frames per video",
+            "pass --frames, e.g. --frames 81 (5 s at 16 fps)",
+        )
+    return int(value(inputs, "frames"))
+
+
+def _diffusion_id(params: Mapping[str, Param]) -> str | None:
+    from ecoai.inputs.mlenergy import find_diffusion_model
+
+    model = params.get("model")
+    found = None if model is None else find_diffusion_model(str(model.value))
+    return None if found is None else found.model_id

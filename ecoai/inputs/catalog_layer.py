@@ -24,7 +24,7 @@ from ecoai.models import Param, ParamValue, Source
 
 if TYPE_CHECKING:
     from ecoai.inputs.catalog import Catalog
-    from ecoai.inputs.mlenergy import OpenModel
+    from ecoai.inputs.mlenergy import DiffusionModel, OpenModel
 
 DEFAULT_BATCH = 8  # the paper's B (v6 Sec. 3.3)
 
@@ -144,20 +144,39 @@ def _variant(size: SizeClassEntry, node_id: str | None, batch: int | None) -> UV
 def _open_model_layer(catalog: Catalog, given: dict[str, str]) -> dict[str, Param]:
     """The values an open model of the data determines; removes ``model`` from ``given``."""
     name = given.pop("model")
-    from ecoai.inputs.mlenergy import find_open_model
+    from ecoai.inputs.mlenergy import find_diffusion_model, find_open_model
 
     model = find_open_model(name)
-    if model is None:
-        from ecoai.inputs.mlenergy import open_models
+    diffusion = find_diffusion_model(name) if model is None else None
+    if model is None and diffusion is None:
+        from ecoai.inputs.mlenergy import diffusion_models, open_models
 
         known = catalog.ids("models") + [m.model_id for m in open_models().values()]
+        known += [m.model_id for m in diffusion_models().values()]
         raise did_you_mean("model", name, known, "ecoai profiles list models")
     if given.pop("prompt", None) is not None:
+        found = model.model_id if model is not None else diffusion.model_id  # type: ignore[union-attr]
         raise InputError(
-            f"--prompt applies to the paper's model presets, not to {model.model_id}",
+            f"--prompt applies to the paper's model presets, not to {found}",
             "give --output-tokens (and --batch-size, --hardware) for an open model",
         )
-    return open_model_params(model)
+    return open_model_params(model) if model is not None else diffusion_params(diffusion)
+
+
+def diffusion_params(model: DiffusionModel | None) -> dict[str, Param]:
+    """Pipeline, parameters and the measured size, frames and steps of a diffusion model."""
+    from ecoai.inputs.mlenergy import DIFFUSION_CITATION
+
+    assert model is not None
+    source = Source(
+        kind="profile", ref=f"mlenergy-v3.{model.model_id}", citation=DIFFUSION_CITATION
+    )
+    out = _params(source, model=model.model_id, pipeline=model.pipeline,
+                  params_b=model.params_b, steps=model.steps, width_px=model.width,
+                  height_px=model.height)  # fmt: skip
+    if model.pipeline == "text-to-video":
+        out |= _params(source, frames=model.frames)
+    return out
 
 
 def open_model_params(model: OpenModel) -> dict[str, Param]:

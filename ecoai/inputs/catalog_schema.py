@@ -200,7 +200,9 @@ def _check_range(name: str, central: float | None, low: float | None, high: floa
 
 
 class HostEntry(Entry):
-    basis: Literal["computation", "table1", "location", "user"] = "user"
+    basis: Literal["computation", "table1", "location", "provider", "user"] = "user"
+    """computation / table1: Jegham et al.'s values; location: Li et al.'s; provider: the
+    operator's own published figures; user: a user's profile."""
     pue: Annotated[float, Field(ge=1)]
     wue_site_l_per_kwh: NonNeg
     wue_source_l_per_kwh: NonNeg
@@ -264,6 +266,39 @@ class CpuEntry(Entry):
 
     def summary(self) -> str:
         return f"TDP {self.tdp_w:g} W; matches {', '.join(self.match)}"
+
+
+class CalibrationEntry(Entry):
+    """An open LLM measured on the user's own GPUs (``ecoai calibrate``): estimates of the same
+    model, GPU, GPU count and precision use it in preference to the ML.ENERGY data."""
+
+    hardware: Text
+    """The GPU's hardware id."""
+    gpu_count: Annotated[int, Field(ge=1)]
+    model: str | None = None
+    params_b: Positive
+    active_params_b: Positive
+    precision: Text
+    batch_size: Annotated[int, Field(ge=1)]
+    """Concurrent requests while measured."""
+    output_tokens: Positive
+    """Output tokens of one measured run (mean over runs)."""
+    gpu_energy_per_token_j: Positive
+    """Measured GPU energy per output token, all GPUs, IT side. Units: J."""
+    time_per_token_s: Positive
+    """Run time per output token of the replica (1 / throughput). Units: s."""
+    uncalibrated_ratio: Positive | None = None
+    """The data's estimate over the measurement at this configuration."""
+
+    def summary(self) -> str:
+        what = self.model or f"{self.params_b:g} B ({self.active_params_b:g} B active)"
+        return (
+            f"{what}, {self.precision} on {self.gpu_count} x {self.hardware}, "
+            f"B={self.batch_size}: {self.gpu_energy_per_token_j:.3g} J/token measured"
+        )
+
+    def references(self) -> Iterator[tuple[str, str, str]]:
+        yield ("hardware", "hardware", self.hardware)
 
 
 def _schemas() -> dict[str, type[Entry]]:

@@ -52,6 +52,8 @@ FLAGS = {
     "wue_source_l_per_kwh": "--wue-source",
     "cif_kg_per_kwh": "--cif",
     "ttft_quantiles_s": "--ttft-quantiles",
+    "width_px": "--width",
+    "height_px": "--height",
 }
 
 KEYS: tuple[Key, ...] = (
@@ -155,6 +157,30 @@ KEYS: tuple[Key, ...] = (
         low_open=True,
     ),
     Key("precision", "str", "", "weight precision: bf16, fp16, fp8, int8, mxfp4, int4, fp32"),
+    Key("calibrate", "str", "", "a measured report (ecoai profile) to calibrate this estimate by"),
+    Key(
+        "calibration_gpu_energy_per_token_j",
+        "float",
+        "J",
+        "measured GPU energy per output token (set by a calibration)",
+        low=0,
+        low_open=True,
+    ),
+    Key(
+        "calibration_time_per_token_s",
+        "float",
+        "s",
+        "measured replica time per output token (set by a calibration)",
+        low=0,
+        low_open=True,
+    ),
+    Key("calibration_batch", "int", "requests", "batch of the calibration's run", low=1),
+    # Open diffusion models (text-to-image, text-to-video), from the same measurements
+    Key("pipeline", "str", "", "diffusion pipeline: text-to-image or text-to-video"),
+    Key("steps", "int", "steps", "denoising (inference) steps per image or video", low=1),
+    Key("width_px", "int", "px", "width of the image or video", low=1),
+    Key("height_px", "int", "px", "height of the image or video", low=1),
+    Key("frames", "int", "frames", "frames per video (text-to-video only)", low=1),
     Key(
         "non_gpu_w_per_gpu",
         "float",

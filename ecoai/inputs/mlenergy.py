@@ -17,6 +17,10 @@ CITATION = (
     "ML.ENERGY Benchmark v3 (J.-W. Chung et al., leaderboard data 2026-02-16, Apache-2.0), "
     "GPU energy per output token, vLLM"
 )
+DIFFUSION_CITATION = (
+    "ML.ENERGY Benchmark v3 (J.-W. Chung et al., leaderboard data 2026-02-16, Apache-2.0), "
+    "GPU energy per image or video, diffusers"
+)
 LLM_TASKS = ("lm-arena-chat", "gpqa", "sourcegraph-fim")
 """The shipped LLM tasks (chat, reasoning, code completion); their configurations are fitted."""
 
@@ -55,6 +59,8 @@ class Measured:
     energy_per_token_j: float
     gpu_power_w: float
     """Average power of all GPUs of the replica. Units: W."""
+    output_tokens: float = 1.0
+    """Average output tokens per request of the task's prompts (``avg_output_len``)."""
 
 
 def data_dir() -> Path:
@@ -99,6 +105,7 @@ def _measured(task: str, row: dict[str, object]) -> Measured:
         active_params_b=num("activated_params_billions"),
         energy_per_token_j=num("energy_per_token_joules"),
         gpu_power_w=num("avg_power_watts"),
+        output_tokens=num("avg_output_len"),
     )
 
 
@@ -136,9 +143,117 @@ def open_models(root: Path | None = None) -> dict[str, OpenModel]:
     }
 
 
+PIPELINES = {"text-to-image": "energy_per_image_joules", "text-to-video": "energy_per_video_joules"}
+"""The shipped diffusion tasks (a diffusers pipeline each) and the field of their energy."""
+
+
+@dataclass(frozen=True)
+class MeasuredItem:
+    """One measured diffusion configuration: GPU energy per image or video, all GPUs."""
+
+    pipeline: str
+    model_id: str
+    gpu: str
+    gpu_count: int
+    batch_size: int
+    """Images or videos generated together."""
+    params_b: float
+    steps: int
+    """Denoising (inference) steps."""
+    width: int
+    height: int
+    frames: int
+    """Frames of a video; 1 for an image."""
+    energy_per_item_j: float
+    gpu_power_w: float
+    """Average power of all GPUs of the replica. Units: W."""
+
+
+@cache
+def load_diffusion(root: Path | None = None) -> tuple[MeasuredItem, ...]:
+    """Every text-to-image and text-to-video configuration (H100 and B200).
+
+    Raises InputError if a file is unreadable.
+    """
+    directory = root or data_dir()
+    out: list[MeasuredItem] = []
+    for pipeline, field in PIPELINES.items():
+        try:
+            text = (directory / f"{pipeline}.json").read_text(encoding="utf-8")
+            configurations = json.loads(text)["configurations"]
+        except (OSError, ValueError, KeyError) as error:
+            raise InputError(
+                f"cannot read the shipped ML.ENERGY data {directory / pipeline}.json: {error}",
+                "reinstall ecoai; the file is part of its profiles",
+            ) from None
+        out += [
+            _measured_item(pipeline, field, row)
+            for row in configurations
+            if row["gpu_model"] in DATA_GPUS
+        ]
+    return tuple(out)
+
+
+def _measured_item(pipeline: str, field: str, row: dict[str, object]) -> MeasuredItem:
+    def num(*keys: str) -> float:
+        value = next((row[k] for k in keys if k in row), 1)
+        assert isinstance(value, int | float)
+        return float(value)
+
+    return MeasuredItem(
+        pipeline=pipeline,
+        model_id=str(row["model_id"]),
+        gpu=DATA_GPUS[str(row["gpu_model"])],
+        gpu_count=int(num("num_gpus")),
+        batch_size=int(num("batch_size")),
+        params_b=num("total_params_billions"),
+        steps=int(num("inference_steps")),
+        width=int(num("image_width", "video_width")),
+        height=int(num("image_height", "video_height")),
+        frames=int(num("num_frames")),
+        energy_per_item_j=num(field),
+        gpu_power_w=num("avg_power_watts"),
+    )
+
+
+@dataclass(frozen=True)
+class DiffusionModel:
+    """A diffusion model of the data and the configuration it was measured in."""
+
+    model_id: str
+    pipeline: str
+    params_b: float
+    steps: int
+    width: int
+    height: int
+    frames: int
+
+
+@cache
+def diffusion_models(root: Path | None = None) -> dict[str, DiffusionModel]:
+    """The data's diffusion models by lower-case id."""
+    out: dict[str, DiffusionModel] = {}
+    for p in load_diffusion(root):
+        out.setdefault(
+            p.model_id.lower(),
+            DiffusionModel(
+                p.model_id, p.pipeline, p.params_b, p.steps, p.width, p.height, p.frames
+            ),
+        )
+    return out
+
+
 def find_open_model(name: str) -> OpenModel | None:
     """An open LLM of the shipped ML.ENERGY data by id (``Qwen/Qwen3-14B``) or by its name
     after the organisation (``qwen3-14b``), in any case; None if it is not in the data."""
     models = open_models()
+    short = {m.model_id.split("/")[-1].lower(): m for m in models.values()}
+    return models.get(name.lower()) or short.get(name.lower())
+
+
+def find_diffusion_model(name: str) -> DiffusionModel | None:
+    """A diffusion model of the shipped ML.ENERGY data by id (``black-forest-labs/FLUX.1-dev``)
+    or by its name after the organisation (``flux.1-dev``), in any case; None if not in it."""
+    models = diffusion_models()
     short = {m.model_id.split("/")[-1].lower(): m for m in models.values()}
     return models.get(name.lower()) or short.get(name.lower())

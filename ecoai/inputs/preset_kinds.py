@@ -18,13 +18,15 @@ class PresetKind:
     ``table`` is the top-level table of a profile file and the KIND of ``ecoai profiles list``;
     ``singular`` names one entry in messages; ``key`` is the scenario key (and flag) that picks
     an entry in an estimate, or None when none does (a CPU is matched by its model name);
-    ``schema`` is the name of the entry's class in ``catalog_schema``.
+    ``schema`` is the name of the entry's class in ``catalog_schema``; ``user_only`` kinds have
+    no built-in file: only the user's profiles hold them (measurements of the user's machines).
     """
 
     table: str
     singular: str
     key: str | None
     schema: str
+    user_only: bool = False
 
     @property
     def spellings(self) -> set[str]:
@@ -41,6 +43,7 @@ PRESET_KINDS: tuple[PresetKind, ...] = (
     PresetKind("grids", "grid", "grid", "GridEntry"),
     PresetKind("tasks", "task", "task", "TaskEntry"),
     PresetKind("cpus", "cpu", None, "CpuEntry"),
+    PresetKind("calibrations", "calibration", None, "CalibrationEntry", user_only=True),
 )
 """Every preset kind, in the order ``ecoai profiles list`` shows them."""
 

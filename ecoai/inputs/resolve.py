@@ -61,6 +61,8 @@ def resolve(
     presets = _presets(layered, catalog, profile_dirs)
     _check_open_model_parameters(presets, layered)
     merged = {**presets, **layered}
+    if "params_b" in merged and "pipeline" not in merged:
+        merged |= _calibration(merged, catalog, profile_dirs)
     # A preset asked with the user's batch size already gives U for that batch (Table 5 or derived).
     batch_honoured = "batch_size" in layered and any(name in layered for name in PRESET_KEYS)
     _derive_utilisation(merged, batch_honoured)
@@ -123,6 +125,18 @@ def _presets(
     if "cif_kg_per_kwh" not in found and "cif_kg_per_kwh" not in layered:
         found = {**_fallback(catalog, {"grid": DEFAULT_GRID}, "grid"), **found}
     return found
+
+
+def _calibration(
+    merged: Mapping[str, Param], catalog: Catalog | None, profile_dirs: tuple[Path, ...]
+) -> dict[str, Param]:
+    """An open LLM's calibration: ``--calibrate report.json``, else one in the profiles."""
+    from ecoai.inputs.calibration import calibration_layer
+    from ecoai.inputs.catalog import load_catalog
+
+    report = str(merged["calibrate"].value) if "calibrate" in merged else None
+    found = calibration_layer(merged, catalog or load_catalog(profile_dirs), report)
+    return {k: v for k, v in found.items() if k not in merged or k.startswith("calibration_")}
 
 
 def _has_site_factors(found: Mapping[str, Param], layered: Mapping[str, Param]) -> bool:

@@ -49,3 +49,8 @@ def _flatten(key: str, value: Any) -> list[list[str]]:
     if isinstance(value, float):
         return [[key, f"{value:g}"]]
     return [] if value in ({}, []) else [[key, str(value)]]
+
+
+def field_rows(data: dict[str, Any]) -> list[list[str]]:
+    """(field, value) rows of flat ``data``; floats as %g."""
+    return [[k, f"{v:g}" if isinstance(v, float) else str(v)] for k, v in data.items()]
