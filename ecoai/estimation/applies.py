@@ -137,7 +137,7 @@ def _method(params: Mapping[str, Param]) -> tuple[str, frozenset[str]]:
     """The method ``estimate`` will use for ``params`` and the keys it reads (as ``estimate``)."""
     timed = _COMMON | {"embodied"}  # the embodied line amortises hardware over the query time
     if "pipeline" in params:
-        return "diffusion", timed | (_OPEN - {"output_tokens", "input_tokens"}) | _DIFFUSION
+        return "diffusion", timed | _OPEN | _DIFFUSION  # open_diffusion refuses LLM inputs
     if "params_b" in params:
         return "open", timed | _OPEN | _CALIBRATE
     if "task" in params:
