@@ -130,6 +130,13 @@ def _reserve_std_descriptors() -> None:
 
 
 def _usage_or_raise(error: Exception, debug: bool) -> None:
+    if type(error).__name__ == "NoArgsIsHelpError":
+        # A group run bare (``ecoai``, ``ecoai profiles``): typer has printed its help already
+        # (the error's message is what is left of it); that help is the whole answer, exit 2.
+        text = getattr(error, "format_message", lambda: "")()
+        if text and text.strip():
+            print(text, file=sys.stderr)
+        sys.exit(int(ExitStatus.USAGE))
     unknown = _unknown_option(error)
     if unknown is not None and not debug:
         print(f"ecoai: error: {unknown[0]}", file=sys.stderr)
@@ -137,7 +144,8 @@ def _usage_or_raise(error: Exception, debug: bool) -> None:
         sys.exit(int(ExitStatus.USAGE))
     if isinstance(error, typer.TyperException) and not debug:
         text = getattr(error, "format_message", lambda: str(error))()
-        message = text.splitlines()[0] if text else type(error).__name__
+        # One line, all of it: click splits a list of choices over lines ("Choose from:\n\tbash,").
+        message = " ".join(text.split()) if text else type(error).__name__
         print(f"ecoai: error: {message}", file=sys.stderr)
         print("hint: run with --help to see the options", file=sys.stderr)
         sys.exit(int(getattr(error, "exit_code", ExitStatus.USAGE)))

@@ -16,7 +16,8 @@ descriptor: safe from several threads and processes at once.
 
 Tracking never breaks the program it measures: when the event file cannot be written (ecoai has
 exited and removed it, a child dropped privileges, ``ECOAI_EVENTS`` names a missing directory, a
-FIFO or a device) or a value cannot be encoded, the event is dropped and counted in
+FIFO or a device), a value cannot be encoded or a count is not a finite number of at least 0
+(NaN, infinity, -1: never written), the event is dropped and counted in
 ``dropped()``; the first such event prints one warning line on stderr. Only regular files are
 written (a FIFO without a reader would raise SIGPIPE or block).
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import operator
 import os
 import stat
@@ -47,16 +49,20 @@ _warned = False
 
 
 def query(n: int = 1, *, input_tokens: int = 0, output_tokens: int = 0) -> None:
-    """Record ``n`` queries served, with their input and output tokens."""
-    _emit(
-        {
-            "event": "query",
-            "n": n,
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "t": time.time(),
-        }
-    )
+    """Record ``n`` queries served, with their input and output tokens.
+
+    A count that is not a finite number of at least 0 (NaN, infinity, -1, a string) drops the
+    event: counted in ``dropped()``, warned about once, never written or delivered.
+    """
+    if not active():
+        return
+    counts = {"n": n, "input_tokens": input_tokens, "output_tokens": output_tokens}
+    for name, value in counts.items():
+        bad = _bad_count(value)
+        if bad:
+            _drop(f"{name}={value!r} is {bad}")
+            return
+    _emit({"event": "query", **counts, "t": time.time()})
 
 
 def start(name: str) -> None:
@@ -92,11 +98,18 @@ def dropped() -> int:
 def _emit(event: dict[str, Any]) -> None:
     try:
         event = {key: _plain(value) for key, value in event.items()}
+        if "name" in event and not isinstance(event["name"], str):
+            raise TypeError(f"a phase name is text, got {event['name']!r}")
+        for key, value in event.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{key}={value!r} is not finite")  # before any sink sees it
         for sink in list(_sinks):
             sink(event)
         path = os.environ.get(ENV)
         if path:
-            line = (json.dumps(event, separators=(",", ":"), default=str) + "\n").encode()
+            # allow_nan=False: a non-finite value raises (dropped) instead of writing NaN.
+            text = json.dumps(event, separators=(",", ":"), default=str, allow_nan=False)
+            line = (text + "\n").encode()
             fd = _descriptor(path)
             if fd is None:
                 _drop(f"cannot write to {path}")
@@ -104,6 +117,19 @@ def _emit(event: dict[str, Any]) -> None:
                 os.write(fd, line)
     except Exception as error:  # never the measured program's problem
         _drop(f"{type(error).__name__}: {error}")
+
+
+def _bad_count(value: Any) -> str | None:
+    """Why ``value`` is not a count (None when it is one: a finite number, 0 or more)."""
+    if isinstance(value, bool | str):
+        return "not a number"
+    try:
+        number = float(_plain(value))
+    except Exception:
+        return "not a number"
+    if not math.isfinite(number):
+        return "not finite"
+    return "negative" if number < 0 else None
 
 
 def _plain(value: Any) -> Any:

@@ -25,9 +25,13 @@ def test_help_lists_subcommands(ecoai_cli: CliRunner) -> None:
     assert "estimate" in run.stdout
 
 
-def test_no_arguments_shows_help(ecoai_cli: CliRunner) -> None:
-    run = ecoai_cli()
+@pytest.mark.parametrize("argv", [(), ("profiles",)])
+def test_no_arguments_shows_help(ecoai_cli: CliRunner, argv: tuple[str, ...]) -> None:
+    """Every group run bare prints its help and exits 2, no internal exception name."""
+    run = ecoai_cli(*argv)
     assert "Usage" in run.stdout + run.stderr
+    assert run.returncode == 2
+    assert "Error" not in run.stdout + run.stderr and "error:" not in run.stderr, run.stderr
 
 
 HEAVY = ("torch", "pynvml", "psutil", "numpy", "tomli_w", "rich.table", "rich.console")
@@ -197,3 +201,12 @@ def test_ecoais_own_debug_before_the_command_shows_the_traceback(ecoai_cli: CliR
     run = ecoai_cli("profile", "--scope", "foo", "--debug", "--", "true")
     assert run.returncode != 0 and "Traceback" in run.stderr
     assert "InputError: unknown scope 'foo'" in run.stderr
+
+
+def test_a_missing_choice_names_the_choices(ecoai_cli: CliRunner) -> None:
+    """click splits "Choose from:" over lines; the one error line keeps all of them."""
+    run = ecoai_cli("completion")
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[0] == (
+        "ecoai: error: Missing argument 'shell'. Choose from: bash, zsh, fish"
+    )

@@ -206,6 +206,11 @@ def test_noise_aware_gate(ecoai_cli: CliRunner, tmp_path: Path) -> None:
         (["ok.json", "--baseline", "7"], "ecoai: error: --baseline '7' names no item"),
         (["ok.json", "--confidence", "1.5"], "ecoai: error: --confidence 1.5 is out of range"),
         (["ok.json", "--test", "anova"], "ecoai: error: --test 'anova' is unknown"),
+        (
+            ["ok.json", "--gates", "g5.toml"],
+            "ecoai: error: g5.toml: confidence = 5 is out of range",
+        ),
+        (["ok.json", "--gates", "gt.toml"], "ecoai: error: gt.toml: test = 'anova' is unknown"),
         ([str(SCENARIO), "--vary", "gird=FRA"], "ecoai: error: --vary: unknown key 'gird'"),
         (["no-such-model:short/x"], "ecoai: error: no-such-model:short/x: no such file"),
         ([], "ecoai: error: nothing to compare"),
@@ -223,6 +228,8 @@ def test_bad_input_exits_2_with_one_line(
     (tmp_path / "cmp.json").write_text(
         '{"schema_version": 1, "kind": "comparison"}', encoding="utf-8"
     )
+    (tmp_path / "g5.toml").write_text("confidence = 5\n", encoding="utf-8")
+    (tmp_path / "gt.toml").write_text('test = "anova"\n', encoding="utf-8")
     run = ecoai_cli("compare", *args)
     assert run.returncode == 2, run.stderr
     first, *rest = run.stderr.splitlines()
@@ -239,7 +246,10 @@ def test_merge_then_compare(ecoai_cli: CliRunner, tmp_path: Path) -> None:
     assert job["kind"] == "merged"
     assert job["total"]["energy_wh"]["mean"] == pytest.approx(45.0)  # 30 Wh IT x 1.5
     assert [m["origin"] for m in job["extra"]["merged_from"]] == [a, b]
-    assert "ecoai: merged 2 reports: 45 Wh" in run.stderr
+    assert "ecoai: merged 2 reports: 45.0 Wh, " in run.stderr  # the table's units, not 4.5e+01
+    table = ecoai_cli("merge", a, b, "--queries", "30").stdout
+    assert all(f" {figure} " in table for figure in ("45.0 Wh", "18.0 g"))
+    assert ", 18.0 g CO2e" in run.stderr
     gate = ecoai_cli("compare", a, "job.json", "--budget", "total.energy_wh=40")
     assert gate.returncode == 1
 

@@ -6,6 +6,7 @@ A new member without a renderer must fail here rather than print a table silentl
 from __future__ import annotations
 
 import pytest
+from conftest import CliRunner
 from fakes.threads import no_thread_leak  # noqa: F401  (fixture)
 from test_compare import _items
 from test_interop import measured_report
@@ -68,3 +69,70 @@ def test_the_refusal_names_the_formats_that_work() -> None:
     with pytest.raises(InputError) as caught:
         render_comparison(_comparison(), Format.MODEL_CARD)
     assert caught.value.hint == "choose table, json, markdown or csv"
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("r.json", Format.JSON),
+        ("r.MD", Format.MARKDOWN),
+        ("r.csv", Format.CSV),
+        ("r.txt", Format.TABLE),
+        ("r", Format.JSON),  # a file without an extension: JSON, as the help says
+        ("/dev/stdout", Format.JSON),
+        (None, Format.TABLE),
+        ("-", Format.TABLE),
+    ],
+)
+def test_the_format_follows_the_extension_as_the_help_says(
+    output: str | None, expected: Format
+) -> None:
+    from ecoai.render import EXTENSIONS_HELP, choose_format
+
+    assert choose_format(None, False, output) is expected
+    assert "json for a file without one" in EXTENSIONS_HELP and ".txt = table" in EXTENSIONS_HELP
+
+
+def test_an_unknown_extension_is_an_error_unless_the_format_is_given() -> None:
+    from ecoai.render import choose_format
+
+    with pytest.raises(InputError, match=r"-o r\.html: \.html names no output format") as caught:
+        choose_format(None, False, "r.html")
+    assert ".json, .md, .csv or .txt" in caught.value.hint
+    assert choose_format("markdown", False, "r.html") is Format.MARKDOWN
+
+
+def test_each_command_lists_only_the_formats_it_writes() -> None:
+    from ecoai.commands import compare, estimate, merge, options, profile
+
+    def option_of(command: object) -> object:
+        import inspect
+
+        return inspect.signature(command).parameters["format_name"].default  # type: ignore[arg-type]
+
+    for command in (estimate.estimate_command, compare.compare_command, merge.merge_command):
+        assert option_of(command) is options.REPORT_FORMAT_OPTION
+    assert option_of(profile.profile_command) is options.FORMAT_OPTION
+    few = options.REPORT_FORMAT_OPTION.help
+    assert few.startswith("Output format: table, json, markdown or csv. Default")
+    assert "codecarbon-csv" not in few and "model-card" not in few
+    assert "codecarbon-csv or model-card" in options.FORMAT_OPTION.help
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("estimate", "--model", "gpt-4o", "--prompt", "short", "-f", "model-card"),
+        ("merge", "a.json", "b.json", "-f", "codecarbon-csv"),
+        ("compare", "a.json", "b.json", "--format", "model-card"),
+    ],
+)
+def test_a_format_the_command_does_not_write_is_refused_up_front(
+    ecoai_cli: CliRunner, argv: tuple[str, ...]
+) -> None:
+    run = ecoai_cli(*argv)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.splitlines() == [
+        f"ecoai: error: --format {argv[-1]} needs a measured report: not one this command writes",
+        "hint: choose table, json, markdown or csv",
+    ]

@@ -138,3 +138,26 @@ def test_measure_logs_into_the_active_run_and_a_report_logs_in_one_line(tmp_path
         assert logged_metrics(client, second.info.run_id) == pytest.approx(metrics)
     finally:
         mlflow.set_tracking_uri(None)
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_without_a_tracking_uri_one_line_says_where_the_store_was_made(
+    ecoai_cli: CliRunner, tmp_path: Path, quiet: bool
+) -> None:
+    """MLflow's default store lands in the current directory: said in ecoai's one line (none
+    with -q), and MLflow's own INFO lines ("Creating initial MLflow database tables") are not."""
+    env = {**sensor_script(tmp_path), "MLFLOW_TRACKING_URI": ""}
+    done = ecoai_cli(
+        "profile", *FACTORS, *(["-q"] if quiet else []), "--log", "mlflow", "-o", "r.json", "--",
+        "python", str(work_script(tmp_path)), env=env, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "mlflow.db").is_file() and (tmp_path / "mlruns").is_dir()
+    ecoai_lines = [line for line in done.stderr.splitlines() if "MLflow" in line or "INFO" in line]
+    if quiet:
+        assert ecoai_lines == [], done.stderr
+    else:
+        (line,) = ecoai_lines
+        assert line.startswith("ecoai: logged to MLflow: run ")
+        assert f"sqlite:///{tmp_path}/mlflow.db" in line and f"in {tmp_path}/mlruns/" in line
+        assert line.endswith("MLFLOW_TRACKING_URI is unset)")

@@ -184,5 +184,15 @@ def test_an_endpoint_that_does_not_answer_is_a_note(
     )  # fmt: skip
     assert done.returncode == status, done.stderr
     assert "ecoai: note: not logged to OpenTelemetry: " in done.stderr
+    # -q: ecoai's one note (and, strict, its error) only; no exporter retry lines.
+    assert all(line.startswith("ecoai: ") for line in done.stderr.splitlines()), done.stderr
+    assert len(done.stderr.splitlines()) == 1
     assert any(note.startswith("not logged to OpenTelemetry: ") for note in report.notes)
     assert report.total is not None and report.total.energy_wh.mean > 0
+
+
+def test_the_wait_for_an_unanswering_collector_is_bounded() -> None:
+    from ecoai.integrations.otel_sink import DEFAULT_TIMEOUT_S, timeout_s
+
+    assert timeout_s({}) == DEFAULT_TIMEOUT_S <= 3.0  # the exporter alone retries for 10 s
+    assert timeout_s({"OTEL_EXPORTER_OTLP_TIMEOUT": "20"}) is None  # the user's setting wins

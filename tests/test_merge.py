@@ -59,8 +59,8 @@ def test_refuses_a_merged_report_merged_again_with_its_part() -> None:
 
 
 def test_runs_add_up_index_by_index() -> None:
-    a = measured_report([10.0, 12.0], host="a", gpus=["GPU-1"])
-    b = measured_report([1.0, 2.0], host="b", gpus=["GPU-9"])
+    a = measured_report([10.0, 12.0], host="a", gpus=["GPU-1"], queries=None)
+    b = measured_report([1.0, 2.0], host="b", gpus=["GPU-9"], queries=None)
     merged = _merge(Part("a", a), Part("b", b))
     assert merged.runs is not None
     assert [r.it_energy_wh.mean for r in merged.runs] == pytest.approx([11.0, 14.0])
@@ -90,3 +90,31 @@ def test_process_tree_ranks_on_one_host_with_their_own_gpus_add_up() -> None:
     b = measured_report([2.0], host="n", gpus=["GPU-2"])
     merged = _merge(Part("a.json", a), Part("b.json", b))
     assert merged.total is not None and merged.total.it_energy_wh.mean == pytest.approx(3.0)
+
+
+def test_counted_queries_are_summed_into_per_query_figures() -> None:
+    a = measured_report([10.0], host="a", gpus=["GPU-1"], queries=4)
+    b = measured_report([20.0], host="b", gpus=["GPU-1"], queries=6)
+    merged = _merge(Part("m1.json", a), Part("m2.json", b))
+    assert merged.queries == 10
+    assert merged.total is not None and merged.per_query is not None
+    assert merged.per_query.energy_wh.mean == pytest.approx(merged.total.energy_wh.mean / 10)
+    assert not any("no per-query" in note for note in merged.notes)
+    assert _merge(Part("m1.json", a), Part("m2.json", b), queries=5).queries == 5  # flag wins
+
+
+def test_one_part_without_a_count_leaves_per_query_out_and_names_it() -> None:
+    a = measured_report([10.0], host="a", gpus=["GPU-1"], queries=4)
+    b = measured_report([20.0], host="b", gpus=["GPU-1"], queries=None)
+    merged = _merge(Part("m1.json", a), Part("m2.json", b))
+    assert merged.per_query is None and merged.queries is None
+    assert any("m2.json counted no queries" in note for note in merged.notes)
+
+
+def test_the_title_says_merged_once() -> None:
+    from ecoai.render.table import render_table
+
+    a = measured_report([10.0], host="a", gpus=["GPU-1"])
+    b = measured_report([20.0], host="b", gpus=["GPU-1"])
+    title = render_table(_merge(Part("d/m1.json", a), Part("m2.json", b))).splitlines()[0]
+    assert title.strip() == "ecoai merged: m1.json + m2.json"

@@ -247,3 +247,33 @@ def test_the_model_id_contract_of_the_issue() -> None:
     assert mid["gpu_energy_per_token_j"] == pytest.approx(measured[0].energy_per_token_j)
     assert mid["gpu_count"] == 1
     assert report["inputs"]["gpu_energy_per_token_j"]["source"]["ref"].startswith("measured")
+
+
+@pytest.mark.parametrize(
+    ("flags", "outside"),
+    [
+        ({"params_b": 7, "batch_size": 100_000}, ["batch size 100000", "total parameters 7 B"]),
+        ({"params_b": 0.001}, ["active parameters 0.001 B", "total parameters 0.001 B"]),
+    ],
+)
+def test_a_configuration_outside_the_data_says_it_is_extrapolated(
+    flags: dict[str, object], outside: list[str]
+) -> None:
+    report = _estimate(hardware="h100-sxm", output_tokens=500, **flags)
+    (note,) = [n for n in report["notes"] if "outside the measured data" in n]  # type: ignore[union-attr]
+    assert all(f"{what} is outside the measured" in note for what in outside), note
+
+
+def test_a_configuration_inside_the_data_has_no_extrapolation_note() -> None:
+    report = _estimate(params_b=32, hardware="h100-sxm", batch_size=64, output_tokens=600)
+    assert not [n for n in report["notes"] if "outside" in n]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("model", [["--model", "Qwen/Qwen3-14B"], ["--params-b", "14"]])
+def test_an_open_model_without_output_tokens_is_told_to_give_them(model: list[str]) -> None:
+    """Not --prompt (the paper's presets have prompt classes; open models do not)."""
+    cmd = [sys.executable, "-m", "ecoai", "estimate", *model, "--hardware", "h100-sxm"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    error, hint = done.stderr.splitlines()
+    assert done.returncode == 2 and "has no prompt classes" in error
+    assert hint == "hint: pass --output-tokens N, e.g. --output-tokens 600"

@@ -196,8 +196,8 @@ def test_a_command_writing_the_output_file_keeps_its_file_and_exit_status(
         ["profile", "-q", "--timeline", "t.csv", "-o", "t.csv", "--", "true"],
         ["profile", "-q", "--timeline", "t.csv", "-o", "./sub/../t.csv", "--", "true"],
         ["profile", "-q", "--plot", "p.svg", "-o", "p.svg", "--", "true"],
-        [*ESTIMATE, "-o", "s.out", "--save-scenario", "s.out"],
-        [*ESTIMATE, "-o", "link.toml", "--save-scenario", "s.toml", "--force"],
+        [*ESTIMATE, "-f", "json", "-o", "s.out", "--save-scenario", "s.out"],
+        [*ESTIMATE, "-f", "json", "-o", "link.toml", "--save-scenario", "s.toml", "--force"],
     ],
 )
 def test_two_outputs_of_one_invocation_naming_one_file_are_refused(

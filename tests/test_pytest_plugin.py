@@ -89,7 +89,9 @@ def test_budgets_pass_and_fail_with_a_clear_message(tmp_path: Path) -> None:
     assert "ecoai: over budget: energy " in run.stdout
     assert "over the budget wh=0.01 Wh" in run.stdout
     assert "over the budget carbon_g=0.0001 gCO2e" in run.stdout
-    assert "energy_budget: unknown measure() argument 'flux'" in run.stdout
+    assert "energy_budget: unknown argument 'flux' (budgets: wh, it_wh, water_ml, carbon_g;" in (
+        run.stdout
+    )  # the budgets a typo may have meant are named beside the footprint arguments
     assert outcome(run, "test_bad_budget") == "FAILED"
     assert "energy_budget: malformed threshold in 'wh=lots'" in run.stdout
     assert "Traceback" not in run.stdout and "During handling" not in run.stdout

@@ -78,14 +78,42 @@ def test_a_closed_stderr_does_not_break_tracking(tmp_path: Path) -> None:
     assert run.returncode == 0 and run.stdout.split() == ["alive", "4"]
 
 
-def test_an_infinite_value_is_one_malformed_line(tmp_path: Path) -> None:
+def test_an_infinite_value_is_dropped_and_counted_never_written(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     run = probe("", {"ECOAI_EVENTS": str(path)})
-    assert run.stdout.split() == ["alive", "0"]
+    assert run.stdout.split() == ["alive", "1"]
+    assert run.stderr.count("ecoai.track: event dropped (n=inf is not finite)") == 1
     from ecoai.measurement.events import EventTail
 
     tail = EventTail(path)
-    assert len(tail.finish()) == 3 and tail.malformed == 1
+    assert len(tail.finish()) == 3 and tail.malformed == 0
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        {"output_tokens": float("nan")},
+        {"output_tokens": float("-inf")},
+        {"input_tokens": -1},
+        {"n": -2},
+        {"n": "3"},
+        {"input_tokens": True},
+    ],
+)
+def test_a_count_that_is_not_finite_and_positive_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: dict[str, object]
+) -> None:
+    from ecoai import track
+
+    path = tmp_path / "events.jsonl"
+    monkeypatch.setenv("ECOAI_EVENTS", str(path))
+    before = track.dropped()
+    track.query(**call)  # type: ignore[arg-type]
+    track.query(output_tokens=3)
+    assert track.dropped() == before + 1
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["output_tokens"] == 3  # valid JSON only
+    assert "NaN" not in path.read_text() and "Infinity" not in path.read_text()
 
 
 def test_numpy_like_scalars_are_written_as_numbers(
@@ -106,7 +134,7 @@ def test_numpy_like_scalars_are_written_as_numbers(
     assert (line["n"], line["output_tokens"]) == (7, 9.0)
 
 
-def test_measure_counts_an_infinite_value_as_malformed(tmp_path: Path) -> None:
+def test_measure_drops_and_counts_a_non_finite_or_negative_count(tmp_path: Path) -> None:
     from ecoai import track
 
     script = tmp_path / "sensors.json"
@@ -115,14 +143,18 @@ def test_measure_counts_an_infinite_value_as_malformed(tmp_path: Path) -> None:
     def scripted() -> Discovery:
         return load_script(script)
 
+    before = track.dropped()
     with ecoai.measure(discover=scripted, pue=1.2, wue_site_l_per_kwh=0.5,
                        wue_source_l_per_kwh=3.0, cif_kg_per_kwh=0.4) as m:  # fmt: skip
         track.query(n=float("inf"))  # type: ignore[arg-type]
-        track.query()
+        track.query(output_tokens=float("nan"))  # type: ignore[arg-type]
+        track.query(input_tokens=-1)
+        track.query(output_tokens=4)
+    assert track.dropped() == before + 3
     assert m.report.measurement is not None
     (run,) = m.report.measurement.runs
     assert run.work is not None
-    assert (run.work.queries, run.work.malformed_events) == (1, 1)
+    assert (run.work.queries, run.work.output_tokens, run.work.input_tokens) == (1, 4, 0)
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root")
@@ -144,3 +176,17 @@ def test_a_child_that_drops_privileges_still_reports(ecoai_cli: CliRunner) -> No
     assert "Traceback" not in run.stderr
     work = json.loads(run.stdout)["measurement"]["runs"][0]["work"]
     assert work["queries"] == 3
+
+
+def test_a_phase_name_that_is_not_text_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecoai import track
+
+    path = tmp_path / "events.jsonl"
+    monkeypatch.setenv("ECOAI_EVENTS", str(path))
+    before = track.dropped()
+    track.start(float("nan"))  # type: ignore[arg-type]
+    track.end(None)  # type: ignore[arg-type]
+    assert track.dropped() == before + 2
+    assert not path.exists() or path.read_text() == ""

@@ -76,7 +76,7 @@ def compare_command(
         help="Significance test: welch (Welch's t-test) or bootstrap (default welch).",
     ),
     json_output: bool = options.JSON_OPTION,
-    format_name: str | None = options.FORMAT_OPTION,
+    format_name: str | None = options.REPORT_FORMAT_OPTION,
     output: str | None = options.OUTPUT_OPTION,
     force: bool = options.FORCE_OPTION,
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
@@ -146,21 +146,28 @@ def _gates(
     from ecoai.errors import InputError
 
     gates: list[Gate] = []
+    # Where each setting came from, for its error: the flag, or the file's key.
+    named = {"confidence": "--confidence ", "test": "--test "}
     if gates_file is not None:
         from ecoai.comparison.gate_file import read_gate_file
 
         found = read_gate_file(gates_file)
         gates += found.gates
-        confidence = confidence if confidence is not None else found.confidence
-        test = test or found.test
+        if confidence is None and found.confidence is not None:
+            confidence, named["confidence"] = found.confidence, f"{gates_file}: confidence = "
+        if not test and found.test:
+            test, named["test"] = found.test, f"{gates_file}: test = "
     gates += [g for text in max_increase or [] for g in parse_gates("max_increase", text)]
     gates += [g for text in budget or [] for g in parse_gates("budget", text)]
     level = 0.95 if confidence is None else confidence
     if not 0.5 <= level < 1.0:
-        raise InputError(f"--confidence {level:g} is out of range", "use e.g. 0.9, 0.95 or 0.99")
+        raise InputError(
+            f"{named['confidence']}{level:g} is out of range (0.5 to below 1)",
+            "use e.g. 0.9, 0.95 or 0.99",
+        )
     test = test or TEST_NAMES[0]
     if test not in TEST_NAMES:
-        raise InputError(f"--test {test!r} is unknown", "choose " + " or ".join(TEST_NAMES))
+        raise InputError(f"{named['test']}{test!r} is unknown", "choose " + " or ".join(TEST_NAMES))
     return gates, level, test
 
 

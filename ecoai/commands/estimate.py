@@ -26,7 +26,7 @@ def estimate_command(
     ),
     *,
     json_output: bool = options.JSON_OPTION,
-    format_name: str | None = options.FORMAT_OPTION,
+    format_name: str | None = options.REPORT_FORMAT_OPTION,
     output: str | None = options.OUTPUT_OPTION,
     force: bool = options.FORCE_OPTION,
     explain: bool = typer.Option(False, "--explain", help="Show every intermediate value."),

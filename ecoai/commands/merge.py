@@ -31,7 +31,7 @@ def merge_command(
     ),
     label: str | None = typer.Option(None, "--label", show_default=False, help="Report label."),
     json_output: bool = options.JSON_OPTION,
-    format_name: str | None = options.FORMAT_OPTION,
+    format_name: str | None = options.REPORT_FORMAT_OPTION,
     output: str | None = options.OUTPUT_OPTION,
     force: bool = options.FORCE_OPTION,
     debug: bool = debug_option(),
@@ -53,9 +53,11 @@ def merge_command(
     write_text(destination, render(merged, fmt, width=100, color=False), overwrite=force)
     total = merged.total
     assert total is not None
-    print(
-        f"ecoai: merged {len(parts)} reports: {total.energy_wh.mean:.4g} Wh, "
-        f"{total.water_ml.mean:.4g} mL, {total.carbon_g.mean:.4g} gCO2e",
+    from ecoai.render.quantity import fmt as quantity
+
+    print(  # the table's own formatter: the same units on stderr as in the report
+        f"ecoai: merged {len(parts)} reports: {quantity(total.energy_wh.mean, 'energy')}, "
+        f"{quantity(total.water_ml.mean, 'water')}, {quantity(total.carbon_g.mean, 'carbon')} CO2e",
         file=sys.stderr,
     )
 

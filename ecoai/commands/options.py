@@ -14,22 +14,45 @@ import typer
 
 from ecoai.errors import InputError
 from ecoai.inputs.keys import BY_NAME, EXAMPLES, Key, parse_number
-from ecoai.render import MEASURED_RUN_FORMATS, Format, format_names
+from ecoai.render import (
+    EXTENSIONS_HELP,
+    MEASURED_RUN_FORMATS,
+    Format,
+    choose_format,
+    format_names,
+)
 
 if TYPE_CHECKING:
     from ecoai.models import ParamValue
 
-FORMAT_OPTION: Any = typer.Option(
-    None,
-    "--format",
-    "-f",
-    show_default=False,
-    help=(
-        f"Output format: {format_names(Format)}"
-        f" ({', '.join(MEASURED_RUN_FORMATS)}: one measured run only)."
-        " Default: from the -o extension (.json .md .csv .txt), else table."
-    ),
-)
+
+def format_option(formats: tuple[Format, ...]) -> Any:
+    """``--format/-f`` listing only ``formats``, those the command writes (checked on parse)."""
+    run_only = [f.value for f in MEASURED_RUN_FORMATS if f in formats]
+
+    def check(value: str | None) -> str | None:
+        if value is not None:
+            choose_format(value, False, None, formats)  # InputError naming the formats
+        return value
+
+    return typer.Option(
+        None,
+        "--format",
+        "-f",
+        show_default=False,
+        callback=check,
+        help=(
+            f"Output format: {format_names(formats)}"
+            + (f" ({', '.join(run_only)}: one measured run only)." if run_only else ".")
+            + f" {EXTENSIONS_HELP}"
+        ),
+    )
+
+
+FORMAT_OPTION: Any = format_option(tuple(Format))
+"""Every format: ``ecoai profile`` (a measured run)."""
+REPORT_FORMAT_OPTION: Any = format_option(tuple(f for f in Format if f not in MEASURED_RUN_FORMATS))
+"""The formats of an estimate, a merge or a comparison (no run-only ones)."""
 OUTPUT_OPTION: Any = typer.Option(
     None,
     "--output",

@@ -44,13 +44,25 @@ def merge(
     total = sum_footprints(totals)
     notes = [f"merged {len(parts)} reports", *_part_notes(parts)]
     runs = _runs(parts, notes)
-    if queries is None:
-        notes.append("no per-query figures: pass --queries N with the job's query count")
+    counted = [part.report.queries for part in parts]
+    if queries is None and all(isinstance(n, int) and n > 0 for n in counted):
+        queries = sum(n for n in counted if n is not None)
+        notes.append(
+            f"queries: {queries:,}, the sum of each report's count ("
+            + " + ".join(f"{n:,}" for n in counted if n is not None)
+            + "); --queries N overrides it"
+        )
+    elif queries is None:
+        missing = [part.origin for part, n in zip(parts, counted, strict=True) if not n]
+        notes.append(
+            f"no per-query figures: {', '.join(missing)} counted no queries;"
+            " pass --queries N with the job's query count"
+        )
     return Report(
         kind="merged",
         ecoai_version=version,
         created_at=now,
-        label=f"merged {len(parts)} reports",
+        label=_label(parts),
         method=Method(statistic="merged", description="sum of measured reports, per-host factors"),
         inputs=_common_inputs(parts),
         queries=queries,
@@ -60,6 +72,13 @@ def merge(
         notes=notes,
         extra={"merged_from": [_record(part, fp) for part, fp in zip(parts, totals, strict=True)]},
     )
+
+
+def _label(parts: Sequence[Part]) -> str:
+    """What was merged, for the title: the files' names (up to 3), else their number."""
+    if len(parts) > 3:
+        return f"{len(parts)} reports"
+    return " + ".join("stdin" if p.origin == "-" else p.origin.rsplit("/", 1)[-1] for p in parts)
 
 
 def devices_of(report: Report) -> list[tuple[str, str]]:

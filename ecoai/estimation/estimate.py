@@ -5,7 +5,7 @@ The method, its constants and their sources: README, Method §1-§2 and §6.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from ecoai import __version__, footprint, units
@@ -36,6 +36,7 @@ def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report
     """
     check_inputs_apply(params)
     factors = multipliers(params)
+    notes: list[str] = []
     if "calibrate" in params and "params_b" not in params:
         raise InputError(
             "--calibrate applies to open LLMs",
@@ -49,14 +50,14 @@ def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report
     elif "params_b" in params:
         from ecoai.estimation.open_llm import open_llm
 
-        params, per_query, method, intermediate = open_llm(params, factors)
+        params, per_query, method, intermediate, notes = open_llm(params, factors)
         extra = read_report_inputs(params)  # with the values open_llm derived
     else:
         formula, extra = read_formula(params), read_report_inputs(params)
         per_query, method, intermediate = _per_query(formula, factors, "task" in params)
     if extra.embodied is not None:
         per_query = _with_embodied(per_query, extra.embodied, intermediate["duration_s"])
-    return _finite(_report(params, extra, per_query, method, intermediate, now))
+    return _finite(_report(params, extra, per_query, method, intermediate, now, notes))
 
 
 def _per_query(
@@ -223,6 +224,7 @@ def _report(
     method: Method,
     intermediate: dict[str, float],
     now: datetime | None,
+    method_notes: Sequence[str] = (),
 ) -> Report:
     queries, rate = extra.queries, extra.queries_per_day
     per_day = per_year = None
@@ -241,6 +243,7 @@ def _report(
             f"calibrated by {source.ref}: without it the estimate of GPU energy per token would "
             f"have been {ratio:.3g}x the measurement ({source.citation})"
         )
+    notes.extend(method_notes)
     return Report(
         kind="estimate",
         ecoai_version=__version__,

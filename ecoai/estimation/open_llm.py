@@ -36,8 +36,11 @@ MAX_NODE_GPUS = 8
 
 def open_llm(
     params: Mapping[str, Param], factors: Multipliers
-) -> tuple[dict[str, Param], Footprint, Method, dict[str, float]]:
-    """(inputs with the derived values, per-query footprint, method, intermediate values).
+) -> tuple[dict[str, Param], Footprint, Method, dict[str, float], list[str]]:
+    """(inputs with the derived values, per-query footprint, method, intermediate values, notes).
+
+    The notes say where the configuration lies outside the measured data (the fit
+    extrapolates there, beyond the error it was measured with).
 
     Raises InputError for inconsistent inputs: active > total parameters, an unknown
     precision, no --hardware, weights that do not fit the GPUs.
@@ -72,7 +75,14 @@ def open_llm(
     intermediate = _intermediate(result, gpu_count, factors.pue)
     if calibration is not None:
         intermediate["uncalibrated_ratio"] = uncalibrated_ratio(config, gpu_facts, calibration)
-    return inputs, per_query, _method(result), intermediate
+    notes = []
+    if result.outside:
+        where = "; ".join(result.outside)
+        notes.append(
+            "outside the measured data, extrapolated by the fit (its error was measured inside "
+            f"the data only): {where}"
+        )
+    return inputs, per_query, _method(result), intermediate, notes
 
 
 def _calibration(params: Mapping[str, Param]) -> Calibration | None:

@@ -66,6 +66,8 @@ class PerToken:
     """``measured`` or ``fitted`` (``fitted, anchored`` when scaled to the model's points)."""
     detail: str
     """The data points used, in words, for ``inputs.*.source``."""
+    outside: tuple[str, ...] = ()
+    """Where a fitted configuration lies outside the measured data (extrapolated), in words."""
 
 
 def features(config: Config | Measured) -> list[float]:
@@ -147,16 +149,32 @@ def per_token(config: Config, points: Sequence[Measured] | None = None) -> PerTo
         if interpolated is not None:
             return interpolated
     energy, power = model.predict(config)
+    outside = outside_data(config, data)
     anchors = [p for p in same if p.gpu == config.gpu] or same
     if not anchors:
-        return PerToken(energy, power, "fitted", _fit_detail(len(data)))
+        return PerToken(energy, power, "fitted", _fit_detail(len(data)), outside)
     ratio_e = median([p.energy_per_token_j / model.predict(p)[0] for p in anchors])
     ratio_p = median([p.gpu_power_w / model.predict(p)[1] for p in anchors])
     detail = (
         f"{_fit_detail(len(data))}, anchored to {len(anchors)} measured configurations of "
         f"{config.model_id} (median measured/fitted {ratio_e:.3g})"
     )
-    return PerToken(energy * ratio_e, power * ratio_p, "fitted, anchored", detail)
+    return PerToken(energy * ratio_e, power * ratio_p, "fitted, anchored", detail, outside)
+
+
+def outside_data(config: Config, data: Sequence[Measured]) -> tuple[str, ...]:
+    """Each way ``config`` lies outside the measured configurations: the fit extrapolates there,
+    and its error (measured inside the data) does not bound the estimate."""
+    found = []
+    for name, unit, mine, theirs in (
+        ("batch size", "", float(config.batch_size), [float(p.batch_size) for p in data]),
+        ("active parameters", " B", config.active_params_b, [p.active_params_b for p in data]),
+        ("total parameters", " B", config.total_params_b, [p.total_params_b for p in data]),
+    ):
+        low, high = min(theirs), max(theirs)
+        if mine < low or mine > high:
+            found.append(f"{name} {mine:g}{unit} is outside the measured {low:g}-{high:g}{unit}")
+    return tuple(found)
 
 
 def _fit_detail(n: int) -> str:
@@ -371,6 +389,8 @@ class OpenLlm:
     non_gpu_energy_j: float
     path: str
     detail: str
+    outside: tuple[str, ...] = ()
+    """Where the configuration lies outside the measured data (see ``outside_data``)."""
 
 
 @dataclass(frozen=True)
@@ -434,6 +454,7 @@ def estimate_open_llm(
         non_gpu_energy_j=non_gpu_j[0],
         path=found.path,
         detail=detail,
+        outside=found.outside,
     )
 
 

@@ -217,6 +217,12 @@ def missing_input(params: Mapping[str, Param], name: str) -> InputError:
         return InputError(what, f"pass {flag} or set it in the scenario file")
     preset_flag = BY_NAME[preset].flag
     needs = _COMPANION.get(preset)
+    if needs is not None and "params_b" in params:  # an open model: no prompt classes
+        model = f"{params[needs].value}" if needs in params else "--params-b"
+        return InputError(
+            f"{what}: an open model ({model}) has no {preset} classes",
+            f"pass {flag} N, e.g. {flag} 600",
+        )
     if needs is not None and needs in params and preset not in params:
         chosen = str(params[needs].value)
         choices = _prompt_choices(chosen)

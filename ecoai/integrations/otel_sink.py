@@ -5,14 +5,18 @@ sensor, attributes ``hw.id`` and ``hw.type``) and ``ecoai.*`` elsewhere (``ecoai
 with the attribute ``ecoai.scope`` = total, per_query, ...; the shared table in ``ecoai.metrics``).
 The endpoint, headers and timeout are the exporter's standard settings
 (``OTEL_EXPORTER_OTLP_ENDPOINT``, default http://localhost:4318, ``OTEL_EXPORTER_OTLP_HEADERS``,
-``OTEL_EXPORTER_OTLP_TIMEOUT``); ``OTEL_SERVICE_NAME`` names the service (default ``ecoai``).
+``OTEL_EXPORTER_OTLP_TIMEOUT``, here 3 s when unset rather than the exporter's 10 s of retries);
+``OTEL_SERVICE_NAME`` names the service (default ``ecoai``). The exporter's own log lines
+(one per retry) are kept off stderr: why a send failed is in ecoai's one note.
 Needs ``pip install 'ecoai[otel]'``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +25,50 @@ from ecoai.models import Report
 
 SCOPE = "ecoai"
 """The instrumentation scope of every metric and span."""
+DEFAULT_TIMEOUT_S = 3.0
+"""How long one send may take, retries included, when OTEL_EXPORTER_OTLP_TIMEOUT is unset."""
+
+
+def timeout_s(environ: dict[str, str] | None = None) -> float | None:
+    """The exporters' timeout: None (the exporter reads its variables) when one is set."""
+    env = os.environ if environ is None else environ
+    names = ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT")
+    return None if any(env.get(name) for name in names) else DEFAULT_TIMEOUT_S
+
+
+class _Kept(logging.Handler):
+    """Holds the exporter's log records instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            import re
+
+            text = record.getMessage()
+            errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)  # "Connection refused"
+            self.messages.append(errno.group(1) if errno else text.splitlines()[0][:160])
+
+
+@contextlib.contextmanager
+def _exporter_log() -> Iterator[_Kept]:
+    """Keep the OpenTelemetry loggers' lines (a retry each) off stderr while sending."""
+    logger = logging.getLogger("opentelemetry")
+    kept, propagate = _Kept(), logger.propagate
+    logger.addHandler(kept)
+    logger.propagate = False
+    try:
+        yield kept
+    finally:
+        logger.removeHandler(kept)
+        logger.propagate = propagate
+
+
+def _why(kept: _Kept) -> str:
+    """The exporter's first complaint (the cause: refused, timed out, HTTP status), if any."""
+    return f" ({kept.messages[0]})" if kept.messages else ""
 
 
 def resource(report: Report) -> Any:
@@ -99,24 +147,25 @@ def log(report: Report, figures: Sequence[Figure], report_json: str) -> str:
     reader = InMemoryMetricReader()
     record(report, figures, reader)
     data = reader.get_metrics_data()
-    metric_exporter = OTLPMetricExporter()
-    endpoint = getattr(metric_exporter, "_endpoint", "the OTLP endpoint")
-    try:
-        sent = data is not None and metric_exporter.export(data) is MetricExportResult.SUCCESS
-    finally:
-        metric_exporter.shutdown()
-    if not sent:
-        raise RuntimeError(f"{endpoint} did not take the metrics (see the exporter's log above)")
-    spans = InMemorySpanExporter()
-    span(report, figures, spans)
-    span_exporter = OTLPSpanExporter()
-    try:
-        result = span_exporter.export(spans.get_finished_spans())
-    finally:
-        span_exporter.shutdown()  # type: ignore[no-untyped-call]
-    if result is not SpanExportResult.SUCCESS:
-        where = getattr(span_exporter, "_endpoint", "the OTLP endpoint")
-        raise RuntimeError(f"{where} did not take the span (see the exporter's log above)")
+    with _exporter_log() as kept:
+        metric_exporter = OTLPMetricExporter(timeout=timeout_s())
+        endpoint = getattr(metric_exporter, "_endpoint", "the OTLP endpoint")
+        try:
+            sent = data is not None and metric_exporter.export(data) is MetricExportResult.SUCCESS
+        finally:
+            metric_exporter.shutdown()
+        if not sent:
+            raise RuntimeError(f"{endpoint} did not take the metrics{_why(kept)}")
+        spans = InMemorySpanExporter()
+        span(report, figures, spans)
+        span_exporter = OTLPSpanExporter(timeout=timeout_s())
+        try:
+            result = span_exporter.export(spans.get_finished_spans())
+        finally:
+            span_exporter.shutdown()  # type: ignore[no-untyped-call]
+        if result is not SpanExportResult.SUCCESS:
+            where = getattr(span_exporter, "_endpoint", "the OTLP endpoint")
+            raise RuntimeError(f"{where} did not take the span{_why(kept)}")
     return f"{endpoint} ({len(figures)} data points and the span ecoai.run)"
 
 

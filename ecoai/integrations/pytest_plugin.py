@@ -116,6 +116,17 @@ def _measure(label: str, sensors: str, footprint: dict[str, Any]) -> Any:
         return ecoai.measure(label=label, sensors=sensors, **footprint)
     except InputError as error:
         problem = f"energy_budget: {error.message} ({error.hint})"
+        if error.message.startswith("unknown measure() argument"):  # the marker's, budgets too
+            import difflib
+
+            name = error.message.rsplit(" ", 1)[-1].strip("'")
+            footprint_names = (error.hint or "").rsplit(": ", 1)[-1].split(", ")
+            close = difflib.get_close_matches(name, [*BUDGETS, *footprint_names], 1, 0.5)
+            problem = (
+                f"energy_budget: unknown argument {name!r}"
+                + (f", did you mean {close[0]}?" if close else "")
+                + f" (budgets: {', '.join(BUDGETS)}; {error.hint})"
+            )
     pytest.fail(problem, pytrace=False)
 
 

@@ -51,18 +51,52 @@ _EXTENSIONS = {
 }
 
 
-def choose_format(requested: str | None, json_flag: bool, output: str | None) -> Format:
-    """Pick the format: --json, then --format, then the output file's extension, then table."""
+EXTENSIONS_HELP = (
+    "Default: by the -o extension (.json, .md, .csv; .txt = table), json for a file without one,"
+    " table on stdout; another extension is an error unless --format is given."
+)
+"""What the help of -f/--format says ``choose_format`` does without it."""
+
+
+def choose_format(
+    requested: str | None,
+    json_flag: bool,
+    output: str | None,
+    accepted: Iterable[Format] = Format,
+) -> Format:
+    """Pick the format: --json, then --format, then the output file's extension, then table.
+
+    A file without an extension (``-o report``, ``-o /dev/stdout``) gets JSON; an extension
+    that names no format (``.html``) is an InputError naming those that do, so nothing is
+    written in a format the user did not ask for. ``accepted`` are the command's formats.
+    """
+    accepted = tuple(accepted)
     if json_flag:
         return Format.JSON
     if requested:
         try:
-            return Format(requested)
+            chosen = Format(requested)
         except ValueError:
-            choices = ", ".join(f.value for f in Format)
-            raise InputError(f"unknown format {requested!r}", f"choose one of: {choices}") from None
+            chosen = None
+        if chosen is None or chosen not in accepted:
+            raise InputError(
+                f"unknown format {requested!r}"
+                if chosen is None
+                else f"--format {requested} needs a measured report: not one this command writes",
+                f"choose {format_names(accepted)}",
+            )
+        return chosen
     if output and output != "-":
-        return _EXTENSIONS.get(Path(output).suffix.lower(), Format.JSON)
+        suffix = Path(output).suffix.lower()
+        if not suffix:
+            return Format.JSON
+        if suffix not in _EXTENSIONS:
+            raise InputError(
+                f"-o {output}: {suffix} names no output format",
+                "name the file .json, .md, .csv or .txt, or choose the format with --format"
+                " (--help lists them)",
+            )
+        return _EXTENSIONS[suffix]
     return Format.TABLE
 
 

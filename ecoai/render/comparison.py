@@ -133,9 +133,9 @@ def render_comparison_table(
 
     title = f"ecoai compare — baseline: {escape(printable(comparison.baseline))}"
     table = Table(title=title, title_justify="left")
-    table.add_column("Metric")
+    table.add_column("Metric", overflow="fold")
     for item in comparison.items:
-        table.add_column(escape(printable(item.label)), justify="right")
+        table.add_column(escape(printable(item.label)), justify="right", overflow="fold")
     base = _baseline_index(comparison)
     for row in comparison.rows:
         cells = []
@@ -365,10 +365,10 @@ def render_savings_table(savings: Savings, console: Console) -> None:
         title=f"avoided against {savings.baseline} at {traffic_text(savings)}",
         title_justify="left",
     )
-    table.add_column("Item")
-    table.add_column("Metric")
+    table.add_column("Item", overflow="fold")
+    table.add_column("Metric", overflow="fold")
     for _key, heading in columns:
-        table.add_column(heading, justify="right")
+        table.add_column(heading, justify="right", overflow="fold")
     for item in savings.items:
         for index, metric in enumerate(item.metrics):
             cells = [

@@ -12,6 +12,7 @@ import math
 
 from ecoai.footprint import PLANT_CAPACITY_FACTOR, continuous_power_w, plants_equivalent
 from ecoai.models import Footprint
+from ecoai.render.quantity import count_text
 
 HOUSEHOLD_WH_PER_YEAR = 10.79e6  # U.S. household, 10.79 MWh/yr (Jegham v6 Sec. 6)
 SMARTPHONE_CHARGE_WH = 22.0  # 0.022 kWh (Luccioni, Jernite, Strubell 2024)
@@ -31,17 +32,12 @@ def power_text(power_w: float) -> str:
     if magnitude == 0 or not math.isfinite(power_w):
         return f"{power_w:g} W"
     factor, unit = next(((f, u) for f, u in _POWER_W if magnitude >= f), _POWER_W[-1])
-    number = power_w / factor
-    digits = max(0, 2 - math.floor(math.log10(abs(number))))
-    return f"{number:.{digits}f} {unit}"
+    return f"{count_text(power_w / factor)} {unit}"
 
 
 def plants_text(plants: float) -> str:
     """A number of plants with three significant figures (``2.16``, ``0.000123``)."""
-    if plants == 0 or not math.isfinite(plants):
-        return f"{plants:g}"
-    digits = max(0, 2 - math.floor(math.log10(abs(plants))))
-    return f"{plants:,.{digits}f}"
+    return count_text(plants)
 
 
 def power_line(energy_wh: float, hours: float) -> str:
@@ -66,11 +62,11 @@ def equivalences(footprint: Footprint, hours: float | None = None) -> list[str]:
     water_ml = footprint.water_ml.mean
     carbon_g = footprint.carbon_g.mean
     lines = [
-        f"energy: {energy_wh / SMARTPHONE_CHARGE_WH:,.0f} smartphone charges, "
-        f"{energy_wh / SEARCH_WH:,.0f} web searches, "
-        f"{energy_wh / HOUSEHOLD_WH_PER_YEAR:,.3g} U.S. households for a year",
-        f"water: {water_ml / BOTTLE_ML:,.0f} bottles of 500 mL",
-        f"carbon: {carbon_g / CAR_G_PER_YEAR:,.3g} gasoline cars driven for a year",
+        f"energy: {count_text(energy_wh / SMARTPHONE_CHARGE_WH)} smartphone charges, "
+        f"{count_text(energy_wh / SEARCH_WH)} web searches, "
+        f"{count_text(energy_wh / HOUSEHOLD_WH_PER_YEAR)} U.S. households for a year",
+        f"water: {count_text(water_ml / BOTTLE_ML)} bottles of 500 mL",
+        f"carbon: {count_text(carbon_g / CAR_G_PER_YEAR)} gasoline cars driven for a year",
     ]
     if hours is not None:
         lines.append(power_line(energy_wh, hours))

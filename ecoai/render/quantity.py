@@ -9,9 +9,11 @@ from ecoai.metrics import FOOTPRINT_HEADINGS, METRICS
 from ecoai.models import Footprint, Report, Stat
 
 # (scale from the canonical JSON unit, unit label), largest first.
-_ENERGY_WH = ((1e6, "MWh"), (1e3, "kWh"), (1.0, "Wh"), (1e-3, "mWh"))
+_ENERGY_WH = (
+    (1e12, "TWh"), (1e9, "GWh"), (1e6, "MWh"), (1e3, "kWh"), (1.0, "Wh"), (1e-3, "mWh")
+)  # fmt: skip
 _WATER_ML = ((1e6, "m³"), (1e3, "L"), (1.0, "mL"), (1e-3, "µL"))
-_CARBON_G = ((1e6, "t"), (1e3, "kg"), (1.0, "g"), (1e-3, "mg"))
+_CARBON_G = ((1e12, "Mt"), (1e9, "kt"), (1e6, "t"), (1e3, "kg"), (1.0, "g"), (1e-3, "mg"))
 SCALES = {"energy": _ENERGY_WH, "water": _WATER_ML, "carbon": _CARBON_G}
 
 
@@ -36,10 +38,31 @@ def fmt_range(stat: Stat, kind: str) -> str:
 
 
 def _sig(number: float) -> str:
+    return count_text(number)
+
+
+_WORDS = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+
+def count_text(number: float) -> str:
+    """One style for every number people read: three significant figures, thousands separated
+    below a million (``0.0123``, ``12,345``), a word up to trillions (``14.6 trillion``), and
+    e-notation beyond (``1.46e+16``): never a 15-digit figure, never a cut-off one."""
     if number == 0 or not math.isfinite(number):  # a ratio to a tiny baseline can overflow
         return f"{number:g}"
+    if abs(number) >= 1e6:
+        number = float(f"{number:.3g}")  # rounded first: 999.96 million is 1.00 billion
+        if abs(number) >= 1e15:
+            return f"{number:.2e}"
+        factor, word = next((f, w) for f, w in _WORDS if abs(number) >= f)
+        return f"{_fixed(number / factor)} {word}"
+    return _fixed(number)
+
+
+def _fixed(number: float) -> str:
+    """Three significant figures, more where the integer part has them (12,345)."""
     digits = max(0, 2 - math.floor(math.log10(abs(number))))
-    return f"{number:.{digits}f}"
+    return f"{number:,.{digits}f}"
 
 
 def scopes_present(report: Report) -> list[tuple[str, str, Footprint]]:

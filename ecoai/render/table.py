@@ -63,7 +63,8 @@ def _title(report: Report) -> str:
     if report.method.samples:
         method += f", {report.method.samples:,} draws, seed {report.method.seed}"
     what = printable(what).replace("[", "\\[")  # a command or label is text, not rich markup
-    return f"[bold]ecoai {kind}[/bold]{': ' + what if what else ''} ({method})"
+    method_text = "" if method == kind else f" ({method})"  # "merged (merged)" says it twice
+    return f"[bold]ecoai {kind}[/bold]{': ' + what if what else ''}{method_text}"
 
 
 def _figures(report: Report) -> Table:
@@ -71,14 +72,14 @@ def _figures(report: Report) -> Table:
 
     scopes = scopes_present(report)
     table = Table(show_edge=False, header_style="bold")
-    table.add_column("")
+    table.add_column("", overflow="fold")
     first = scopes[0][2] if scopes else None
     for _key, heading, _fp in scopes:
-        table.add_column(heading, justify="right")
+        table.add_column(heading, justify="right", overflow="fold")
         if _key == scopes[0][0]:
-            table.add_column("range (min – max)", justify="right", style="dim")
+            table.add_column("range (min – max)", justify="right", style="dim", overflow="fold")
             if first is not None and first.energy_wh.std is not None:
-                table.add_column("std", justify="right", style="dim")
+                table.add_column("std", justify="right", style="dim", overflow="fold")
     if first is None:
         return table
     has_std = first.energy_wh.std is not None
@@ -121,8 +122,8 @@ def _intermediate(report: Report) -> Table:
     from rich.table import Table
 
     table = Table(title="intermediate values", title_justify="left", show_edge=False)
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
+    table.add_column("quantity", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
     for name, number in report.intermediate.items():
         table.add_row(name, f"{number:.6g}")
     return table
