@@ -113,7 +113,7 @@ complete -c ecoai -n '__fish_seen_subcommand_from estimate' -l output -r -d 'Wri
 complete -c ecoai -n '__fish_seen_subcommand_from estimate' -s o -r -d 'Write to FILE instead of stdout (- = stdout).'
 complete -c ecoai -n '__fish_seen_subcommand_from estimate' -l force -d 'Overwrite an existing output file.'
 complete -c ecoai -n '__fish_seen_subcommand_from estimate' -l explain -d 'Show every intermediate value.'
-complete -c ecoai -n '__fish_seen_subcommand_from estimate' -l save-scenario -r -d 'Write the fully resolved scenario as TOML.'
+complete -c ecoai -n '__fish_seen_subcommand_from estimate' -l save-scenario -r -d 'Write the resolved scenario (the inputs the method reads) as TOML.'
 complete -c ecoai -n '__fish_seen_subcommand_from estimate' -l profiles -r -d 'Extra profile directory overlaying the built-ins (repeatable; wins over ECOAI_PROFILES).'
 complete -c ecoai -n '__fish_seen_subcommand_from estimate' -l label -r -d 'a name for this scenario, shown in reports and comparisons'
 complete -c ecoai -n '__fish_seen_subcommand_from estimate' -l model -x -a 'gpt-4.1 gpt-4.1-mini gpt-4.1-nano o4-mini-high o3 o3-mini-high o3-mini o1 o1-mini gpt-4o-mar-25 gpt-4o-mini gpt-4-turbo gpt-4 deepseek-r1-ds deepseek-v3-ds deepseek-r1-az deepseek-v3-az claude-3.7-sonnet claude-3.5-sonnet claude-3.5-haiku llama-3-8b llama-3-70b llama-3.1-8b llama-3.1-70b llama-3.1-405b llama-3.2-1b llama-3.2-3b llama-3.2-vision-11b llama-3.2-vision-90b llama-3.3-70b' -d 'model preset id (profiles/models.toml), e.g. gpt-4.1'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 
@@ -23,10 +24,12 @@ class EcoaiError(Exception):
 
     exit_status: ExitStatus = ExitStatus.USAGE
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, details: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.details = tuple(details)
+        """More problems of the same input (a profile entry's other invalid fields), one a line."""
 
 
 class InputError(EcoaiError):
@@ -60,6 +63,8 @@ class ReportWriteError(EcoaiError):
 def format_error(error: EcoaiError) -> str:
     """Return the one or two lines ecoai prints on stderr for ``error``."""
     text = f"ecoai: error: {one_line(error.message)}"
+    for detail in error.details:
+        text += f"\necoai: error: {one_line(detail)}"
     if error.hint:
         text += f"\nhint: {one_line(error.hint)}"
     return text

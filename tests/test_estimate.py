@@ -129,7 +129,8 @@ def test_save_scenario_reproduces_the_run(ecoai_cli: CliRunner, tmp_path: Path) 
 
 
 def test_duration_replaces_tokens_and_tps() -> None:
-    params = resolve(None, {**FLAG_VALUES, "duration_s": 3600.0})
+    flags = {k: v for k, v in FLAG_VALUES.items() if k not in ("ttft_s", "tps", "output_tokens")}
+    params = resolve(None, {**flags, "duration_s": 3600.0})
     report = estimate(params)
     assert report.per_query is not None
     # One hour at (5.6 kW x 0.055 + 4.6 kW x 0.0625) x PUE 1.12.
@@ -202,7 +203,7 @@ def test_facility_energy_is_divided_by_pue_for_site_water() -> None:
 
 def test_embodied_is_a_separate_line() -> None:
     flags = dict(
-        FLAG_VALUES,
+        {k: v for k, v in FLAG_VALUES.items() if k not in ("ttft_s", "tps", "output_tokens")},
         embodied=True,
         gpu_count=1,
         gpus_per_node=8,
@@ -212,7 +213,7 @@ def test_embodied_is_a_separate_line() -> None:
         duration_s=3600.0,
     )
     with_line = estimate(resolve(None, flags))
-    without = estimate(resolve(None, {**flags, "embodied": None}))
+    without = estimate(resolve(None, {k: v for k, v in flags.items() if "embodied" not in k}))
     assert with_line.per_query is not None and without.per_query is not None
     assert without.per_query.embodied_carbon_g is None
     assert with_line.per_query.carbon_g == without.per_query.carbon_g

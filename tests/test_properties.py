@@ -35,7 +35,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, float]:
     u_min = draw(fraction)
     return {
         "output_tokens": draw(positive), "tps": draw(positive), "ttft_s": draw(fraction),
-        "p_gpu_kw": draw(st.floats(0, 20)), "p_non_gpu_kw": draw(st.floats(0, 20)),
+        "p_gpu_kw": draw(st.floats(0, 20, exclude_min=True)),
+        "p_non_gpu_kw": draw(st.floats(0, 20)),
         "u_gpu_min": u_min, "u_gpu_max": draw(st.floats(u_min, 1.0)), "u_non_gpu": draw(fraction),
         "pue": draw(st.floats(1.0, 3.0)), "wue_site_l_per_kwh": draw(st.floats(0, 10)),
         "wue_source_l_per_kwh": draw(st.floats(0, 10)), "cif_kg_per_kwh": draw(st.floats(0, 1.5)),

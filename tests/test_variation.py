@@ -40,7 +40,7 @@ def test_numbers_and_bools_are_typed() -> None:
         ("gird=FRA", "unknown key 'gird'"),
         ("grid", "expected KEY=V1,V2"),
         ("grid=", "expected KEY=V1,V2"),
-        ("pue=high", "'high' is not a number"),
+        ("pue=high", "must be a number, got 'high'"),
         ("tps_quantiles=1,2", "cannot vary"),
     ],
 )

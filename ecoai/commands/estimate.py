@@ -34,7 +34,7 @@ def estimate_command(
         None,
         "--save-scenario",
         show_default=False,
-        help="Write the fully resolved scenario as TOML.",
+        help="Write the resolved scenario (the inputs the method reads) as TOML.",
     ),
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = debug_option(),
@@ -57,9 +57,12 @@ def estimate_command(
     with naming_missing_inputs(params):
         report = estimate(params)
     if save_scenario is not None:
+        from ecoai.estimation.applies import used_keys
         from ecoai.inputs.scenario import scenario_toml
 
-        write_text(str(save_scenario), scenario_toml(params), overwrite=force)
+        used = used_keys(params)  # a value the method ignores would be refused when re-read
+        saved = {name: param for name, param in params.items() if name in used}
+        write_text(str(save_scenario), scenario_toml(saved), overwrite=force)
     color = destination == "-" and sys.stdout.isatty()
     width = options.terminal_width(destination)
     text = render(report, fmt, width=width, color=color, explain=explain)

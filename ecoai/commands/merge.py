@@ -25,7 +25,7 @@ def merge_command(
     queries: int | None = typer.Option(
         None,
         "--queries",
-        min=1,
+        parser=options.number_parser("--queries", "int", "queries", "queries served", low=1),
         show_default=False,
         help="Queries the whole job served, for per-query figures.",
     ),

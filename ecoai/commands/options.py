@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
 from ecoai.errors import InputError
-from ecoai.inputs.keys import BY_NAME, Key
+from ecoai.inputs.keys import BY_NAME, EXAMPLES, Key, parse_number
 from ecoai.render import (
     EXTENSIONS_HELP,
     MEASURED_RUN_FORMATS,
@@ -100,7 +100,10 @@ def terminal_width(destination: str = "-") -> int:
     return max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
 
 
-_TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool, "quantiles": str}
+# Numbers arrive as text and are parsed by ``keys.parse_number``: one wording for every bad
+# value, ``1e6`` accepted for a count, and large counts kept exact.
+_TYPES: dict[str, type] = {"float": str, "int": str, "str": str, "bool": bool, "quantiles": str}
+_METAVARS = {"float": "FLOAT", "int": "INTEGER", "quantiles": "P5,P25,P50,P75,P95"}
 
 
 def key_parameters(names: Iterable[str], panel: str = "Scenario") -> list[inspect.Parameter]:
@@ -112,7 +115,12 @@ def _parameter(key: Key, panel: str) -> inspect.Parameter:
     unit = f" ({key.unit})" if key.unit and key.unit not in ("fraction",) else ""
     decls = [f"{key.flag}/--no-{key.flag[2:]}"] if key.kind == "bool" else [key.flag]
     option = typer.Option(
-        None, *decls, help=key.help + unit, rich_help_panel=panel, show_default=False
+        None,
+        *decls,
+        help=key.help + unit,
+        rich_help_panel=panel,
+        show_default=False,
+        metavar=_METAVARS.get(key.kind),
     )
     return inspect.Parameter(
         key.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=_TYPES[key.kind] | None
@@ -136,8 +144,11 @@ def flag_values(kwargs: dict[str, Any], names: Iterable[str]) -> dict[str, Param
     values: dict[str, ParamValue | None] = {}
     for name in names:
         raw = kwargs.get(name)
-        if raw is not None and BY_NAME[name].kind == "quantiles":
-            raw = _quantiles(BY_NAME[name], str(raw))
+        key = BY_NAME[name]
+        if raw is not None and key.kind == "quantiles":
+            raw = _quantiles(key, str(raw))
+        elif isinstance(raw, str) and key.kind in ("int", "float"):
+            raw = parse_number(key, raw, key.flag)
         values[name] = raw
     return values
 
@@ -148,5 +159,32 @@ def _quantiles(key: Key, text: str) -> list[float]:
     except ValueError:
         raise InputError(
             f"{key.flag}: expected 5 comma-separated numbers, got {text!r}",
-            f"e.g. {key.flag} 0.5,0.6,0.7,0.8,0.9",
+            f"e.g. {key.flag} {EXAMPLES[key.name]}",
         ) from None
+
+
+def number_parser(
+    flag: str,
+    kind: Literal["int", "float"],
+    unit: str,
+    help: str,
+    *,
+    low: float | None = None,
+    low_open: bool = False,
+    high: float | None = None,
+    example: str | None = None,
+) -> Callable[[Any], Any]:
+    """A ``typer.Option(parser=...)`` for a numeric flag that is not a scenario key: the same
+    parsing (``1e6`` for a count, big counts exact, NaN refused) and wording as the keys'."""
+    from ecoai.inputs.keys import coerce
+
+    name = flag.removeprefix("--").replace("-", "_")
+    key = Key(name, kind, unit, help, low=low, low_open=low_open, high=high, example=example)
+
+    def parse(raw: Any) -> Any:
+        if not isinstance(raw, str):  # the declared default, already typed
+            return raw
+        return coerce(key, parse_number(key, raw, flag), flag)
+
+    parse.__name__ = "integer" if kind == "int" else "float"  # click's metavar for the type
+    return parse

@@ -57,24 +57,37 @@ def profile_command(
     queries: int | None = typer.Option(
         None,
         "--queries",
-        min=1,
+        parser=options.number_parser("--queries", "int", "queries", "queries served", low=1),
         show_default=False,
         help="Queries the command served: per-query figures.",
     ),
-    repeat: int = typer.Option(1, "--repeat", min=1, help="Run the command N times."),
+    repeat: int = typer.Option(
+        1,
+        "--repeat",
+        parser=options.number_parser("--repeat", "int", "runs", "runs of the command", low=1),
+        help="Run the command N times.",
+    ),
     interval_s: float = typer.Option(
         0.1,
         "--interval-s",
-        min=0.001,
-        max=3600.0,
+        parser=options.number_parser(
+            "--interval-s", "float", "s", "sampling interval", low=0.001, high=3600.0, example="0.1"
+        ),
         rich_help_panel=_PANEL,
         help="Sampling interval, in seconds.",
     ),
     baseline_s: float = typer.Option(
         0.0,
         "--baseline-s",
-        min=0.0,
-        max=86400.0,
+        parser=options.number_parser(
+            "--baseline-s",
+            "float",
+            "s",
+            "idle baseline before the run",
+            low=0.0,
+            high=86400.0,
+            example="5",
+        ),
         rich_help_panel=_PANEL,
         help="Sample the idle machine this many seconds first.",
     ),
@@ -112,8 +125,16 @@ def profile_command(
     cpu_tdp_w: float | None = typer.Option(
         None,
         "--cpu-tdp-w",
-        min=0.0,
-        max=10_000.0,
+        parser=options.number_parser(
+            "--cpu-tdp-w",
+            "float",
+            "W",
+            "CPU TDP",
+            low=0.0,
+            low_open=True,
+            high=10_000.0,
+            example="65",
+        ),
         show_default=False,
         rich_help_panel=_PANEL,
         help="CPU TDP for the model [W].",
@@ -121,8 +142,16 @@ def profile_command(
     dram_w_per_gb: float | None = typer.Option(
         None,
         "--dram-w-per-gb",
-        min=0.0,
-        max=100.0,
+        parser=options.number_parser(
+            "--dram-w-per-gb",
+            "float",
+            "W/GB",
+            "DRAM power per GB",
+            low=0.0,
+            low_open=True,
+            high=100.0,
+            example="0.375",
+        ),
         show_default=False,
         rich_help_panel=_PANEL,
         help="DRAM model power per GB [W/GB].",
@@ -136,7 +165,9 @@ def profile_command(
     grace_s: float = typer.Option(
         10.0,
         "--grace-s",
-        min=0.0,
+        parser=options.number_parser(
+            "--grace-s", "float", "s", "grace period", low=0.0, example="10"
+        ),
         rich_help_panel=_PANEL,
         help="After a signal, wait this long before SIGTERM/SIGKILL.",
     ),
@@ -157,8 +188,9 @@ def profile_command(
     metrics_port: int | None = typer.Option(
         None,
         "--metrics-port",
-        min=0,
-        max=65535,
+        parser=options.number_parser(
+            "--metrics-port", "int", "", "TCP port", low=0, high=65535, example="9464"
+        ),
         show_default=False,
         rich_help_panel=_WATCH,
         help="Serve live power and energy as Prometheus metrics on PORT (0: any free port).",

@@ -41,7 +41,9 @@ SERVE_METRICS_OPTION: Any = typer.Option(
 SERVE_INTERVAL_OPTION: Any = typer.Option(
     1.0,
     "--serve-interval-s",
-    min=0.01,
+    parser=options.number_parser(
+        "--serve-interval-s", "float", "s", "metrics scrape interval", low=0.01, example="1"
+    ),
     rich_help_panel=SERVE_PANEL,
     help="Scrape the server's metrics every N seconds (the serving window's resolution).",
 )
@@ -153,7 +155,12 @@ def watch_command(
     force: bool = options.FORCE_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
     interval_s: float = typer.Option(
-        0.1, "--interval-s", min=0.001, help="Sensor sampling interval, in seconds."
+        0.1,
+        "--interval-s",
+        parser=options.number_parser(
+            "--interval-s", "float", "s", "sampling interval", low=0.001, example="0.1"
+        ),
+        help="Sensor sampling interval, in seconds.",
     ),
     sensors: str = typer.Option(
         "auto", "--sensors", help="auto, or a list of nvml, rapl, cpu-model (required)."
@@ -161,8 +168,9 @@ def watch_command(
     metrics_port: int | None = typer.Option(
         None,
         "--metrics-port",
-        min=0,
-        max=65535,
+        parser=options.number_parser(
+            "--metrics-port", "int", "", "TCP port", low=0, high=65535, example="9464"
+        ),
         show_default=False,
         help="Serve live power, energy and J/token as Prometheus metrics on PORT.",
     ),

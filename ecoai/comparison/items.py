@@ -51,6 +51,7 @@ def load_items(
     sources: list[Item | Scenario] = [_classify(text, common, stdin) for text in inputs]
     if vary:
         sources = _expand(sources, vary, common)
+    _check_flags_reach_a_scenario(sources, common)
     items = [
         Item(s.label, s.origin, estimate_on_the_fly(s, profile_dirs))
         if isinstance(s, Scenario)
@@ -61,6 +62,28 @@ def load_items(
     return [
         Item(label, item.origin, item.report) for label, item in zip(labels, items, strict=True)
     ]
+
+
+_TRAFFIC = ("queries", "queries_per_day")
+"""Flags that also set the traffic of the savings, so they apply to measured reports too."""
+
+
+def _check_flags_reach_a_scenario(
+    sources: Sequence[Item | Scenario], common: Mapping[str, ParamValue | None]
+) -> None:
+    """Scenario flags change estimated items only: with reports alone they would be dropped."""
+    if any(isinstance(source, Scenario) for source in sources):
+        return
+    from ecoai.inputs.keys import BY_NAME
+
+    unused = [name for name in common if name not in _TRAFFIC]
+    if unused:
+        flag = BY_NAME[unused[0]].flag
+        raise InputError(
+            f"{flag} does not apply: it changes estimated items (scenarios, presets), and "
+            "every item here is a report",
+            f"remove {flag}, or add a scenario .toml or a preset like gpt-4.1:short",
+        )
 
 
 def _exists(path: Path) -> bool:

@@ -67,11 +67,17 @@ def parse_report(data: Any, name: str) -> Report:
     try:
         return _finite(Report.model_validate(data), name)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = _dotted(first["loc"]) or "report"
+        problems = [
+            f"{name}: invalid report: {_dotted(detail['loc']) or 'report'}: {detail['msg']}"
+            for detail in error.errors()
+        ]
+        shown = problems[:10] + (
+            [f"... and {len(problems) - 10} more"] if len(problems) > 10 else []
+        )
         raise InputError(
-            f"{name}: invalid report: {where}: {first['msg']}",
-            f"{len(error.errors())} problem(s); regenerate it with this ecoai",
+            shown[0],
+            f"{len(problems)} problem(s); regenerate it with this ecoai",
+            details=shown[1:],
         ) from None
 
 

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Sequence
 
 from ecoai.errors import InputError, closest
-from ecoai.inputs.keys import BY_NAME, Key
+from ecoai.inputs.keys import BY_NAME, Key, parse_number
 from ecoai.models import ParamValue
 
 _BY_FLAG = {key.flag[2:].replace("-", "_"): key.name for key in BY_NAME.values()}
@@ -62,11 +62,4 @@ def _value(key: Key, text: str) -> ParamValue:
         if text.lower() not in ("true", "false"):
             raise InputError(f"--vary {key.name}: {text!r} is not true or false")
         return text.lower() == "true"
-    try:
-        number = float(text)
-    except ValueError:
-        raise InputError(
-            f"--vary {key.name}: {text!r} is not a number",
-            f"{key.name} is in {key.unit}" if key.unit else None,
-        ) from None
-    return int(number) if key.kind == "int" and number.is_integer() else number
+    return parse_number(key, text, f"--vary {key.name}")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from ecoai import __version__, footprint, units
 from ecoai.errors import InputError
+from ecoai.estimation.applies import check_inputs_apply
 from ecoai.estimation.inputs import (
     Direct,
     Embodied,
@@ -33,6 +34,7 @@ def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report
     u_gpu_min exceeds u_gpu_max, when --calibrate is given for anything but an open LLM, or when
     a figure overflows.
     """
+    check_inputs_apply(params)
     factors = multipliers(params)
     notes: list[str] = []
     if "calibrate" in params and "params_b" not in params:

@@ -126,11 +126,11 @@ def read_report_inputs(params: Mapping[str, Param]) -> ReportInputs:
             gpu_kg=_published_range(params, "embodied_gpu_kg", gpu_kg),
             server_kg=_published_range(params, "embodied_server_kg", server_kg),
         )
-    queries = _optional(params, "queries")
+    queries = params["queries"].value if "queries" in params else None  # exact: an int
     label = params["label"].value if "label" in params else None
     return ReportInputs(
         embodied=embodied,
-        queries=None if queries is None else int(queries),
+        queries=None if queries is None else int(queries),  # type: ignore[arg-type]
         queries_per_day=_optional(params, "queries_per_day"),
         label=None if label is None else str(label),
     )

@@ -170,7 +170,7 @@ def _read_file(path: Path, origin: str) -> Iterator[tuple[str, Entry]]:
         text = read_user_text(path, "a profile .toml file", allow_pipe=False)
         data = tomllib.loads(text)
     except InputError as error:
-        raise ProfileError(error.message, error.hint) from None
+        raise ProfileError(error.message, error.hint, error.details) from None
     except tomllib.TOMLDecodeError as error:
         raise ProfileError(f"{label}: invalid TOML: {error}", "fix the file's syntax") from None
     except RecursionError:
@@ -200,15 +200,20 @@ def _entry(kind: str, entry_id: str, fields: Any, label: str, origin: str) -> En
     try:
         return SCHEMAS[kind].model_validate(data)
     except ValidationError as error:
-        raise ProfileError(_describe(where, error), _hint(error)) from None
+        problems = _describe(where, error)
+        raise ProfileError(problems[0], _hint(error), details=problems[1:]) from None
 
 
-def _describe(where: str, error: ValidationError) -> str:
-    first = error.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"])
-    text = f"{where}.{loc}: {_message(first)}" if loc else f"{where}: {_message(first)}"
-    more = error.error_count() - 1
-    return text + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+def _describe(where: str, error: ValidationError) -> list[str]:
+    """Every problem of an entry, one a line: wrong values first, then missing fields."""
+    details = sorted(error.errors(), key=lambda detail: detail["type"] == "missing")
+    lines = []
+    for detail in details:
+        loc = ".".join(str(part) for part in detail["loc"])
+        lines.append(
+            f"{where}.{loc}: {_message(detail)}" if loc else f"{where}: {_message(detail)}"
+        )
+    return lines
 
 
 def _message(detail: Any) -> str:
@@ -227,7 +232,8 @@ def _message(detail: Any) -> str:
 
 
 def _hint(error: ValidationError) -> str:
-    if error.errors()[0]["type"] == "extra_forbidden":
+    first = sorted(error.errors(), key=lambda detail: detail["type"] == "missing")[0]
+    if first["type"] == "extra_forbidden":
         return "check the field name's spelling; `ecoai profiles show ID` shows a valid entry"
     return "fix the value in the file; every numeric field carries its unit in its name"
 

@@ -7,10 +7,11 @@ their schema names are registered in ``preset_kinds.py``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ecoai.inputs.preset_kinds import PRESET_KINDS
 
@@ -20,8 +21,21 @@ PROMPT_CLASSES: tuple[str, ...] = ("short", "medium", "long")
 NonNeg = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0)]
-Quantiles = Annotated[list[NonNeg], Field(min_length=5, max_length=5)]
-PositiveQuantiles = Annotated[list[Positive], Field(min_length=5, max_length=5)]
+
+
+def _non_decreasing(values: list[float]) -> list[float]:
+    """Percentiles P5 <= P25 <= P50 <= P75 <= P95 (a list out of order is a typo)."""
+    if any(later < earlier for earlier, later in itertools.pairwise(values)):
+        raise ValueError("percentiles must not decrease from P5 to P95")
+    return values
+
+
+Quantiles = Annotated[
+    list[NonNeg], Field(min_length=5, max_length=5), AfterValidator(_non_decreasing)
+]
+PositiveQuantiles = Annotated[
+    list[Positive], Field(min_length=5, max_length=5), AfterValidator(_non_decreasing)
+]
 Text = Annotated[str, Field(min_length=1)]
 
 

@@ -8,6 +8,7 @@ a value against its key's type and bounds, wherever it comes from (a flag, a sce
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,6 +35,8 @@ class Key:
     """Smallest allowed value (inclusive unless ``low_open``)."""
     low_open: bool = False
     high: float | None = None
+    example: str | None = None
+    """A typical value for hints (else ``EXAMPLES``, else one inside the bounds)."""
 
     @property
     def flag(self) -> str:
@@ -96,7 +99,7 @@ KEYS: tuple[Key, ...] = (
         low_open=True,
     ),
     # Node power and utilisation
-    Key("p_gpu_kw", "float", "kW", "rated power of the node's GPUs (P_GPU)", low=0),
+    Key("p_gpu_kw", "float", "kW", "rated power of the node's GPUs (P_GPU)", low=0, low_open=True),
     Key("p_non_gpu_kw", "float", "kW", "rated power of the rest of the node (P_nonGPU)", low=0),
     Key("gpu_count", "int", "GPUs", "GPUs serving the model (G)", low=1),
     Key("gpus_per_node", "int", "GPUs", "GPUs per node (N)", low=1),
@@ -220,44 +223,73 @@ FOOTPRINT_KEYS: tuple[str, ...] = (
 
 
 def coerce(key: Key, raw: Any, where: str) -> ParamValue:
-    """Check ``raw`` against ``key``'s type and bounds; return the value in its canonical type."""
+    """Check ``raw`` against ``key``'s type and bounds; return the value in its canonical type.
+
+    ``where`` is a flag (``--queries``) or ``FILE: key``; the hint's example is written the
+    same way (``e.g. --queries 1000`` or ``e.g. queries = 1000``).
+    """
     if key.kind == "str":
         if not isinstance(raw, str) or not raw.strip() or not raw.isprintable():
             raise InputError(
-                f"{where}: must be a non-empty printable string", f'e.g. {key.name} = "..."'
+                f"{where}: must be a non-empty printable string", _example(key, where, '"..."')
             )
         return raw.strip()
     if key.kind == "bool":
         if not isinstance(raw, bool):
-            raise InputError(f"{where}: must be true or false", f"e.g. {key.name} = true")
+            raise InputError(f"{where}: must be true or false", _example(key, where, "true"))
         return raw
     if key.kind == "quantiles":
-        if not isinstance(raw, list) or len(raw) != 5:
-            raise InputError(
-                f"{where}: must be a list of 5 numbers (P5, P25, P50, P75, P95)",
-                f"e.g. {key.name} = [1, 2, 3, 4, 5]",
-            )
-        return [_number(key, item, f"{where}[{i}]") for i, item in enumerate(raw)]
+        return _quantiles(key, raw, where)
     number = _number(key, raw, where)
     if key.kind == "int":
+        if isinstance(raw, int):
+            return raw  # exact: a float would round 12345678901234567
         if number != int(number):
-            raise InputError(
-                f"{where}: must be a whole number, got {raw!r}", f"e.g. {key.name} = 8"
-            )
+            raise InputError(f"{where}: must be a whole number, got {raw!r}", _example(key, where))
         return int(number)
     return number
 
 
+def _quantiles(key: Key, raw: Any, where: str) -> list[float]:
+    example = _example(key, where)
+    if not isinstance(raw, list) or len(raw) != 5:
+        raise InputError(f"{where}: must be a list of 5 numbers (P5, P25, P50, P75, P95)", example)
+    values = [_number(key, item, f"{where}[{i}]") for i, item in enumerate(raw)]
+    if any(later < earlier for earlier, later in itertools.pairwise(values)):
+        shown = ", ".join(f"{v:g}" for v in values)
+        raise InputError(
+            f"{where}: percentiles must not decrease from P5 to P95, got {shown}",
+            f"list them in order, {example}",
+        )
+    return values
+
+
+def parse_number(key: Key, text: str, where: str) -> ParamValue:
+    """The number a flag's ``text`` spells, for ``coerce``: an int kept exact for a count
+    (``12345678901234567``, and ``1e6`` when integral), else a float (``nan`` included, which
+    ``coerce`` refuses as not finite)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(text.strip().replace("_", ""))
+    except InvalidOperation:
+        raise InputError(f"{where}: must be a number, got {text!r}", _example(key, where)) from None
+    if key.kind == "int" and number.is_finite() and number == number.to_integral_value():
+        return int(number)
+    return float(number)
+
+
 def _number(key: Key, raw: Any, where: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise InputError(f"{where}: must be a number, got {raw!r}", f"e.g. {key.name} = 1.0")
+        raise InputError(f"{where}: must be a number, got {raw!r}", _example(key, where))
     try:
         value = float(raw)
     except OverflowError:  # an integer beyond 1.8e308 (typed on the command line)
         value = math.inf
     if not math.isfinite(value):
         raise InputError(
-            f"{where}: must be a finite number, got {raw!r}", "NaN and infinity are not allowed"
+            f"{where}: must be a finite number, got {raw!r}",
+            f"NaN and infinity are not allowed; {_example(key, where)}",
         )
     check_bounds(key, value, where)
     return value
@@ -267,21 +299,66 @@ def check_bounds(key: Key, value: float, where: str) -> None:
     """Raise InputError if ``value`` is outside ``key``'s allowed range."""
     if key.low is not None and (value < key.low or (key.low_open and value == key.low)):
         op = ">" if key.low_open else ">="
-        raise InputError(f"{where}: must be {op} {key.low:g}, got {value:g}", _unit_hint(key))
+        raise InputError(
+            f"{where}: must be {op} {key.low:g}, got {value:g}", _unit_hint(key, where)
+        )
     if key.high is not None and value > key.high:
-        raise InputError(f"{where}: must be <= {key.high:g}, got {value:g}", _unit_hint(key))
+        raise InputError(f"{where}: must be <= {key.high:g}, got {value:g}", _unit_hint(key, where))
 
 
-def _unit_hint(key: Key) -> str:
+# Typical values, for the examples in hints (the help text gives the meaning).
+EXAMPLES: dict[str, str] = {
+    "queries": "1000",
+    "queries_per_day": "1000000",
+    "input_tokens": "1000",
+    "output_tokens": "500",
+    "tps": "50",
+    "ttft_s": "0.5",
+    "duration_s": "10",
+    "ttft_quantiles_s": "0.3,0.4,0.5,0.7,1.2",
+    "tps_quantiles": "20,40,60,80,100",
+    "gpu_count": "8",
+    "gpus_per_node": "8",
+    "batch_size": "8",
+    "samples": "10000",
+    "seed": "0",
+    "p_gpu_kw": "5.6",
+    "p_non_gpu_kw": "4.6",
+    "it_energy_wh": "0.3",
+    "facility_energy_wh": "0.35",
+    "params_b": "8",
+    "active_params_b": "3",
+    "lifetime_years": "5",
+    "gpu_memory_gb": "80",
+}
+
+
+def _example(key: Key, where: str, example: str | None = None) -> str:
+    """``e.g. --queries 1000`` for a flag, ``e.g. queries = 1000`` for a file key."""
+    shown = example or key.example or EXAMPLES.get(key.name) or _typical(key)
+    if where.startswith("--"):
+        return f"e.g. {where} {shown}"
+    if key.kind == "quantiles":
+        shown = f"[{shown.replace(',', ', ')}]"
+    return f"e.g. {key.name} = {shown}"
+
+
+def _typical(key: Key) -> str:
+    """A value inside ``key``'s bounds: the low bound (plus one when open), or 1."""
+    if key.kind == "int":
+        return str(int(key.low) + (1 if key.low_open else 0)) if key.low is not None else "1"
+    if key.high is not None and key.low is not None:
+        return f"{(key.low + key.high) / 2:g}"
+    return "1.0" if key.low is None else f"{key.low + 1:g}"
+
+
+def _unit_hint(key: Key, where: str) -> str:
     if key.unit == "fraction":
         return f"{key.name} is a fraction between 0 and 1 (e.g. 0.05 for 5 %)"
     if key.name == "pue":
         return "PUE is facility energy / IT energy, so it is at least 1.0 (e.g. 1.12)"
-    return (
-        f"{key.name} is in {key.unit}"
-        if key.unit
-        else f"see `ecoai estimate --help` for {key.name}"
-    )
+    unit = f" ({key.unit})" if key.unit and key.unit not in key.help else ""
+    return f"{key.help}{unit}: {_example(key, where)}"
 
 
 def value(params: Mapping[str, Param], name: str) -> float:

@@ -59,6 +59,7 @@ def resolve(
         checked = coerce(BY_NAME[name], given, where=flag)
         layered[name] = Param(value=checked, source=Source(kind="flag", ref=flag))
     presets = _presets(layered, catalog, profile_dirs)
+    _check_open_model_parameters(presets, layered)
     merged = {**presets, **layered}
     if "params_b" in merged and "pipeline" not in merged:
         merged |= _calibration(merged, catalog, profile_dirs)
@@ -69,6 +70,26 @@ def resolve(
         default, why = DEFAULTS[name]
         merged.setdefault(name, Param(value=default, source=Source(kind="default", citation=why)))
     return merged
+
+
+def _check_open_model_parameters(
+    presets: Mapping[str, Param], layered: Mapping[str, Param]
+) -> None:
+    """An open --model gives its parameter count; a different --params-b would silently
+    describe another model under its name."""
+    preset, given = presets.get("params_b"), layered.get("params_b")
+    if preset is None or given is None or "model" not in layered or preset.value == given.value:
+        return
+    model = layered["model"].value
+    where = (
+        f"{given.source.ref}: params_b = {given.value:g}"
+        if given.source.kind == "file"
+        else f"--params-b {given.value:g}"
+    )
+    raise InputError(
+        f"{where} would replace the {preset.value:g} billion parameters of the open model {model}",
+        f"give either --model {model} or --params-b, not both",
+    )
 
 
 def _relevant_defaults(merged: Mapping[str, Param]) -> list[str]:
@@ -209,6 +230,15 @@ def missing_input(params: Mapping[str, Param], name: str) -> InputError:
             f"{what}: {BY_NAME[needs].flag} {chosen} gives it only with {preset_flag}",
             f"add {preset_flag} {choices} (the {preset} classes of {chosen}), or pass {flag}",
         )
+    if preset == "hardware" and "hardware" in params:  # a GPU, not a node: no P_nonGPU
+        chosen = str(params["hardware"].value)
+        nodes = _node_ids()
+        example = nodes[0] if nodes else "dgx-h100"
+        return InputError(
+            f"{what}: --hardware {chosen} is a single GPU, and the paper's formula needs a "
+            "node (its non-GPU power)",
+            f"choose a node, e.g. --hardware {example} (nodes: {', '.join(nodes)}), or pass {flag}",
+        )
     if needs is not None:
         return InputError(
             what, f"pass {flag}, or choose {BY_NAME[needs].flag} ID with {preset_flag} CLASS"
@@ -233,3 +263,14 @@ def _prompt_choices(model_id: str) -> str:
     except Exception:  # a model from a --profiles directory: name every class
         pass
     return known[0] if len(known) == 1 else ", ".join(known[:-1]) + " or " + known[-1]
+
+
+def _node_ids() -> list[str]:
+    """The ids of the built-in hardware presets that are whole nodes (``dgx-h100``)."""
+    try:
+        from ecoai.inputs.catalog import load_catalog
+
+        entries = load_catalog().entries("hardware")
+    except Exception:  # a broken user profile: the hint still names the built-in example
+        return []
+    return [entry.id for entry in entries if getattr(entry, "type", None) == "node"]
