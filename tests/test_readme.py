@@ -71,10 +71,13 @@ def test_other():
 
 
 @pytest.mark.parametrize(
-    ("require", "code", "outcome"), [("", 0, "2 skipped"), ("1", 1, "1 failed")]
+    ("require", "code", "outcomes"),
+    # with torch installed the probe's own skip fails in the test's call ("1 failed"); without
+    # torch conftest's skip marker fails it at set-up, which pytest counts as "1 error"
+    [("", 0, ("2 skipped",)), ("1", 1, ("1 failed", "1 error"))],
 )
 def test_a_skipped_torch_test_fails_when_torch_is_required(
-    tmp_path: Path, require: str, code: int, outcome: str
+    tmp_path: Path, require: str, code: int, outcomes: tuple[str, ...]
 ) -> None:
     for name in ("conftest.py", "casecount.py"):
         (tmp_path / name).write_text((REPO_ROOT / "tests" / name).read_text(encoding="utf-8"))
@@ -99,7 +102,7 @@ def test_a_skipped_torch_test_fails_when_torch_is_required(
         timeout=120,
     )
     assert done.returncode == code, done.stdout + done.stderr
-    assert outcome in done.stdout
+    assert any(outcome in done.stdout for outcome in outcomes), done.stdout
 
 
 def test_every_method_citation_names_a_section_of_the_readme() -> None:
