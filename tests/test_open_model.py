@@ -23,6 +23,7 @@ from ecoai.estimation.open_model import (
     least_squares,
     output_token_range,
     per_token,
+    weights_read_gb,
 )
 from ecoai.inputs.mlenergy import LLM_TASKS, find_open_model, load_measurements, open_models
 from ecoai.inputs.resolve import resolve
@@ -108,6 +109,17 @@ def test_long_answers_cost_more_per_token_within_the_data_only() -> None:
     assert per_token_j(None) == per_token_j(chat)
     assert per_token_j(low) < per_token_j(chat) < per_token_j(high)
     assert per_token_j(low / 10) == per_token_j(low) and per_token_j(high * 10) == per_token_j(high)
+
+
+def test_a_decode_step_reads_the_experts_its_batch_touches() -> None:
+    """Dense: all weights at every batch; a mixture of experts: about its active weights at
+    batch 1, more with each sequence, all of them in a large batch."""
+    dense = [weights_read_gb(Config(8, 8, "bf16", "h100-sxm", 1, b)) for b in (1, 64)]
+    assert dense == [16.0, 16.0]
+    moe = [weights_read_gb(Config(30, 3, "fp8", "h100-sxm", 1, b)) for b in (1, 2, 8, 64, 1024)]
+    assert moe[0] == pytest.approx(3 + 27 * 0.1)  # A + (P - A) x A / P, 1 byte per weight
+    assert moe == sorted(moe)
+    assert moe[-1] == pytest.approx(30.0)
 
 
 def test_huber_least_squares_bounds_the_pull_of_an_outlier() -> None:
