@@ -5,7 +5,7 @@ Energy, water and carbon are amounts: never negative, never NaN or infinite, and
 dotted path), ``comparison_problem`` the same in a comparison. ``check_before_writing`` is called
 by every renderer entry point (``ecoai.render.render``, ``render_comparison``), so estimate,
 profile, merge and compare never write such a figure: it is an internal error naming the figure,
-because ecoai produced it. ``ecoai.comparison.report_files`` refuses such reports as inputs of
+because ecoai produced it. ``ecoai.report_files`` refuses such reports as inputs of
 ``compare`` and ``merge`` with a one-line error (exit 2).
 
 Figures are the footprint blocks (``energy_wh``, ``it_energy_wh``, ``water_ml``, ``carbon_g``,

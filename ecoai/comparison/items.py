@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TextIO
 
 from ecoai.comparison.compare import Item, unique_labels
-from ecoai.comparison.report_files import read_report
 from ecoai.comparison.variation import variations
 from ecoai.errors import InputError
 from ecoai.models import ParamValue, Report
+from ecoai.report_files import read_report
 
 Flags = Mapping[str, ParamValue | None]
 
