@@ -174,3 +174,62 @@ def test_building_the_fast_validator_leaves_the_models_as_they_were() -> None:
     bad = json.loads(WRITTEN["estimate range"])
     bad["total"]["energy_wh"]["mean"] = -1.0
     assert Report.model_validate_json(json.dumps(bad)).total is not None  # the model's own: lax
+
+
+# --- the comparison's own fast paths ---
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), NUMBER, st.sampled_from([-0.0, 0.0, 1e-300])), min_size=4, max_size=4
+    )
+)
+def test_a_plain_cell_is_one_report_problem_passes(values: list[Any]) -> None:
+    """``sanity._plain_range`` (the comparison check's shortcut) passes only what the full
+    check passes."""
+    from ecoai.sanity import _plain_range, report_problem
+
+    cell = dict(zip(("mean", "min", "max", "std"), values, strict=True))
+    if _plain_range(cell):
+        assert report_problem({"energy_wh": cell}) is None
+
+
+def test_the_comparison_reads_each_metric_as_the_metric_table_does() -> None:
+    from ecoai.comparison.compare import _reader
+    from ecoai.metrics import METRICS
+
+    report = Report.model_validate_json(WRITTEN["estimate (golden)"])
+    without = report.total
+    assert without is not None and without.embodied_carbon_g is None
+    with_embodied = without.model_copy(update={"embodied_carbon_g": without.carbon_g})
+    for footprint in (with_embodied, without):
+        for metric in METRICS:
+            assert _reader(metric)(footprint) == metric.read(footprint), metric.name
+
+
+def test_the_collector_is_paused_and_back_as_it_was() -> None:
+    import gc
+    import weakref
+
+    from ecoai.comparison.items import collector_paused
+
+    class Node:
+        me: Any = None
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        node = Node()
+        node.me = node  # a cycle made while paused
+        collected = weakref.ref(node)
+        del node
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.collect()
+    assert collected() is None  # collected once the collector runs again
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
