@@ -5,6 +5,7 @@ malformed count and examples."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +144,62 @@ def test_the_writer_s_lines_take_the_fast_path(monkeypatch: Any) -> None:
     expected = [parse_line(line) for line in lines]
     monkeypatch.setattr(events_module, "parse_line", None)  # any call would fail
     assert EventTail(Path("unused"))._parse(lines) == expected
+
+
+PER_LINE_ONLY = re.compile(rb"^()()()()()()()(.*)$", re.MULTILINE)
+"""_ROW's groups, matching no line as canonical: every line takes parse_line."""
+
+
+@st.composite
+def served_lines(draw: st.DrawFn) -> list[bytes]:
+    """A server's file: queries and phase edges around t = 1000 s, out of order at times,
+    with the odd malformed or hand-written line."""
+    lines = []
+    for _ in range(draw(st.integers(0, 60))):
+        t = draw(st.floats(990.0, 1010.0))
+        kind = draw(st.sampled_from(["query", "start", "end", "other"]))
+        if kind == "query":
+            n, tokens = draw(st.integers(0, 4)), draw(st.integers(0, 500))
+            event: dict[str, Any] = {"event": "query", "n": n, "input_tokens": 10,
+                                     "output_tokens": tokens, "t": t}  # fmt: skip
+        elif kind == "other":
+            lines.append(draw(OTHER))
+            continue
+        else:
+            name = draw(st.sampled_from(["decode", "prefill", "dé"]))
+            event = {"event": "phase", "name": name, "edge": kind, "t": t}
+        lines.append(json.dumps(event, separators=(",", ":")).encode())
+    return lines
+
+
+@settings(max_examples=150, deadline=None)
+@given(served_lines(), st.booleans())
+def test_the_fold_is_the_per_line_fold(
+    tmp_path_factory: Any, lines: list[bytes], crlf: bool
+) -> None:
+    """WorkMeter over a file read on the fast path equals it over the per-line path: every
+    count, energy, window and example (the samples make energy rise through the file)."""
+    from ecoai.measurement.sampler import Mark, Sample
+    from ecoai.measurement.work import WorkMeter
+
+    body = b"".join(line.replace(b"\n", b" ") + (b"\r\n" if crlf else b"\n") for line in lines)
+    path = tmp_path_factory.mktemp("fold") / "events.jsonl"
+
+    def fold() -> Any:
+        path.write_bytes(b"")
+        meter = WorkMeter(EventTail(path), to_clock=lambda t: t)
+        meter.begin(Mark(995.0, {"gpu": 0.0, "cpu": 0.0}))
+        path.write_bytes(body[: len(body) // 2])
+        meter(Sample(1000.0, {"gpu": 100.0}, {"gpu": 500.0, "cpu": 50.0}))
+        path.write_bytes(body)
+        meter(Sample(1004.0, {"gpu": 100.0}, {"gpu": 900.0, "cpu": 90.0}))
+        return meter.end(Mark(1006.0, {"gpu": 1100.0, "cpu": 110.0})), meter.windows
+
+    fast_record = fold()
+    saved = events_module._ROW
+    events_module._ROW = PER_LINE_ONLY
+    try:
+        per_line_record = fold()
+    finally:
+        events_module._ROW = saved
+    assert fast_record == per_line_record

@@ -204,10 +204,23 @@ class WorkMeter:
         ready = self._pending if final else [p for p in self._pending if p[0] <= now_s]
         self._pending = [] if final else self._pending[len(ready) :]
         last_query_s: float | None = None
+        record = self.record
         for t_s, event in ready:
-            self._apply(min(t_s, now_s), event)
-            if isinstance(event, Query):
-                last_query_s = min(t_s, now_s)
+            if t_s > now_s:
+                t_s = now_s
+            if not isinstance(event, Query):
+                self._apply(t_s, event)
+                continue
+            # _apply's query branch, inline: most lines of a busy server's file are queries
+            record.queries += event.n
+            record.input_tokens += event.input_tokens
+            record.output_tokens += event.output_tokens
+            first = record.first_query
+            if first is None or t_s < first[0]:  # another writer's line read late
+                energy_j = self._energy_at(t_s)
+                record.first_query = (t_s, event.n, event.output_tokens, energy_j)
+                record.first_query_input_tokens = event.input_tokens
+            last_query_s = t_s
         last = self.record.last_query
         if last_query_s is not None and (last is None or last_query_s >= last[0]):
             self.record.last_query = (last_query_s, self._energy_at(last_query_s))
@@ -237,7 +250,10 @@ class WorkMeter:
 
     def _phase(self, event: PhaseEdge) -> PhaseRecord | None:
         phases = self.record.phases
-        if event.name not in phases and len(phases) >= MAX_PHASES:
+        known = phases.get(event.name)
+        if known is not None:
+            return known
+        if len(phases) >= MAX_PHASES:
             self.record.dropped_phases += 1
             return None
         return phases.setdefault(event.name, PhaseRecord())
