@@ -5,7 +5,7 @@ Energy, water and carbon are amounts: never negative, never NaN or infinite, and
 dotted path), ``comparison_problem`` the same in a comparison. ``check_before_writing`` is called
 by every renderer entry point (``ecoai.render.render``, ``render_comparison``), so estimate,
 profile, merge and compare never write such a figure: it is an internal error naming the figure,
-because ecoai produced it. ``ecoai.comparison.report_files`` refuses such reports as inputs of
+because ecoai produced it. ``ecoai.report_files`` refuses such reports as inputs of
 ``compare`` and ``merge`` with a one-line error (exit 2).
 
 Figures are the footprint blocks (``energy_wh``, ``it_energy_wh``, ``water_ml``, ``carbon_g``,
@@ -150,7 +150,7 @@ def comparison_problem(data: Any) -> tuple[Path, str] | None:
     """The first implausible figure in a comparison's ``model_dump()``: its cells and budgets."""
     for i, row in enumerate(data.get("rows", [])):
         for j, cell in enumerate(row.get("cells", [])):
-            if cell is None:
+            if cell is None or _plain_range(cell):
                 continue
             figures = {k: cell.get(k) for k in ("mean", "min", "max", "std")}
             found = report_problem({str(row.get("metric")): figures})
@@ -165,6 +165,19 @@ def comparison_problem(data: Any) -> tuple[Path, str] | None:
         if gate.get("gate") == "budget" and isinstance(value, int | float) and value < 0:
             return ("gates", i, "value"), f"{value:g} is negative"
     return None
+
+
+def _plain_range(cell: dict[str, Any]) -> bool:
+    """True for a cell ``report_problem`` passes at once (a comparison holds 100,000 of them):
+    finite non-negative floats in order, and a std that is one too or None."""
+    low, mean, high, std = cell.get("min"), cell.get("mean"), cell.get("max"), cell.get("std")
+    return (
+        type(low) is float
+        and type(mean) is float
+        and type(high) is float
+        and 0.0 <= low <= mean <= high <= _FINITE_MAX
+        and (std is None or (type(std) is float and 0.0 <= std <= _FINITE_MAX))
+    )
 
 
 def check_before_writing(data: Any, what: str = "report", comparison: bool = False) -> None:

@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 from ecoai.comparison.compare import Item, compare
 from ecoai.comparison.gate_file import read_gate_file
 from ecoai.comparison.gates import parse_gates
-from ecoai.comparison.report_files import read_report
 from ecoai.comparison.variation import variations
 from ecoai.errors import EcoaiError, format_error
 from ecoai.estimation.estimate import estimate
@@ -36,6 +35,7 @@ from ecoai.inputs.keys import BY_NAME
 from ecoai.inputs.resolve import resolve
 from ecoai.render import Format
 from ecoai.render.comparison import comparison_summary, render_comparison
+from ecoai.report_files import read_report
 
 TMP = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

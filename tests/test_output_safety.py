@@ -615,8 +615,8 @@ def evil_report(ecoai_cli: CliRunner, tmp_path: Path, sensors: dict[str, str]) -
 def test_control_characters_never_reach_the_terminal_or_markdown(
     evil_report: Path, fmt: str
 ) -> None:
-    from ecoai.comparison.report_files import read_report
     from ecoai.render import Format, render
+    from ecoai.report_files import read_report
 
     text = render(read_report(str(evil_report)), Format(fmt), width=100)
     assert "\x1b" not in text and "\x07" not in text
@@ -648,9 +648,9 @@ def test_csv_labels_cannot_run_as_spreadsheet_formulas(
     data = json.loads(report.stdout)
     data["label"] = label
     (tmp_path / "r.json").write_text(json.dumps(data))
-    from ecoai.comparison.report_files import read_report
     from ecoai.render import Format, render
     from ecoai.render.text import printable
+    from ecoai.report_files import read_report
 
     own = list(
         csv.DictReader(io.StringIO(render(read_report(str(tmp_path / "r.json")), Format.CSV)))

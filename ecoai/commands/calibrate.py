@@ -71,12 +71,12 @@ def calibrate_command(
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
 ) -> None:
-    from ecoai.comparison.report_files import read_report
     from ecoai.errors import did_you_mean
     from ecoai.files import check_writable, write_text
     from ecoai.inputs.calibration import calibration_from_report, calibration_toml
     from ecoai.inputs.catalog import load_catalog
     from ecoai.inputs.mlenergy import BYTES_PER_WEIGHT
+    from ecoai.report_files import read_report
 
     if output is not None and not Path(output).is_dir():
         check_writable(output, force)

@@ -85,7 +85,7 @@ def compare_command(
 ) -> None:
     from ecoai import __version__
     from ecoai.comparison.compare import compare, pick_baseline
-    from ecoai.comparison.items import load_items
+    from ecoai.comparison.items import collector_paused, load_items
     from ecoai.errors import ExitStatus, ReportWriteError, format_error
     from ecoai.files import write_text
     from ecoai.render import Format
@@ -95,30 +95,33 @@ def compare_command(
     gates, level, test_name = _gates(max_increase, budget, gates_file, confidence, test)
     flags = flag_values(scenario_values, [k.name for k in KEYS])
     rate, count = _traffic(flags, gates_file)
-    items = load_items(
-        inputs or [],
-        vary=vary or [],
-        flags=flags,
-        profile_dirs=tuple(profiles_dir or ()),
-        stdin=sys.stdin,
-    )
-    comparison = compare(
-        items,
-        version=__version__,
-        baseline=pick_baseline(items, baseline),
-        gates=gates,
-        confidence=level,
-        test=test_name,
-    )
-    if rate is not None or count is not None:
-        from ecoai.comparison.savings import savings
+    with collector_paused():  # millions of objects, no garbage: see collector_paused
+        items = load_items(
+            inputs or [],
+            vary=vary or [],
+            flags=flags,
+            profile_dirs=tuple(profiles_dir or ()),
+            stdin=sys.stdin,
+        )
+        comparison = compare(
+            items,
+            version=__version__,
+            baseline=pick_baseline(items, baseline),
+            gates=gates,
+            confidence=level,
+            test=test_name,
+        )
+        if rate is not None or count is not None:
+            from ecoai.comparison.savings import savings
 
-        found = savings(items, pick_baseline(items, baseline), queries_per_day=rate, queries=count)
-        comparison = comparison.model_copy(update={"savings": found})
-    color = destination == "-" and sys.stdout.isatty()
-    text = render_comparison(
-        comparison, fmt, width=options.terminal_width(destination), color=color
-    )
+            found = savings(
+                items, pick_baseline(items, baseline), queries_per_day=rate, queries=count
+            )
+            comparison = comparison.model_copy(update={"savings": found})
+        color = destination == "-" and sys.stdout.isatty()
+        text = render_comparison(
+            comparison, fmt, width=options.terminal_width(destination), color=color
+        )
     try:
         write_text(destination, text, overwrite=force)
     except ReportWriteError as error:  # the verdict still decides the exit status

@@ -38,10 +38,10 @@ def merge_command(
 ) -> None:
     from ecoai import __version__
     from ecoai.comparison.merge import Part, merge
-    from ecoai.comparison.report_files import read_report
     from ecoai.errors import InputError
     from ecoai.files import write_text
     from ecoai.render import render
+    from ecoai.report_files import read_report
 
     fmt, destination = options.output_target(format_name, json_output, output, force)
     if len(set(reports)) != len(reports):

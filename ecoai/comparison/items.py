@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from ecoai.comparison.compare import Item, unique_labels
-from ecoai.comparison.report_files import read_report
 from ecoai.comparison.variation import variations
 from ecoai.errors import InputError
 from ecoai.models import ParamValue, Report
+from ecoai.report_files import read_report
 
 Flags = Mapping[str, ParamValue | None]
 
@@ -34,6 +36,31 @@ def estimate_on_the_fly(scenario: Scenario, profile_dirs: tuple[Path, ...] = ())
     params = resolve(scenario.file, scenario.flags, profile_dirs=profile_dirs)
     with naming_missing_inputs(params):
         return estimate(params)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused, as it was again afterwards.
+
+    Comparing 10,000 reports keeps about 1.3 million objects alive (the reports, then the
+    comparison's cells and verdicts), none of them garbage; each full collection walks them
+    all, and the collections their creation sets off were two thirds of ``ecoai compare``'s time
+    (issue 16: 6.9 of 9.5 s). Objects are still freed as soon as they are unreferenced; the
+    few reference cycles made meanwhile are collected by the next full collection.
+
+    On the way out, what was made meanwhile joins the oldest generation (``freeze`` then
+    ``unfreeze``, unless something else holds objects frozen) instead of the youngest, whose
+    next collection would walk all of it at once (0.7 s for 10,000 reports)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
 
 
 def load_items(

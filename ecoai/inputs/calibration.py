@@ -225,7 +225,7 @@ def calibration_layer(
     """The calibration inputs for an open-LLM estimate: from ``--calibrate`` (one run) or from a
     matching calibration in the profiles; {} when none applies."""
     if report_path is not None:
-        from ecoai.comparison.report_files import read_report
+        from ecoai.report_files import read_report
 
         given = {k: merged[k].value for k in (*DESCRIPTION_KEYS, "gpu_count") if k in merged}
         if "gpu" in merged:

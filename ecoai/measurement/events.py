@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +128,27 @@ def parse_line(line: bytes) -> Event:
     return parse_event(data)
 
 
+_COUNT = rb"(0|[1-9][0-9]{0,14})"
+"""A count as json.dumps writes an int, below 10**15 (< MAX_COUNT, exact as a float)."""
+_TIME = rb"((?:0|[1-9][0-9]{0,14})\.[0-9]{1,17})"
+"""``t`` as repr(float) writes Unix time: plain digits, a point, digits (no exponent, finite)."""
+_NAME = rb"([!#-\[\]-~]{1,1024})"
+"""A phase name of printable ASCII without spaces, quotes or backslashes (nothing to strip
+or unescape), short enough that the line stays far under MAX_LINE_BYTES."""
+_ROW = re.compile(
+    rb'^(?:\{"event":"query","n":' + _COUNT + rb',"input_tokens":' + _COUNT
+    + rb',"output_tokens":' + _COUNT + rb',"t":' + _TIME + rb"\}"
+    + rb'|\{"event":"phase","name":' + rb'"' + _NAME + rb'","edge":"(start|end)","t":' + _TIME
+    + rb"\}|(.*))$",
+    re.MULTILINE,
+)  # fmt: skip
+"""A line in the exact form ecoai.track writes (``json.dumps`` with compact separators) as
+(n, input_tokens, output_tokens, t) of a query or (name, edge, t) of a phase edge, else the
+whole line in the last group. What it takes, parse_line would decode to the same event."""
+_ROW_LINES = 1024
+"""Lines matched per call of the expression."""
+
+
 @dataclass
 class EventTail:
     """Reads the lines appended to ``path`` since the last call, keeping a partial last line.
@@ -212,17 +235,30 @@ class EventTail:
 
     def _parse(self, lines: list[bytes]) -> list[Event]:
         events: list[Event] = []
-        for line in lines:
-            if not line.strip():
-                continue
-            if len(line) > MAX_LINE_BYTES:
-                self._bad(b"", "line longer than 64 KiB")
-                continue
-            try:
-                events.append(parse_line(line))
-            except (ValueError, ArithmeticError, RecursionError) as error:
-                self._bad(line, str(error))  # this line only: its neighbours are kept
+        add = events.append
+        # One regular expression over a slice of lines at a time: a line in the exact form
+        # ecoai.track writes is decided here; every other line (a blank one too) takes
+        # parse_line. Slices of _ROW_LINES keep the matches held at once few.
+        for at in range(0, len(lines), _ROW_LINES):
+            text = b"\n".join(lines[at : at + _ROW_LINES])
+            for n, inputs, outputs, t_query, name, edge, t_phase, other in _ROW.findall(text):
+                if t_query:
+                    add(Query(int(n), int(inputs), int(outputs), float(t_query)))
+                elif t_phase:
+                    add(PhaseEdge(name.decode("ascii"), edge.decode("ascii"), float(t_phase)))
+                elif other.strip():
+                    self._one(other, add)
         return events
+
+    def _one(self, line: bytes, add: Callable[[Event], None]) -> None:
+        """A line not in ecoai.track's exact form: the full per-line path."""
+        if len(line) > MAX_LINE_BYTES:
+            self._bad(b"", "line longer than 64 KiB")
+            return
+        try:
+            add(parse_line(line))
+        except (ValueError, ArithmeticError, RecursionError) as error:
+            self._bad(line, str(error))  # this line only: its neighbours are kept
 
     def _bad(self, line: bytes, reason: str) -> None:
         self.malformed += 1

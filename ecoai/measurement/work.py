@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from ecoai.measurement.events import Event, EventTail, PhaseEdge, Query, parse_event
@@ -182,28 +183,44 @@ class WorkMeter:
 
     def _collect(self, events: Iterable[Event], now_s: float) -> None:
         fed, self._fed = self._fed, []
-        for _, event in [*fed, *((None, e) for e in events)]:
-            t_s = now_s if event.t_s is None else self.to_clock(event.t_s)
-            if t_s < self.record.started_s:  # time.monotonic() or a stale clock: not in this run
-                self.record.early_events += 1
-                t_s = self.record.started_s
-            elif t_s > now_s + FUTURE_TOLERANCE_S or (
-                t_s > now_s and len(self._pending) >= MAX_PENDING
+        record, pending, to_clock = self.record, self._pending, self.to_clock
+        started_s, far_s = record.started_s, now_s + FUTURE_TOLERANCE_S
+        hold = pending.append
+        for event in [*(e for _, e in fed), *events] if fed else events:
+            t_s = now_s if event.t_s is None else to_clock(event.t_s)
+            if t_s < started_s:  # time.monotonic() or a stale clock: not in this run
+                record.early_events += 1
+                t_s = started_s
+            elif t_s > far_s or (
+                t_s > now_s and len(pending) >= MAX_PENDING
             ):  # milliseconds by mistake, a skewed clock: held, it would never come due
-                self.record.future_events += 1
+                record.future_events += 1
                 t_s = now_s
-            self._pending.append((t_s, event))
-            self.record.events += 1
+            hold((t_s, event))
+            record.events += 1
 
     def _process(self, now_s: float, final: bool) -> None:
-        self._pending.sort(key=lambda pair: pair[0])
-        ready = [p for p in self._pending if final or p[0] <= now_s]
+        self._pending.sort(key=itemgetter(0))
+        ready = self._pending if final else [p for p in self._pending if p[0] <= now_s]
         self._pending = [] if final else self._pending[len(ready) :]
         last_query_s: float | None = None
+        record = self.record
         for t_s, event in ready:
-            self._apply(min(t_s, now_s), event)
-            if isinstance(event, Query):
-                last_query_s = min(t_s, now_s)
+            if t_s > now_s:
+                t_s = now_s
+            if not isinstance(event, Query):
+                self._apply(t_s, event)
+                continue
+            # _apply's query branch, inline: most lines of a busy server's file are queries
+            record.queries += event.n
+            record.input_tokens += event.input_tokens
+            record.output_tokens += event.output_tokens
+            first = record.first_query
+            if first is None or t_s < first[0]:  # another writer's line read late
+                energy_j = self._energy_at(t_s)
+                record.first_query = (t_s, event.n, event.output_tokens, energy_j)
+                record.first_query_input_tokens = event.input_tokens
+            last_query_s = t_s
         last = self.record.last_query
         if last_query_s is not None and (last is None or last_query_s >= last[0]):
             self.record.last_query = (last_query_s, self._energy_at(last_query_s))
@@ -233,7 +250,10 @@ class WorkMeter:
 
     def _phase(self, event: PhaseEdge) -> PhaseRecord | None:
         phases = self.record.phases
-        if event.name not in phases and len(phases) >= MAX_PHASES:
+        known = phases.get(event.name)
+        if known is not None:
+            return known
+        if len(phases) >= MAX_PHASES:
             self.record.dropped_phases += 1
             return None
         return phases.setdefault(event.name, PhaseRecord())

@@ -21,9 +21,9 @@ from fakes.reports import estimate_report, measured_report  # noqa: E402
 
 from ecoai.comparison.compare import Item, compare  # noqa: E402
 from ecoai.comparison.gates import Gate, parse_gates  # noqa: E402
-from ecoai.comparison.report_files import read_report  # noqa: E402
 from ecoai.render import Format  # noqa: E402
 from ecoai.render.comparison import render_comparison  # noqa: E402
+from ecoai.report_files import read_report  # noqa: E402
 
 
 def best_of(repeat: int, func: Callable[[], object]) -> float:
