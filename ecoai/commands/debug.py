@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import typer
-
 _requested = [False]
 
 
@@ -21,8 +19,13 @@ def _remember(value: bool) -> bool:
     return value
 
 
+_remember.fast_spec = ("debug", (), {})  # type: ignore[attr-defined]
+
+
 def debug_option() -> Any:
     """The hidden ``--debug`` flag of a command (a ``typer.Option`` default)."""
+    import typer
+
     return typer.Option(False, "--debug", hidden=True, is_eager=True, callback=_remember)
 
 
