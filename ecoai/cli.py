@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
 from ecoai.commands import debug as debug_flag
 from ecoai.errors import EcoaiError, ExitStatus, format_error
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on `ecoai --help`
 if TYPE_CHECKING:
+    from typing import Any
+
     import typer
 
 HELP = "Energy, water and carbon of AI workloads: estimate, measure, compare, gate in CI."
@@ -104,7 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     from ecoai.commands import argv as fast
 
-    text = fast.help_text(args)
+    text = fast.help_text(args or ["--help"])
+    if text is not None and not args:  # `ecoai` alone: the help on stderr, exit 2 (as typer)
+        print(text, end="", file=sys.stderr)
+        sys.exit(int(ExitStatus.USAGE))
     if text is not None:
         _guarded(lambda: _echo(text), like_click=True)
         return

@@ -21,10 +21,15 @@ app when the table was generated) when it is exactly what click would print here
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from typing import Any
+
+# Imports stay few and light here (no dataclasses, pathlib or shutil at load): this module is
+# all that `ecoai --help` loads besides the generated table.
 
 CHECK_ENV = "ECOAI_CHECK_FAST_PARSE"
 """Set to 1: parse every command line both ways and fail on a difference (the test suite)."""
@@ -68,14 +73,20 @@ class _GiveUp(Exception):
     """The fast path does not handle this command line: typer does."""
 
 
-@dataclass
 class Parsed:
     """A command line the fast path read: the command and its function's arguments."""
 
-    name: str
-    target: tuple[str, str]
-    kwargs: dict[str, Any]
-    effects: list[Callable[[bool], bool]] = field(default_factory=list)
+    def __init__(
+        self,
+        name: str,
+        target: tuple[str, str],
+        kwargs: dict[str, Any],
+        effects: list[Callable[[bool], bool]],
+    ) -> None:
+        self.name = name
+        self.target = target
+        self.kwargs = kwargs
+        self.effects = effects
 
     def call(self) -> Any:
         """Run the command's function (after the callbacks with effects, as click would)."""
@@ -227,6 +238,8 @@ def _string(value: str) -> str:
 def _path(value: str) -> Path:
     """typer's conversion of a ``Path`` value with the default checks: a path that exists
     must be readable (else typer refuses it: give up and let it say so)."""
+    from pathlib import Path
+
     path = Path(value)
     try:
         os.stat(path)
@@ -243,11 +256,9 @@ def help_text(args: Sequence[str]) -> str | None:
     where the terminal (``COLUMNS``, else the terminal, else 80) is at least 80 wide."""
     if not args or args[-1] not in ("--help", "-h") or len(args) > 2:
         return None
-    import shutil
-
-    if shutil.get_terminal_size().columns < 80:
+    if terminal_columns() < 80:
         return None
-    from ecoai.commands.spec import HELP
+    from ecoai.commands.spec_help import HELP
 
     return HELP.get(" ".join(args[:-1]))
 
@@ -278,3 +289,22 @@ def pacify_std_streams() -> None:
 
     sys.stdout = _Pacified(sys.stdout)
     sys.stderr = _Pacified(sys.stderr)
+
+
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns`` (what click's help reads), without importing
+    shutil (and with it bz2 and lzma): COLUMNS if a positive number, else the width of the
+    terminal on ``sys.__stdout__``, else 80."""
+    import sys
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return size.columns or 80

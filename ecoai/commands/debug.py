@@ -8,7 +8,9 @@ errors as they are. The option is eager: it is recorded before any other paramet
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on `ecoai --help`
+if TYPE_CHECKING:
+    from typing import Any
 
 _requested = [False]
 

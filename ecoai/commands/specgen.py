@@ -1,4 +1,5 @@
-"""Generate ``ecoai/commands/spec.py``, the fast path's parse table and help, from the typer app.
+"""Generate ``ecoai/commands/spec.py`` and ``spec_help.py``, the fast path's parse table and
+help, from the typer app.
 
 The typer declarations (each command's ``declarations()``) stay the one definition of the
 options; this reads what typer built from them (click parameters: names, flags, repeatable,
@@ -32,14 +33,27 @@ HEADER = (
 HELP_COLUMNS = 80
 
 
-def spec_module(app: Any = None) -> str:
-    """The source of ``ecoai/commands/spec.py`` for ``app`` (the ecoai typer app)."""
+def modules(app: Any = None) -> dict[str, str]:
+    """File name (in ``ecoai/commands``) -> source of the generated modules: ``spec.py`` (the
+    parse table) and ``spec_help.py`` (the help; apart, so `ecoai --help` loads nothing more)."""
     if app is None:
         from ecoai.cli import _typer_app
 
         app = _typer_app()
+    return {"spec.py": spec_module(app), "spec_help.py": help_module(app)}
+
+
+def help_module(app: Any) -> str:
+    """The source of ``ecoai/commands/spec_help.py``: the pre-rendered help texts."""
+    lines = [HEADER, "HELP: dict[str, str] = {"]
+    lines += [f"    {path!r}: {help_text(app, path)!r}," for path in HELP_PATHS]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def spec_module(app: Any) -> str:
+    """The source of ``ecoai/commands/spec.py`` for ``app`` (the ecoai typer app)."""
     commands = {name: command_spec(app, name) for name in FAST_COMMANDS}
-    helps = {path: help_text(app, path) for path in HELP_PATHS}
     lines = [HEADER, "from pathlib import PosixPath", "from typing import Any", ""]
     lines.append("COMMANDS: dict[str, dict[str, Any]] = {")
     for name, spec in commands.items():
@@ -49,8 +63,6 @@ def spec_module(app: Any = None) -> str:
         lines.append("        'params': [")
         lines += [f"            {param!r}," for param in spec["params"]]
         lines += ["        ],", "    },"]
-    lines += ["}", "", "HELP: dict[str, str] = {"]
-    lines += [f"    {path!r}: {text!r}," for path, text in helps.items()]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
