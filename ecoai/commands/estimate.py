@@ -95,9 +95,9 @@ def declarations() -> dict[str, Any]:
 
 def register(app: typer.Typer) -> None:
     """Add `ecoai estimate` to ``app``."""
-    from ecoai.commands.options import declare, key_parameters
+    from ecoai.commands.options import declare, key_parameters, panelled
 
     command = declare(
         "estimate", estimate_command, declarations(), key_parameters([k.name for k in KEYS])
     )
-    app.command("estimate", help=HELP)(command)
+    app.command("estimate", help=HELP, cls=panelled())(command)

@@ -150,3 +150,34 @@ def declare(
     command.__signature__ = inspect.Signature(own + list(extra))  # type: ignore[attr-defined]
     command.fast_target = (body.__module__, body.__qualname__)  # type: ignore[attr-defined]
     return command
+
+
+def panelled() -> Any:
+    """The command class of a command whose options have panels (``rich_help_panel``): plain
+    click help (no rich: see ``ecoai.cli``) with each panel's options under its own heading
+    ("Measurement:", "Scenario:" ...) after the ungrouped "Options:". Formatting only: the
+    fast path prints this help pre-rendered (``ecoai.commands.spec_help``)."""
+    from typer.core import TyperCommand
+
+    class PanelledCommand(TyperCommand):
+        def format_options(self, ctx: Any, formatter: Any) -> None:
+            arguments = []
+            panels: dict[str, list[tuple[str, str]]] = {"Options": []}
+            for param in self.get_params(ctx):
+                record = param.get_help_record(ctx)
+                if record is None:
+                    continue
+                if param.param_type_name == "argument":
+                    arguments.append(record)
+                else:
+                    panel = getattr(param, "rich_help_panel", None) or "Options"
+                    panels.setdefault(panel, []).append(record)
+            if arguments:
+                with formatter.section("Arguments"):
+                    formatter.write_dl(arguments)
+            for title, records in panels.items():
+                if records:
+                    with formatter.section(title):
+                        formatter.write_dl(records)
+
+    return PanelledCommand

@@ -648,7 +648,7 @@ def declarations() -> dict[str, Any]:
 
 def register(app: typer.Typer) -> None:
     """Add `ecoai profile` to ``app``."""
-    from ecoai.commands.options import declare, key_parameters
+    from ecoai.commands.options import declare, key_parameters, panelled
 
     command = declare(
         "profile",
@@ -659,5 +659,6 @@ def register(app: typer.Typer) -> None:
     app.command(
         "profile",
         help=HELP,
+        cls=panelled(),
         context_settings={"allow_interspersed_args": False},
     )(command)
