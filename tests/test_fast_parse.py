@@ -228,3 +228,24 @@ def test_the_fast_path_imports_no_typer(argv: list[str]) -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'click')))\n"
     )
     assert run_probe(probe).stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "rich"),
+    [
+        (["profile", "-q", "--", "true"], False),
+        (["profile", "-q", "-o", "r.txt", "--", "true"], True),
+    ],
+)
+def test_profile_quiet_loads_no_table_renderer(tmp_path: Path, argv: list[str], rich: bool) -> None:
+    """`ecoai profile -q` prints no table: neither typer nor rich is loaded, before the command
+    or after it; with -o r.txt (a table) rich is loaded (while the command runs)."""
+    probe = (
+        "import os, sys\n"
+        f"os.chdir({str(tmp_path)!r})\n"
+        f"sys.argv = ['ecoai', *{argv!r}]\n"
+        "from ecoai.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'typer', 'click'}))\n"
+    )
+    assert run_probe(probe).stdout.strip().splitlines()[-1] == ("['rich']" if rich else "[]")

@@ -186,8 +186,11 @@ def profile_command(
             raise
         saved_stdout = _stdout_to_stderr() if destination == "-" else None
         try:
+            # The table renderer (rich) is loaded while the command runs only if a table will
+            # be printed: not with -q, unless -o writes one.
+            table = not quiet or (destination is not None and fmt.value == "table")
             report = _measure_and_report(
-                request, found, rank, local_rank, watch, extra_notes, debug
+                request, found, rank, local_rank, watch, extra_notes, debug, table
             )
             report, log_failed = _log(report, sinks, quiet)  # a sink's own prints stay off stdout
         finally:
@@ -276,6 +279,7 @@ def _measure_and_report(
     watch: Watch,
     extra_notes: list[str] | None = None,
     debug: bool = False,
+    table: bool = True,
 ) -> Any:
     from ecoai.measurement.session import measure
     from ecoai.sensors.host import host_info
@@ -286,8 +290,9 @@ def _measure_and_report(
         """While the command runs: load what the report needs, so less is left after it."""
         if not host:
             import ecoai.measurement.report
-            import ecoai.render.table  # noqa: F401
 
+            if table:
+                import ecoai.render.table  # noqa: F401
             host.append(host_info(rank, local_rank))
 
     try:
