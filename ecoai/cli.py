@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     from ecoai.commands import argv as fast
 
+    if fast.stands_aside():
+        _guarded(lambda: _typer_app()(args=args, prog_name="ecoai", standalone_mode=False))
+        return
     text = fast.help_text(args or ["--help"])
     if text is not None and not args:  # `ecoai` alone: the help on stderr, exit 2 (as typer)
         print(text, end="", file=sys.stderr)

@@ -249,3 +249,15 @@ def test_profile_quiet_loads_no_table_renderer(tmp_path: Path, argv: list[str], 
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'typer', 'click'}))\n"
     )
     assert run_probe(probe).stdout.strip().splitlines()[-1] == ("['rich']" if rich else "[]")
+
+
+def test_a_shell_completion_request_goes_to_typer() -> None:
+    """click answers _ECOAI_COMPLETE before parsing; the fast path must not run the command."""
+    env = {"_ECOAI_COMPLETE": "bash_complete", "COMP_WORDS": "ecoai estimate --wue-si",
+           "COMP_CWORD": "2"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "ecoai", "estimate", "--json"],
+        capture_output=True, text=True, env=cli_env(**env), cwd=REPO_ROOT,
+    )  # fmt: skip
+    assert "schema_version" not in done.stdout  # no estimate ran: typer answered
+    assert (done.returncode, done.stderr) == (1, "Shell complete not supported.\n")

@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 
 CHECK_ENV = "ECOAI_CHECK_FAST_PARSE"
 """Set to 1: parse every command line both ways and fail on a difference (the test suite)."""
+COMPLETE_ENV = "_ECOAI_COMPLETE"
+"""click's shell-completion request (typer answers it before parsing): the fast path stands
+aside while it is set."""
+
+
+def stands_aside() -> bool:
+    """Whether typer must answer whatever the command line (a shell-completion request)."""
+    return bool(os.environ.get(COMPLETE_ENV))
+
 
 _capturing = [False]
 
