@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
         _guarded(lambda: _typer_app()(args=args, prog_name="ecoai", standalone_mode=False))
         return
     text = fast.help_text(args or ["--help"])
+    if text is not None and os.environ.get(fast.CHECK_ENV) == "1":
+        _check_help(args or ["--help"], text)
     if text is not None and not args:  # `ecoai` alone: the help on stderr, exit 2 (as typer)
         print(text, end="", file=sys.stderr)
         sys.exit(int(ExitStatus.USAGE))
@@ -152,6 +154,19 @@ def _like_click(run: Any) -> Any:
 
         pacify_std_streams()
         sys.exit(1)
+
+
+def _check_help(args: list[str], text: str) -> None:
+    """ECOAI_CHECK_FAST_PARSE=1: the pre-rendered help must be what typer prints here."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(Exception):
+        _typer_app()(args=args, prog_name="ecoai", standalone_mode=False)
+    if out.getvalue() != text:
+        print(f"ecoai: fast-path check failed for {args!r}: the help differs", file=sys.stderr)
+        sys.exit(70)
 
 
 def _check_fast_parse(args: list[str], parsed: Any) -> None:

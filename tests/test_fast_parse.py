@@ -261,3 +261,15 @@ def test_a_shell_completion_request_goes_to_typer() -> None:
     )  # fmt: skip
     assert "schema_version" not in done.stdout  # no estimate ran: typer answered
     assert (done.returncode, done.stderr) == (1, "Shell complete not supported.\n")
+
+
+def test_a_stale_prerendered_help_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecoai import cli
+    from ecoai.commands import spec_help
+
+    monkeypatch.setitem(spec_help.HELP, "estimate", "stale help\n")
+    monkeypatch.setenv(fast.CHECK_ENV, "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["estimate", "--help"])
+    assert stopped.value.code == 70
