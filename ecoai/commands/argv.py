@@ -71,7 +71,7 @@ def capture(run: Callable[[], Any]) -> Captured | None:
         run()
     except Captured as captured:
         return captured
-    except BaseException:  # typer refused the command line (or printed help): no call
+    except (Exception, SystemExit):  # typer refused the command line: no call
         return None
     finally:
         _capturing[0] = False
