@@ -49,11 +49,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    """The environment for a CLI subprocess: this checkout first on the path, no user profiles."""
+    """The environment for a CLI subprocess: this checkout first on the path, no user profiles,
+    and ECOAI_CHECK_FAST_PARSE=1: every command line the fast path parses is parsed by typer
+    too, and a difference fails the command (exit 70), so every CLI test checks the fast
+    parser against typer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECOAI_")}
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env["XDG_CONFIG_HOME"] = str(REPO_ROOT / "tests" / "data" / "no-config")
     env["COLUMNS"] = "100"
+    env["ECOAI_CHECK_FAST_PARSE"] = "1"
     env.update(extra)
     return env
 
@@ -103,12 +107,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def run_probe(probe: str) -> subprocess.CompletedProcess[str]:
-    """Run Python source ``probe`` in a fresh interpreter on this checkout; fail if it fails."""
+    """Run Python source ``probe`` in a fresh interpreter on this checkout; fail if it fails.
+    Without the fast-parse check (it imports typer): probes look at what a run imports."""
     return subprocess.run(
         [sys.executable, "-c", probe],
         capture_output=True,
         text=True,
-        env=cli_env(),
+        env=cli_env(ECOAI_CHECK_FAST_PARSE="0"),
         cwd=REPO_ROOT,
         check=True,
     )

@@ -193,4 +193,4 @@ def register(app: typer.Typer) -> None:
     """Add `ecoai compare` to ``app``."""
     names = [k.name for k in KEYS]
     command = with_parameters(compare_command, key_parameters(names, "Scenario (estimated items)"))
-    app.command("compare", help=HELP)(command)
+    app.command("compare", help=HELP, cls=options.panelled())(command)

@@ -8,9 +8,9 @@ errors as they are. The option is eager: it is recorded before any other paramet
 
 from __future__ import annotations
 
-from typing import Any
-
-import typer
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on `ecoai --help`
+if TYPE_CHECKING:
+    from typing import Any
 
 _requested = [False]
 
@@ -21,8 +21,13 @@ def _remember(value: bool) -> bool:
     return value
 
 
+_remember.fast_spec = ("debug", (), {})  # type: ignore[attr-defined]
+
+
 def debug_option() -> Any:
     """The hidden ``--debug`` flag of a command (a ``typer.Option`` default)."""
+    import typer
+
     return typer.Option(False, "--debug", hidden=True, is_eager=True, callback=_remember)
 
 

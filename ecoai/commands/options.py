@@ -8,39 +8,48 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import typer
 
-from ecoai.errors import InputError
-from ecoai.inputs.keys import BY_NAME, EXAMPLES, Key, parse_number
-from ecoai.render import (
-    EXTENSIONS_HELP,
-    MEASURED_RUN_FORMATS,
-    Format,
-    choose_format,
-    format_names,
+from ecoai.commands.values import (
+    flag_values,
+    format_check,
+    number_parser,
+    output_target,
+    terminal_width,
 )
+from ecoai.inputs.keys import BY_NAME, Key
+from ecoai.render import EXTENSIONS_HELP, MEASURED_RUN_FORMATS, Format, format_names
 
-if TYPE_CHECKING:
-    from ecoai.models import ParamValue
+__all__ = [
+    "FORCE_OPTION",
+    "FORMAT_OPTION",
+    "JSON_OPTION",
+    "OUTPUT_OPTION",
+    "PROFILES_OPTION",
+    "REPORT_FORMAT_OPTION",
+    "declare",
+    "flag_values",
+    "format_option",
+    "key_parameters",
+    "number_parser",
+    "output_target",
+    "terminal_width",
+    "with_parameters",
+]
 
 
 def format_option(formats: tuple[Format, ...]) -> Any:
     """``--format/-f`` listing only ``formats``, those the command writes (checked on parse)."""
     run_only = [f.value for f in MEASURED_RUN_FORMATS if f in formats]
-
-    def check(value: str | None) -> str | None:
-        if value is not None:
-            choose_format(value, False, None, formats)  # InputError naming the formats
-        return value
-
     return typer.Option(
         None,
         "--format",
         "-f",
         show_default=False,
-        callback=check,
+        metavar="FORMAT",
+        callback=format_check(tuple(f.value for f in formats)),  # InputError naming the formats
         help=(
             f"Output format: {format_names(formats)}"
             + (f" ({', '.join(run_only)}: one measured run only)." if run_only else ".")
@@ -67,37 +76,9 @@ PROFILES_OPTION: Any = typer.Option(
     None,
     "--profiles",
     show_default=False,
+    metavar="DIR",
     help="Extra profile directory overlaying the built-ins (repeatable; wins over ECOAI_PROFILES).",
 )
-
-
-def output_target(
-    format_name: str | None, json_flag: bool, output: str | None, force: bool
-) -> tuple[Format, str]:
-    """The format and destination (``'-'`` = stdout) the output options ask for.
-
-    Raises InputError for an unknown format, or an existing file without ``--force``, before
-    any work is done, so no result is lost to a bad flag.
-    """
-    from ecoai.files import check_writable
-    from ecoai.render import choose_format
-
-    fmt = choose_format(format_name, json_flag, output)
-    destination = output or "-"
-    check_writable(destination, force)
-    return fmt, destination
-
-
-def terminal_width(destination: str = "-") -> int:
-    """Columns for a table: the terminal's width (80 to 160) on a terminal, 100 in a file.
-
-    ``destination`` is the output path; ``'-'`` means stdout (or stderr, for a summary).
-    """
-    if destination != "-":
-        return 100
-    import shutil
-
-    return max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
 
 
 # Numbers arrive as text and are parsed by ``keys.parse_number``: one wording for every bad
@@ -139,52 +120,64 @@ def with_parameters(func: Callable[..., Any], extra: list[inspect.Parameter]) ->
     return func
 
 
-def flag_values(kwargs: dict[str, Any], names: Iterable[str]) -> dict[str, ParamValue | None]:
-    """The scenario values given on the command line (quantile lists parsed from 'a,b,c,d,e')."""
-    values: dict[str, ParamValue | None] = {}
-    for name in names:
-        raw = kwargs.get(name)
-        key = BY_NAME[name]
-        if raw is not None and key.kind == "quantiles":
-            raw = _quantiles(key, str(raw))
-        elif isinstance(raw, str) and key.kind in ("int", "float"):
-            raw = parse_number(key, raw, key.flag)
-        values[name] = raw
-    return values
+def declare(
+    name: str,
+    body: Callable[..., Any],
+    declared: dict[str, Any],
+    extra: list[inspect.Parameter] = (),  # type: ignore[assignment]
+) -> Callable[..., Any]:
+    """The function typer registers for command ``name``: ``body``'s parameters with the
+    declarations in ``declared`` (``typer.Option``/``typer.Argument`` by parameter name) as
+    their defaults, plus ``extra``; calling it runs ``body`` through ``argv.typer_called``.
+
+    The body itself stays free of typer, so the fast path (``ecoai.commands.argv``) calls it
+    with the same arguments without importing typer."""
+    from ecoai.commands.argv import typer_called
+
+    own = []
+    for p in inspect.signature(body, eval_str=True).parameters.values():
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            continue
+        own.append(p.replace(default=declared.pop(p.name)))
+    if declared:
+        raise TypeError(f"{name}: declared options without a parameter: {sorted(declared)}")
+
+    def command(**kwargs: Any) -> Any:
+        return typer_called(name, body, kwargs)
+
+    command.__name__ = body.__name__
+    command.__doc__ = body.__doc__
+    command.__signature__ = inspect.Signature(own + list(extra))  # type: ignore[attr-defined]
+    command.fast_target = (body.__module__, body.__qualname__)  # type: ignore[attr-defined]
+    return command
 
 
-def _quantiles(key: Key, text: str) -> list[float]:
-    try:
-        return [float(part) for part in text.split(",")]
-    except ValueError:
-        raise InputError(
-            f"{key.flag}: expected 5 comma-separated numbers, got {text!r}",
-            f"e.g. {key.flag} {EXAMPLES[key.name]}",
-        ) from None
+def panelled() -> Any:
+    """The command class of a command whose options have panels (``rich_help_panel``): plain
+    click help (no rich: see ``ecoai.cli``) with each panel's options under its own heading
+    ("Measurement:", "Scenario:" ...) after the ungrouped "Options:". Formatting only: the
+    fast path prints this help pre-rendered (``ecoai.commands.spec_help``)."""
+    from typer.core import TyperCommand
 
+    class PanelledCommand(TyperCommand):
+        def format_options(self, ctx: Any, formatter: Any) -> None:
+            arguments = []
+            panels: dict[str, list[tuple[str, str]]] = {"Options": []}
+            for param in self.get_params(ctx):
+                record = param.get_help_record(ctx)
+                if record is None:
+                    continue
+                if param.param_type_name == "argument":
+                    arguments.append(record)
+                else:
+                    panel = getattr(param, "rich_help_panel", None) or "Options"
+                    panels.setdefault(panel, []).append(record)
+            if arguments:
+                with formatter.section("Arguments"):
+                    formatter.write_dl(arguments)
+            for title, records in panels.items():
+                if records:
+                    with formatter.section(title):
+                        formatter.write_dl(records)
 
-def number_parser(
-    flag: str,
-    kind: Literal["int", "float"],
-    unit: str,
-    help: str,
-    *,
-    low: float | None = None,
-    low_open: bool = False,
-    high: float | None = None,
-    example: str | None = None,
-) -> Callable[[Any], Any]:
-    """A ``typer.Option(parser=...)`` for a numeric flag that is not a scenario key: the same
-    parsing (``1e6`` for a count, big counts exact, NaN refused) and wording as the keys'."""
-    from ecoai.inputs.keys import coerce
-
-    name = flag.removeprefix("--").replace("-", "_")
-    key = Key(name, kind, unit, help, low=low, low_open=low_open, high=high, example=example)
-
-    def parse(raw: Any) -> Any:
-        if not isinstance(raw, str):  # the declared default, already typed
-            return raw
-        return coerce(key, parse_number(key, raw, flag), flag)
-
-    parse.__name__ = "integer" if kind == "int" else "float"  # click's metavar for the type
-    return parse
+    return PanelledCommand

@@ -1,4 +1,9 @@
-"""`ecoai profile`: run a command, measure what it draws, report it like an estimate."""
+"""`ecoai profile`: run a command, measure what it draws, report it like an estimate.
+
+The body imports no typer: its options are declared in ``declarations`` (the one definition,
+from which ``ecoai.commands.spec`` is generated), and it ends with ``SystemExit`` (the command's
+exit status) rather than ``typer.Exit``, so the fast path runs it without typer.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
-from ecoai.commands import options
-from ecoai.commands.debug import debug_option
-from ecoai.commands.options import flag_values, key_parameters, with_parameters
-from ecoai.commands.serve import SERVE_INTERVAL_OPTION, SERVE_METRICS_OPTION
+from ecoai.commands.values import flag_values, terminal_width
 from ecoai.errors import InputError
 from ecoai.inputs.keys import FOOTPRINT_KEYS
 
 if TYPE_CHECKING:
+    import typer
+
     from ecoai.inputs.catalog import Catalog
     from ecoai.measurement.session import ProfileRequest
     from ecoai.models import HostInfo
@@ -45,183 +47,37 @@ _LOG = "Logging (optional extras)"
 
 
 def profile_command(
-    command: list[str] | None = typer.Argument(
-        None, help="The command and its arguments.", show_default=False
-    ),
+    command: list[str] | None,
     *,
-    output: str | None = options.OUTPUT_OPTION,
-    format_name: str | None = options.FORMAT_OPTION,
-    json_output: bool = options.JSON_OPTION,
-    force: bool = options.FORCE_OPTION,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
-    queries: int | None = typer.Option(
-        None,
-        "--queries",
-        parser=options.number_parser("--queries", "int", "queries", "queries served", low=1),
-        show_default=False,
-        help="Queries the command served: per-query figures.",
-    ),
-    repeat: int = typer.Option(
-        1,
-        "--repeat",
-        parser=options.number_parser("--repeat", "int", "runs", "runs of the command", low=1),
-        help="Run the command N times.",
-    ),
-    interval_s: float = typer.Option(
-        0.1,
-        "--interval-s",
-        parser=options.number_parser(
-            "--interval-s", "float", "s", "sampling interval", low=0.001, high=3600.0, example="0.1"
-        ),
-        rich_help_panel=_PANEL,
-        help="Sampling interval, in seconds.",
-    ),
-    baseline_s: float = typer.Option(
-        0.0,
-        "--baseline-s",
-        parser=options.number_parser(
-            "--baseline-s",
-            "float",
-            "s",
-            "idle baseline before the run",
-            low=0.0,
-            high=86400.0,
-            example="5",
-        ),
-        rich_help_panel=_PANEL,
-        help="Sample the idle machine this many seconds first.",
-    ),
-    scope: str = typer.Option(
-        "process-tree",
-        "--scope",
-        rich_help_panel=_PANEL,
-        help="process-tree (attributed) or machine (whole devices).",
-    ),
-    sensors: str = typer.Option(
-        "auto",
-        "--sensors",
-        rich_help_panel=_PANEL,
-        help="auto, or a comma-separated list of sensors (required); see --list-sensors.",
-    ),
-    list_sensors: bool = typer.Option(
-        False,
-        "--list-sensors",
-        rich_help_panel=_PANEL,
-        help="Show the sensors this machine would use, and why each other one is skipped; "
-        "runs no command.",
-    ),
-    all_gpus: bool = typer.Option(
-        False,
-        "--all-gpus",
-        rich_help_panel=_PANEL,
-        help="Measure every GPU, not only CUDA_VISIBLE_DEVICES.",
-    ),
-    per_node: bool = typer.Option(
-        False,
-        "--per-node",
-        rich_help_panel=_PANEL,
-        help=("Multi-process jobs: only local rank 0 measures the node; other ranks just run."),
-    ),
-    cpu_tdp_w: float | None = typer.Option(
-        None,
-        "--cpu-tdp-w",
-        parser=options.number_parser(
-            "--cpu-tdp-w",
-            "float",
-            "W",
-            "CPU TDP",
-            low=0.0,
-            low_open=True,
-            high=10_000.0,
-            example="65",
-        ),
-        show_default=False,
-        rich_help_panel=_PANEL,
-        help="CPU TDP for the model [W].",
-    ),
-    dram_w_per_gb: float | None = typer.Option(
-        None,
-        "--dram-w-per-gb",
-        parser=options.number_parser(
-            "--dram-w-per-gb",
-            "float",
-            "W/GB",
-            "DRAM power per GB",
-            low=0.0,
-            low_open=True,
-            high=100.0,
-            example="0.375",
-        ),
-        show_default=False,
-        rich_help_panel=_PANEL,
-        help="DRAM model power per GB [W/GB].",
-    ),
-    powercap_root: Path = typer.Option(
-        Path("/sys/class/powercap"),
-        "--powercap-root",
-        rich_help_panel=_PANEL,
-        help="Where RAPL zones live.",
-    ),
-    grace_s: float = typer.Option(
-        10.0,
-        "--grace-s",
-        parser=options.number_parser(
-            "--grace-s", "float", "s", "grace period", low=0.0, example="10"
-        ),
-        rich_help_panel=_PANEL,
-        help="After a signal, wait this long before SIGTERM/SIGKILL.",
-    ),
-    timeline: Path | None = typer.Option(
-        None,
-        "--timeline",
-        show_default=False,
-        rich_help_panel=_WATCH,
-        help="Write every sample to FILE as it is taken (.csv or .jsonl).",
-    ),
-    plot: Path | None = typer.Option(
-        None,
-        "--plot",
-        show_default=False,
-        rich_help_panel=_WATCH,
-        help="Draw power by component and the phases to FILE (.png or .svg; needs matplotlib).",
-    ),
-    metrics_port: int | None = typer.Option(
-        None,
-        "--metrics-port",
-        parser=options.number_parser(
-            "--metrics-port", "int", "", "TCP port", low=0, high=65535, example="9464"
-        ),
-        show_default=False,
-        rich_help_panel=_WATCH,
-        help="Serve live power and energy as Prometheus metrics on PORT (0: any free port).",
-    ),
-    metrics_host: str = typer.Option(
-        "127.0.0.1",
-        "--metrics-host",
-        rich_help_panel=_WATCH,
-        help="Address the metrics endpoint listens on.",
-    ),
-    label: str | None = typer.Option(
-        None, "--label", show_default=False, help="A name for this run in reports and comparisons."
-    ),
-    serve_metrics: str | None = SERVE_METRICS_OPTION,
-    serve_interval_s: float = SERVE_INTERVAL_OPTION,
-    log: list[str] | None = typer.Option(
-        None,
-        "--log",
-        show_default=False,
-        metavar="SINK",
-        rich_help_panel=_LOG,
-        help="Also log the figures and the report to mlflow, wandb or otel (repeatable).",
-    ),
-    log_strict: bool = typer.Option(
-        False,
-        "--log-strict",
-        rich_help_panel=_LOG,
-        help="Exit non-zero (4) when a --log sink did not take the report.",
-    ),
-    profiles_dir: list[Path] | None = options.PROFILES_OPTION,
-    debug: bool = debug_option(),
+    output: str | None,
+    format_name: str | None,
+    json_output: bool,
+    force: bool,
+    quiet: bool,
+    queries: int | None,
+    repeat: int,
+    interval_s: float,
+    baseline_s: float,
+    scope: str,
+    sensors: str,
+    list_sensors: bool,
+    all_gpus: bool,
+    per_node: bool,
+    cpu_tdp_w: float | None,
+    dram_w_per_gb: float | None,
+    powercap_root: Path,
+    grace_s: float,
+    timeline: Path | None,
+    plot: Path | None,
+    metrics_port: int | None,
+    metrics_host: str,
+    label: str | None,
+    serve_metrics: str | None,
+    serve_interval_s: float,
+    log: list[str] | None,
+    log_strict: bool,
+    profiles_dir: list[Path] | None,
+    debug: bool,
     **footprint_values: Any,
 ) -> None:
     from ecoai.files import check_distinct, check_writable
@@ -247,7 +103,7 @@ def profile_command(
         _list_sensors(
             discover(sensor_request(load_catalog(tuple(profiles_dir or ())))), json_output
         )
-        raise typer.Exit(0)
+        raise SystemExit(0)
     if not command:
         raise InputError(
             "missing the command to measure",
@@ -330,8 +186,11 @@ def profile_command(
             raise
         saved_stdout = _stdout_to_stderr() if destination == "-" else None
         try:
+            # The table renderer (rich) is loaded while the command runs only if a table will
+            # be printed: not with -q, unless -o writes one.
+            table = not quiet or (destination is not None and fmt.value == "table")
             report = _measure_and_report(
-                request, found, rank, local_rank, watch, extra_notes, debug
+                request, found, rank, local_rank, watch, extra_notes, debug, table
             )
             report, log_failed = _log(report, sinks, quiet)  # a sink's own prints stay off stdout
         finally:
@@ -355,12 +214,14 @@ def profile_command(
         from ecoai.errors import ExitStatus
 
         status = int(ExitStatus.LOG_FAILED)
-    raise typer.Exit(status)
+    raise SystemExit(status)
 
 
 def _list_sensors(found: Any, json_output: bool) -> None:
     """Print the sensors discovery opened (what each reads, how) and every skip with its reason,
     then close them; nothing is measured. JSON: {"used": [SensorInfo], "skipped": [SensorSkip]}."""
+    import typer
+
     from ecoai.sensors import describe
 
     try:
@@ -418,6 +279,7 @@ def _measure_and_report(
     watch: Watch,
     extra_notes: list[str] | None = None,
     debug: bool = False,
+    table: bool = True,
 ) -> Any:
     from ecoai.measurement.session import measure
     from ecoai.sensors.host import host_info
@@ -428,8 +290,9 @@ def _measure_and_report(
         """While the command runs: load what the report needs, so less is left after it."""
         if not host:
             import ecoai.measurement.report
-            import ecoai.render.table  # noqa: F401
 
+            if table:
+                import ecoai.render.table  # noqa: F401
             host.append(host_info(rank, local_rank))
 
     try:
@@ -461,7 +324,7 @@ def _measure_and_report(
             raise
         _say(f"ecoai: internal error after the command ran: {type(error).__name__}: {error}")
         _say("ecoai: no report was written; re-run with --debug and report the traceback")
-        raise typer.Exit(first_failure([r.result.exit_status for r in measured.runs])) from None
+        raise SystemExit(first_failure([r.result.exit_status for r in measured.runs])) from None
 
 
 def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool, force: bool) -> None:
@@ -482,7 +345,7 @@ def _emit(report: Any, fmt: Any, destination: str | None, quiet: bool, force: bo
             quiet = False
     if not quiet and not (destination == "-" and fmt is Format.TABLE):
         with contextlib.suppress(OSError):  # stderr gone (a hung-up terminal): nothing to tell
-            sys.stderr.write(render(report, Format.TABLE, width=options.terminal_width()))
+            sys.stderr.write(render(report, Format.TABLE, width=terminal_width()))
             sys.stderr.flush()
 
 
@@ -564,7 +427,7 @@ def _run_unmeasured(command: list[str], grace_s: float) -> None:
     result = run(command, grace_s=grace_s)
     if result.error:
         print(f"ecoai: error: {result.error}", file=sys.stderr)
-    raise typer.Exit(result.exit_status)
+    raise SystemExit(result.exit_status)
 
 
 def _stdout_to_stderr() -> int | None:
@@ -593,11 +456,214 @@ def _restore_stdout(saved: int | None) -> None:
     os.close(saved)
 
 
+def declarations() -> dict[str, Any]:
+    """The typer declaration of each parameter of ``profile_command`` (its one definition)."""
+    import typer
+
+    from ecoai.commands import options
+    from ecoai.commands.debug import debug_option
+    from ecoai.commands.serve import SERVE_INTERVAL_OPTION, SERVE_METRICS_OPTION
+
+    return {
+        "command": typer.Argument(None, help="The command and its arguments.", show_default=False),
+        "output": options.OUTPUT_OPTION,
+        "format_name": options.FORMAT_OPTION,
+        "json_output": options.JSON_OPTION,
+        "force": options.FORCE_OPTION,
+        "quiet": typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
+        "queries": typer.Option(
+            None,
+            "--queries",
+            parser=options.number_parser("--queries", "int", "queries", "queries served", low=1),
+            show_default=False,
+            help="Queries the command served: per-query figures.",
+        ),
+        "repeat": typer.Option(
+            1,
+            "--repeat",
+            parser=options.number_parser("--repeat", "int", "runs", "runs of the command", low=1),
+            help="Run the command N times.",
+        ),
+        "interval_s": typer.Option(
+            0.1,
+            "--interval-s",
+            parser=options.number_parser(
+                "--interval-s",
+                "float",
+                "s",
+                "sampling interval",
+                low=0.001,
+                high=3600.0,
+                example="0.1",
+            ),
+            rich_help_panel=_PANEL,
+            help="Sampling interval, in seconds.",
+        ),
+        "baseline_s": typer.Option(
+            0.0,
+            "--baseline-s",
+            parser=options.number_parser(
+                "--baseline-s",
+                "float",
+                "s",
+                "idle baseline before the run",
+                low=0.0,
+                high=86400.0,
+                example="5",
+            ),
+            rich_help_panel=_PANEL,
+            help="Sample the idle machine this many seconds first.",
+        ),
+        "scope": typer.Option(
+            "process-tree",
+            "--scope",
+            rich_help_panel=_PANEL,
+            help="process-tree (attributed) or machine (whole devices).",
+        ),
+        "sensors": typer.Option(
+            "auto",
+            "--sensors",
+            rich_help_panel=_PANEL,
+            help="auto, or a comma-separated list of sensors (required); see --list-sensors.",
+        ),
+        "list_sensors": typer.Option(
+            False,
+            "--list-sensors",
+            rich_help_panel=_PANEL,
+            help="Show the sensors this machine would use, and why each other one is skipped; "
+            "runs no command.",
+        ),
+        "all_gpus": typer.Option(
+            False,
+            "--all-gpus",
+            rich_help_panel=_PANEL,
+            help="Measure every GPU, not only CUDA_VISIBLE_DEVICES.",
+        ),
+        "per_node": typer.Option(
+            False,
+            "--per-node",
+            rich_help_panel=_PANEL,
+            help=("Multi-process jobs: only local rank 0 measures the node; other ranks just run."),
+        ),
+        "cpu_tdp_w": typer.Option(
+            None,
+            "--cpu-tdp-w",
+            parser=options.number_parser(
+                "--cpu-tdp-w",
+                "float",
+                "W",
+                "CPU TDP",
+                low=0.0,
+                low_open=True,
+                high=10_000.0,
+                example="65",
+            ),
+            show_default=False,
+            rich_help_panel=_PANEL,
+            help="CPU TDP for the model [W].",
+        ),
+        "dram_w_per_gb": typer.Option(
+            None,
+            "--dram-w-per-gb",
+            parser=options.number_parser(
+                "--dram-w-per-gb",
+                "float",
+                "W/GB",
+                "DRAM power per GB",
+                low=0.0,
+                low_open=True,
+                high=100.0,
+                example="0.375",
+            ),
+            show_default=False,
+            rich_help_panel=_PANEL,
+            help="DRAM model power per GB [W/GB].",
+        ),
+        "powercap_root": typer.Option(
+            Path("/sys/class/powercap"),
+            "--powercap-root",
+            rich_help_panel=_PANEL,
+            help="Where RAPL zones live.",
+        ),
+        "grace_s": typer.Option(
+            10.0,
+            "--grace-s",
+            parser=options.number_parser(
+                "--grace-s", "float", "s", "grace period", low=0.0, example="10"
+            ),
+            rich_help_panel=_PANEL,
+            help="After a signal, wait this long before SIGTERM/SIGKILL.",
+        ),
+        "timeline": typer.Option(
+            None,
+            "--timeline",
+            show_default=False,
+            rich_help_panel=_WATCH,
+            help="Write every sample to FILE as it is taken (.csv or .jsonl).",
+        ),
+        "plot": typer.Option(
+            None,
+            "--plot",
+            show_default=False,
+            rich_help_panel=_WATCH,
+            help="Draw power by component and the phases to FILE (.png or .svg; needs matplotlib).",
+        ),
+        "metrics_port": typer.Option(
+            None,
+            "--metrics-port",
+            parser=options.number_parser(
+                "--metrics-port", "int", "", "TCP port", low=0, high=65535, example="9464"
+            ),
+            show_default=False,
+            rich_help_panel=_WATCH,
+            help="Serve live power and energy as Prometheus metrics on PORT (0: any free port).",
+        ),
+        "metrics_host": typer.Option(
+            "127.0.0.1",
+            "--metrics-host",
+            rich_help_panel=_WATCH,
+            help="Address the metrics endpoint listens on.",
+        ),
+        "label": typer.Option(
+            None,
+            "--label",
+            show_default=False,
+            help="A name for this run in reports and comparisons.",
+        ),
+        "serve_metrics": SERVE_METRICS_OPTION,
+        "serve_interval_s": SERVE_INTERVAL_OPTION,
+        "log": typer.Option(
+            None,
+            "--log",
+            show_default=False,
+            metavar="SINK",
+            rich_help_panel=_LOG,
+            help="Also log the figures and the report to mlflow, wandb or otel (repeatable).",
+        ),
+        "log_strict": typer.Option(
+            False,
+            "--log-strict",
+            rich_help_panel=_LOG,
+            help="Exit non-zero (4) when a --log sink did not take the report.",
+        ),
+        "profiles_dir": options.PROFILES_OPTION,
+        "debug": debug_option(),
+    }
+
+
 def register(app: typer.Typer) -> None:
     """Add `ecoai profile` to ``app``."""
-    command = with_parameters(profile_command, key_parameters(FOOTPRINT_KEYS, panel="Footprint"))
+    from ecoai.commands.options import declare, key_parameters, panelled
+
+    command = declare(
+        "profile",
+        profile_command,
+        declarations(),
+        key_parameters(FOOTPRINT_KEYS, panel="Footprint"),
+    )
     app.command(
         "profile",
         help=HELP,
+        cls=panelled(),
         context_settings={"allow_interspersed_args": False},
     )(command)

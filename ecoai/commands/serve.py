@@ -257,4 +257,4 @@ def watch_command(
 def register(app: typer.Typer) -> None:
     """Add `ecoai watch` to ``app``."""
     command = with_parameters(watch_command, key_parameters(FOOTPRINT_KEYS, panel="Footprint"))
-    app.command("watch", help=HELP)(command)
+    app.command("watch", help=HELP, cls=options.panelled())(command)

@@ -4,6 +4,7 @@ Run: python tests/benchmarks/bench_wrap.py [RUNS]   (not part of the test suite)
 Every figure is a median with its min and max over rounds in which each command ran once, in
 turn (``timing.interleaved``), so a drift of a shared machine's load hits every command alike.
 Differences (ecoai minus the bare command) are taken within a round, then summarised.
+ecoai's .pyc are compiled once first (``timing.compile_once``), as an installed ecoai has them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE)]
 
-from timing import ENV, REPO, Spread, interleaved, run_once  # noqa: E402
+from timing import ENV, REPO, Spread, compile_once, interleaved, run_once  # noqa: E402
 
 PY = sys.executable
 ECOAI = [PY, "-m", "ecoai"]
@@ -37,20 +38,36 @@ def walls(runs: list[list[object]]) -> list[list[float]]:
     return [[r.wall_s for r in slot] for slot in runs]  # type: ignore[attr-defined]
 
 
+def cpus(runs: list[list[object]]) -> list[list[float]]:
+    return [[r.cpu_s for r in slot] for slot in runs]  # type: ignore[attr-defined]
+
+
+PRESET = ["--model", "gpt-4.1", "--prompt", "short"]
+STARTUP = {
+    "python -c pass": [PY, "-c", "pass"],
+    "ecoai --help": [*ECOAI, "--help"],
+    "ecoai estimate (flags), table": [*ECOAI, "estimate", *ESTIMATE_FLAGS],
+    "ecoai estimate (flags) --json": [*ECOAI, "estimate", *ESTIMATE_FLAGS, "--json"],
+    "ecoai estimate --model gpt-4.1 --prompt short, table": [*ECOAI, "estimate", *PRESET],
+    "ecoai estimate --model gpt-4.1 --prompt short --json": [*ECOAI, "estimate", *PRESET,
+                                                             "--json"],
+    "bash tab completion (ecoai estimate --wue-si<TAB>)": ["bash", "-c", COMPLETION],
+}  # fmt: skip
+
+
+def startup_runs(runs: int) -> dict[str, tuple[Spread, Spread]]:
+    """Wall and CPU time (s) of python -c pass, ecoai --help, estimate with flags and with a
+    preset (table and JSON), and a bash tab completion, interleaved."""
+    done = interleaved(list(STARTUP.values()), runs)
+    return {
+        name: (Spread.of(wall), Spread.of(cpu))
+        for name, wall, cpu in zip(STARTUP, walls(done), cpus(done), strict=True)
+    }
+
+
 def startup(runs: int) -> dict[str, Spread]:
-    """Wall time (s) of python -c pass, ecoai --help, estimate with flags and with a preset, and
-    a bash tab completion, interleaved."""
-    commands = {
-        "python -c pass": [PY, "-c", "pass"],
-        "ecoai --help": [*ECOAI, "--help"],
-        "ecoai estimate (flags) --json": [*ECOAI, "estimate", *ESTIMATE_FLAGS, "--json"],
-        "ecoai estimate --model gpt-4.1 --prompt short --json": [
-            *ECOAI, "estimate", "--model", "gpt-4.1", "--prompt", "short", "--json"
-        ],
-        "bash tab completion (ecoai estimate --wue-si<TAB>)": ["bash", "-c", COMPLETION],
-    }  # fmt: skip
-    done = walls(interleaved(list(commands.values()), runs))
-    return {name: Spread.of(times) for name, times in zip(commands, done, strict=True)}
+    """Wall time (s) of the start-up commands (``STARTUP``), interleaved."""
+    return {name: wall for name, (wall, _) in startup_runs(runs).items()}
 
 
 def _edges(argv: list[str], stamp: Path) -> tuple[float, float, float, float]:
@@ -128,6 +145,7 @@ def workload(pairs: int, target_s: float = 7.0) -> dict[str, Spread]:
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     os.environ.setdefault("PYTHONPATH", str(REPO))
+    compile_once()
     for name, spread in {**startup(runs), **wrapping(runs)}.items():
         print(f"{name:60} {spread.median * 1e3:8.1f} ms ({spread.low * 1e3:.1f}-"
               f"{spread.high * 1e3:.1f})")  # fmt: skip
