@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import psutil
 import pytest
@@ -13,7 +12,6 @@ import pytest
 from ecoai.measurement import proctree
 from ecoai.measurement.gpu_share import process_tree
 from ecoai.measurement.memory_share import MemoryShareTracker
-from ecoai.sensors.host import MemoryInUse
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
@@ -75,22 +73,6 @@ def test_psutil_walks_where_the_children_files_are_missing(
     monkeypatch.setattr(proctree, "_children_files", lambda: False)
     assert process_tree(child) == {child, grandchild}
     assert proctree.rss_bytes(child) == psutil.Process(child).memory_info().rss
-
-
-def test_memory_in_use_finds_its_source_once(tmp_path: Path) -> None:
-    proc, root = tmp_path / "cgroup", tmp_path / "fs"
-    (root / "pod").mkdir(parents=True)
-    (root / "pod" / "memory.max").write_text("4000000000\n")
-    (root / "pod" / "memory.current").write_text("1500000000\n")
-    proc.write_text("0::/pod\n")
-    in_use = MemoryInUse(proc, root)
-    assert in_use() == pytest.approx(1.5)
-    (root / "pod" / "memory.current").write_text("2500000000\n")
-    proc.write_text("garbage that is not read again\n")
-    assert in_use() == pytest.approx(2.5)
-    memory = psutil.virtual_memory()
-    machine = MemoryInUse(tmp_path / "missing", root)()
-    assert machine == pytest.approx((memory.total - memory.available) / 1e9, rel=0.05)
 
 
 def test_trackers_poll_at_most_every_interval() -> None:
