@@ -297,6 +297,8 @@ class CgroupCpu:
 def _cgroup_usage_s(name: str, text: bytes) -> float:
     """CPU time in a cgroup's ``cpu.stat`` (``usage_usec``) or ``cpuacct.usage`` (ns). Units: s."""
     if name == "cpu.stat":
+        if text.startswith(b"usage_usec "):  # the first line on every kernel with cgroup v2
+            return int(text[11:].partition(b"\n")[0]) / 1e6
         for line in text.splitlines():
             key, _, value = line.partition(b" ")
             if key == b"usage_usec":
