@@ -68,7 +68,7 @@ def profile_command(
         help="Run the command N times.",
     ),
     interval_s: float = typer.Option(
-        0.1,
+        0.5,  # ecoai.measurement.sampler.DEFAULT_INTERVAL_S (not imported: start-up time)
         "--interval-s",
         parser=options.number_parser(
             "--interval-s", "float", "s", "sampling interval", low=0.001, high=3600.0, example="0.1"
