@@ -196,6 +196,8 @@ class WorkMeter:
             self.record.events += 1
 
     def _process(self, now_s: float, final: bool) -> None:
+        if not self._pending:  # most rounds: nothing was reported since the last one
+            return
         self._pending.sort(key=lambda pair: pair[0])
         ready = [p for p in self._pending if final or p[0] <= now_s]
         self._pending = [] if final else self._pending[len(ready) :]
