@@ -181,6 +181,8 @@ class WorkMeter:
             self._samples.append((t_s, dict(energy_j)))
 
     def _collect(self, events: Iterable[Event], now_s: float) -> None:
+        if not events and not self._fed:  # most rounds: nothing new
+            return
         fed, self._fed = self._fed, []
         for _, event in [*fed, *((None, e) for e in events)]:
             t_s = now_s if event.t_s is None else self.to_clock(event.t_s)
