@@ -26,7 +26,7 @@ DEFAULT_INTERVAL_S = 0.5
 """The steady interval when none is asked for (``ecoai profile``, ``ecoai.measure``). Counters
 are exact from the marks at a run's edges whatever the rate, and a round costs a wake-up and a
 few reads on cold caches (~0.1-0.25 ms here): two rounds a second keep ecoai's own CPU under 1 ms
-per second, where ten cost 1.7 ms/s and a bare thread waking ten times costs 0.5-0.9 (issue 16).
+per second, where ten cost 1.5-1.7 ms/s and a bare thread waking ten times 0.4-0.9 (issue 16).
 An explicit interval is kept exactly (the timeline, per-phase edges and power-only sensors then
 have that resolution)."""
 HANG_S = 0.25

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -116,8 +117,9 @@ def workload(pairs: int, target_s: float = 7.0) -> dict[str, Spread]:
     """Compute time of a fixed CPU inference (every core busy) plain, under `ecoai profile` at
     the default interval and at 100 Hz, interleaved; ratios to the plain run of the same round,
     and ecoai's own sampling CPU per second in those profiled runs (their reports)."""
-    probe = 20
-    batches = max(probe, int(probe * target_s / _compute_s([*WORK, str(probe)])))
+    probe = 20  # the median of three probes: one slowed by a burst next door shrinks the work
+    probe_s = statistics.median(_compute_s([*WORK, str(probe)]) for _ in range(3))
+    batches = max(probe, int(probe * target_s / probe_s))
     argv = [*WORK, str(batches)]
     plain, ratio_default, ratio_fast, cpu_default, cpu_fast = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
