@@ -46,7 +46,7 @@ class Measure(contextlib.ContextDecorator):
         *,
         queries: int | None = None,
         label: str | None = None,
-        interval_s: float = 0.1,
+        interval_s: float = 0.5,  # measurement.sampler.DEFAULT_INTERVAL_S
         scope: AttributionScope = "process-tree",
         sensors: str = "auto",
         discover: Callable[[], Discovery] | None = None,

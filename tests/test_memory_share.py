@@ -60,7 +60,7 @@ def test_tree_rss_counts_a_child_holding_memory() -> None:
 
 
 def test_memory_in_use_is_the_containers_when_a_limit_applies(tmp_path: Path) -> None:
-    from ecoai.sensors.host import memory_in_use_gb
+    from ecoai.sensors.host import MemoryInUse, memory_in_use_gb
 
     proc, root = tmp_path / "cgroup", tmp_path / "fs"
     (root / "pod").mkdir(parents=True)
@@ -68,6 +68,12 @@ def test_memory_in_use_is_the_containers_when_a_limit_applies(tmp_path: Path) ->
     (root / "pod" / "memory.current").write_text("1500000000\n")
     proc.write_text("0::/pod\n")
     assert memory_in_use_gb(proc, root) == pytest.approx(1.5)
+    in_use = MemoryInUse(proc, root)  # the tracker's reader: the source is found once
+    assert in_use() == pytest.approx(1.5)
+    (root / "pod" / "memory.current").write_text("2500000000\n")
+    proc.write_text("garbage, not read again\n")
+    assert in_use() == pytest.approx(2.5)
+    proc.write_text("0::/pod\n")
     (root / "pod" / "memory.max").write_text("max\n")  # no limit: the machine's memory in use
     machine_gb = memory_in_use_gb(proc, root)
     assert machine_gb is not None and machine_gb > 0

@@ -485,7 +485,7 @@ def declarations() -> dict[str, Any]:
             help="Run the command N times.",
         ),
         "interval_s": typer.Option(
-            0.1,
+            0.5,  # ecoai.measurement.sampler.DEFAULT_INTERVAL_S (not imported: start-up time)
             "--interval-s",
             parser=options.number_parser(
                 "--interval-s",

@@ -155,7 +155,7 @@ def watch_command(
     force: bool = options.FORCE_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
     interval_s: float = typer.Option(
-        0.1,
+        0.5,  # ecoai.measurement.sampler.DEFAULT_INTERVAL_S (not imported: start-up time)
         "--interval-s",
         parser=options.number_parser(
             "--interval-s", "float", "s", "sampling interval", low=0.001, example="0.1"

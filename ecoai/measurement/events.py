@@ -169,7 +169,7 @@ class EventTail:
     def read(self, max_bytes: int | None = None) -> list[Event]:
         """Events in the complete lines appended since the last call (at most ``max_bytes``)."""
         events: list[Event] = []
-        if self.refused:
+        if self.refused or self._unchanged():
             return events
         try:
             # never a symlink, never blocking: the command may swap the file for a FIFO or a
@@ -196,6 +196,16 @@ class EventTail:
         finally:
             os.close(fd)
         return events
+
+    def _unchanged(self) -> bool:
+        """Nothing appended since the last read: still a regular file of the size read so far.
+        One lstat instead of open, fstat, pread and close on every sampler round (issue 16);
+        anything else (a link, a FIFO, a file grown or gone) takes the careful path below."""
+        try:
+            found = os.lstat(self.path)
+        except OSError:
+            return False
+        return stat.S_ISREG(found.st_mode) and found.st_size == self.offset
 
     def _refuse(self, why: str) -> None:
         """The command replaced the event file: stop reading it, count it as one bad line."""

@@ -14,23 +14,19 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ecoai.measurement.sampler import Sample
+from ecoai.measurement.proctree import TreePoller, alive, descendants
 from ecoai.sensors.base import ProcessAwareSensor
 
 
 def process_tree(root_pid: int) -> set[int]:
     """PIDs of ``root_pid`` and all its descendants still alive (empty once it is gone)."""
-    import psutil
-
-    try:
-        root = psutil.Process(root_pid)
-        return {root_pid, *(child.pid for child in root.children(recursive=True))}
-    except psutil.Error:
+    if not alive(root_pid):
         return set()
+    return {root_pid, *descendants(root_pid)}
 
 
 @dataclass
-class GpuShareTracker:
+class GpuShareTracker(TreePoller):
     """A sampler listener accumulating, per GPU, the tree's and everyone's SM utilisation."""
 
     sensors: Sequence[ProcessAwareSensor]
@@ -43,14 +39,6 @@ class GpuShareTracker:
     errors: int = 0
     _since_us: dict[str, int] = field(default_factory=dict)
     _last_s: float | None = None
-
-    def __call__(self, sample: Sample) -> None:
-        if self.root_pid is None:
-            return
-        if self._last_s is not None and sample.t_s - self._last_s < self.every_s:
-            return
-        self._last_s = sample.t_s
-        self.poll()
 
     def poll(self) -> None:
         """One round of NVML process queries; NVML errors are counted, never raised."""

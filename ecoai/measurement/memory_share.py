@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ecoai.measurement.sampler import Sample
-from ecoai.sensors.host import memory_in_use_gb
+from ecoai.measurement.proctree import TreePoller, descendants, rss_bytes
+from ecoai.sensors.host import MemoryInUse
 
 
 def tree_rss_gb(root_pid: int) -> float:
@@ -24,48 +24,32 @@ def tree_rss_gb(root_pid: int) -> float:
 
     For a command (``root_pid`` is ecoai's child) that is every live descendant of ecoai, so
     orphans re-parented to ecoai count; for a block of the Python API (``root_pid`` is this
-    process) it is this process and its descendants.
+    process) it is this process and its descendants. Read from /proc (``proctree``).
     """
-    import psutil
-
     me = os.getpid()
-    try:
-        parent = psutil.Process(me)
-        procs = parent.children(recursive=True)
-    except psutil.Error:
-        return 0.0
+    pids = descendants(me)
     if root_pid == me:
-        procs.append(parent)
+        pids.append(me)
     total = 0
-    for proc in procs:
-        try:
-            total += proc.memory_info().rss
-        except psutil.Error:  # exited meanwhile
-            continue
+    for pid in pids:
+        total += rss_bytes(pid) or 0  # None: exited meanwhile
     return total / 1e9
 
 
 @dataclass
-class MemoryShareTracker:
+class MemoryShareTracker(TreePoller):
     """Sums, over the run's polls, the tree's RSS and the memory in use. Units: GB."""
 
     every_s: float = 0.5
     tree: Callable[[int], float] = tree_rss_gb
-    in_use: Callable[[], float | None] = memory_in_use_gb
+    in_use: Callable[[], float | None] = field(default_factory=MemoryInUse)
+    """Memory in use (GB), its source found at the first poll: a cgroup file or /proc/meminfo."""
     tree_gb: float = 0.0
     in_use_gb: float = 0.0
     polls: int = 0
     root_pid: int | None = None
     """The command's PID (this process's for a Python API block); None until it started."""
     _last_s: float | None = None
-
-    def __call__(self, sample: Sample) -> None:
-        if self.root_pid is None:
-            return
-        if self._last_s is not None and sample.t_s - self._last_s < self.every_s:
-            return
-        self._last_s = sample.t_s
-        self.poll()
 
     def poll(self) -> None:
         """One reading of the tree's RSS and the memory in use; errors skip the poll."""

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ecoai.footprint import Multipliers
+from ecoai.measurement.sampler import DEFAULT_INTERVAL_S
 from ecoai.models import AttributionScope, GapInfo, Param, SensorInfo
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class ProfileRequest:
 
     command: list[str]
     factors: Multipliers
-    interval_s: float = 0.1
+    interval_s: float = DEFAULT_INTERVAL_S
     baseline_s: float = 0.0
     scope: AttributionScope = "process-tree"
     repeat: int = 1

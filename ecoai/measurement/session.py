@@ -21,7 +21,7 @@ from ecoai.measurement.gpu_share import GpuShareTracker, process_tree
 from ecoai.measurement.memory_share import MemoryShareTracker
 from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
 from ecoai.measurement.runner import RunResult, run
-from ecoai.measurement.sampler import Listener, Mark, Sampler, Timeline
+from ecoai.measurement.sampler import DEFAULT_INTERVAL_S, Listener, Mark, Sampler, Timeline
 from ecoai.models import ATTRIBUTION_SCOPES
 from ecoai.sensors.base import Discovery, ProcessAwareSensor, describe
 from ecoai.sensors.host import machine_busy_cpu_s
@@ -40,7 +40,7 @@ def prepare(
     *,
     catalog: Catalog | None = None,
     scope: str = "process-tree",
-    interval_s: float = 0.1,
+    interval_s: float = DEFAULT_INTERVAL_S,
     baseline_s: float = 0.0,
     repeat: int = 1,
     queries: int | None = None,

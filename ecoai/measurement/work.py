@@ -182,6 +182,8 @@ class WorkMeter:
             self._samples.append((t_s, dict(energy_j)))
 
     def _collect(self, events: Iterable[Event], now_s: float) -> None:
+        if not events and not self._fed:  # most rounds: nothing new
+            return
         fed, self._fed = self._fed, []
         record, pending, to_clock = self.record, self._pending, self.to_clock
         started_s, far_s = record.started_s, now_s + FUTURE_TOLERANCE_S
@@ -200,6 +202,8 @@ class WorkMeter:
             record.events += 1
 
     def _process(self, now_s: float, final: bool) -> None:
+        if not self._pending:  # most rounds: nothing was reported since the last one
+            return
         self._pending.sort(key=itemgetter(0))
         ready = self._pending if final else [p for p in self._pending if p[0] <= now_s]
         self._pending = [] if final else self._pending[len(ready) :]

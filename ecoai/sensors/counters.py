@@ -138,6 +138,12 @@ class IntervalCheck:
 
     def _counter(self, step_j: float, t_s: float, step_s: float, probe: PowerProbe | None) -> float:
         self._accrue(step_s)
+        usual = not self._stalling and self._pending is None  # as below, without the calls
+        if usual and 0.0 < step_j < math.inf and step_j <= self._cap_j():
+            self.held_power_w = step_j / step_s
+            if self._allowance_j is not None:
+                self._allowance_j -= step_j
+            return step_j
         if not math.isfinite(step_j):
             return self._spend(self._bridge("invalid", step_s, t_s, probe))
         if step_j < 0:

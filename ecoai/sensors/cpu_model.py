@@ -141,7 +141,7 @@ def open_cpu_model(
             cpu_sensor(
                 facts,
                 cpu_tdp_w,
-                busy_cpu_s or container or busy_cpu_reader(),
+                busy_cpu_s or _usage_reader(container) or busy_cpu_reader(),
                 clock,
                 lookup,
                 container,
@@ -168,6 +168,16 @@ def open_cpu_model(
             )
         )
     return found
+
+
+def _usage_reader(container: CgroupCpu | None) -> Callable[[], float] | None:
+    """The container's CPU usage counter, kept open (``host.CgroupUsage``); None on a host."""
+    if container is None:
+        return None
+    try:
+        return container.reader()
+    except OSError:  # unreadable now: read by path each time, which says why when it fails
+        return container
 
 
 def cpu_sensor(

@@ -9,7 +9,9 @@ ecoai's .pyc are compiled once first (``timing.compile_once``), as an installed 
 
 from __future__ import annotations
 
+import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,24 +123,40 @@ def _compute_s(argv: list[str]) -> float:
     return float(done.stdout.split()[-1])
 
 
+def _overhead_ms_per_s(report: Path) -> float:
+    """The run's ``overhead_cpu_s`` per second of its duration: ecoai's sampling threads' CPU
+    while the command ran, as the summary's overhead line prints it. Units: ms/s."""
+    run = json.loads(report.read_text())["measurement"]["runs"][0]
+    return float(run["overhead_cpu_s"]) / float(run["duration_s"]) * 1e3
+
+
 def workload(pairs: int, target_s: float = 7.0) -> dict[str, Spread]:
     """Compute time of a fixed CPU inference (every core busy) plain, under `ecoai profile` at
-    the default interval and at 100 Hz, interleaved; ratios to the plain run of the same round."""
-    probe = 20
-    batches = max(probe, int(probe * target_s / _compute_s([*WORK, str(probe)])))
+    the default interval and at 100 Hz, interleaved; ratios to the plain run of the same round,
+    and ecoai's own sampling CPU per second in those profiled runs (their reports)."""
+    probe = 20  # the median of three probes: one slowed by a burst next door shrinks the work
+    probe_s = statistics.median(_compute_s([*WORK, str(probe)]) for _ in range(3))
+    batches = max(probe, int(probe * target_s / probe_s))
     argv = [*WORK, str(batches)]
-    default = [*ECOAI, "profile", "-q", "--", *argv]
-    fast = [*ECOAI, "profile", "-q", "--interval-s", "0.01", "--", *argv]
-    plain, ratio_default, ratio_fast = [], [], []
-    for _ in range(pairs):
-        p = _compute_s(argv)
-        plain.append(p)
-        ratio_default.append(_compute_s(default) / p)
-        ratio_fast.append(_compute_s(fast) / p)
+    plain, ratio_default, ratio_fast, cpu_default, cpu_fast = [], [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        profile = [*ECOAI, "profile", "-q", "--force", "-o", str(report)]
+        default = [*profile, "--", *argv]
+        fast = [*profile, "--interval-s", "0.01", "--", *argv]
+        for _ in range(pairs):
+            p = _compute_s(argv)
+            plain.append(p)
+            ratio_default.append(_compute_s(default) / p)
+            cpu_default.append(_overhead_ms_per_s(report))
+            ratio_fast.append(_compute_s(fast) / p)
+            cpu_fast.append(_overhead_ms_per_s(report))
     return {
         "plain": Spread.of(plain),
         "default interval": Spread.of(ratio_default),
         "100 Hz": Spread.of(ratio_fast),
+        "ecoai CPU, default interval": Spread.of(cpu_default),
+        "ecoai CPU, 100 Hz": Spread.of(cpu_fast),
     }
 
 
