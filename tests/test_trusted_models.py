@@ -10,6 +10,7 @@ build, every preset's estimate equals its validated report field by field and ty
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -201,3 +202,44 @@ def test_the_json_output_is_validated() -> None:
     """The probe can fail: --json validates the report (and builds the schema) before writing."""
     run = run_probe(SCHEMA_PROBE.format(argv=[*PRESET, "--json"]))
     assert "Report" in json.loads(run.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+MEASURED_PROBE = """
+import os, sys
+os.environ.update({env!r})
+sys.argv = ['ecoai', *{argv!r}]
+import ecoai.measurement.report as built
+from ecoai.models import Report, plain
+made = []
+original = built.build_report
+def capture(*args, **kwargs):
+    made.append(original(*args, **kwargs))
+    return made[-1]
+built.build_report = capture
+from ecoai.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+def typed(node):
+    if isinstance(node, dict):
+        return {{key: typed(value) for key, value in node.items()}}
+    if isinstance(node, (list, tuple)):
+        return (type(node).__name__, [typed(value) for value in node])
+    return (type(node).__name__, repr(node))
+(report,) = made
+validated = Report.model_validate(report.model_dump())
+print(report == validated, typed(plain(report)) == typed(validated.model_dump()),
+      report.measurement.workload is not None, len(report.runs or ()))
+"""
+
+
+def test_a_trusted_measured_report_equals_its_validated_one(tmp_path: Path) -> None:
+    """``ecoai profile`` builds its report without validation: with runs, work and phases."""
+    from integration_helpers import FACTORS, sensor_script, work_script
+
+    env = sensor_script(tmp_path)
+    argv = ["profile", "-q", "--repeat", "2", "--interval-s", "0.05", *FACTORS, "--"]
+    argv += [sys.executable, str(work_script(tmp_path))]
+    run = run_probe(MEASURED_PROBE.format(env=env, argv=argv))
+    assert run.stdout.strip().splitlines()[-1] == "True True True 2", run.stdout + run.stderr
