@@ -491,7 +491,7 @@ def _converter(annotation: Any) -> Convert | None:
     if origin is list:
         item = _converter(args[0])
         if item is None:
-            return lambda value: value if type(value) is list else list(value)
+            return list  # a copy, as validation makes
         each: Convert = item
         return lambda value: [each(v) for v in value]
     if origin is tuple and args and args[-1] is not Ellipsis:
@@ -500,7 +500,7 @@ def _converter(annotation: Any) -> Convert | None:
     if origin is dict:
         item = _converter(args[1])
         if item is None:
-            return lambda value: value if type(value) is dict else dict(value)
+            return dict
         every: Convert = item
         return lambda value: {k: every(v) for k, v in value.items()}
     if origin is types.UnionType or origin is typing.Union:
