@@ -22,7 +22,15 @@ from fakes.reports import estimate_report, measured_report
 from test_estimate import FLAG_VALUES
 
 from ecoai.estimation.estimate import estimate
-from ecoai.inputs.catalog import BUILT_IN, SERVE_METRICS_FILE, built_in_dir, load_catalog
+from ecoai.inputs.catalog import (
+    BUILT_IN,
+    PARSED_FILE,
+    SERVE_METRICS_FILE,
+    _parsed_built_in,
+    built_in_dir,
+    load_catalog,
+    parsed_text,
+)
 from ecoai.inputs.catalog_schema import SCHEMAS
 from ecoai.inputs.keys import BY_NAME
 from ecoai.inputs.mlenergy import diffusion_models, open_models
@@ -243,3 +251,46 @@ def test_a_trusted_measured_report_equals_its_validated_one(tmp_path: Path) -> N
     argv += [sys.executable, str(work_script(tmp_path))]
     run = run_probe(MEASURED_PROBE.format(env=env, argv=argv))
     assert run.stdout.strip().splitlines()[-1] == "True True True 2", run.stdout + run.stderr
+
+
+def test_the_parsed_built_in_profiles_are_fresh_and_exact() -> None:
+    """``profiles/parsed.json`` is the TOML files parsed (types included): regenerate it with
+    ``python -m ecoai.inputs.catalog`` after editing a built-in profile."""
+    committed = (built_in_dir() / PARSED_FILE).read_text(encoding="utf-8")
+    assert committed == parsed_text(), "stale: run python -m ecoai.inputs.catalog"
+    paths = [p for p in sorted(built_in_dir().glob("*.toml")) if p.name != SERVE_METRICS_FILE]
+    assert _parsed_built_in(built_in_dir(), paths) is not None  # used, not parsed again
+    files = json.loads(committed)["files"]
+    for path in built_in_dir().glob("*.toml"):
+        if path.name != SERVE_METRICS_FILE:
+            parsed = tomllib.loads(path.read_text(encoding="utf-8"))
+            assert typed(files[path.name]["data"]) == typed(parsed), path.name
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "corrupt"])
+def test_a_stale_parsed_copy_is_never_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """Any difference between the TOML files and the parsed copy: the TOML files are read."""
+    import shutil
+
+    from ecoai.inputs import catalog
+
+    copy = tmp_path / "profiles"
+    shutil.copytree(built_in_dir(), copy)
+    monkeypatch.setattr(catalog, "built_in_dir", lambda: copy)
+    hosts = copy / "hosts.toml"
+    if change == "edit":  # the same size: only the checksum tells
+        hosts.write_text(hosts.read_text().replace("pue = 1.12", "pue = 1.13", 1))
+    elif change == "add":
+        (copy / "extra.toml").write_text(
+            '[grids.extra]\ncif_g_per_kwh = 1\nyear = 2024\nsources = ["x"]\n'
+        )
+    elif change == "remove":
+        (copy / "tasks.toml").unlink()
+    else:
+        (copy / PARSED_FILE).write_text("{not json")
+    found = load_catalog(overlays=False)
+    assert found.get("hosts", "azure").pue == (1.13 if change == "edit" else 1.12)
+    assert (found.find("grids", "extra") is not None) == (change == "add")
+    assert bool(found.ids("tasks")) == (change != "remove")
