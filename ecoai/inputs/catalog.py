@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -202,6 +201,8 @@ def parsed_text(directory: Path | None = None) -> str:
 
 def _parse_file(path: Path) -> dict[str, Any]:
     """Parse one profile file; errors name the file."""
+    import tomllib  # user profiles, or built-in ones whose parsed copy is stale
+
     from ecoai.errors import InputError
     from ecoai.files import read_user_text
 
