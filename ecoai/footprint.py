@@ -96,7 +96,7 @@ def footprint_range(
 ) -> Footprint:
     """Footprint of a range of IT energy: min, max and the w_max-weighted expected value."""
     it_mean_j = expected(it_min_j, it_max_j, w_max)
-    return footprint_from_it(Stat(mean=it_mean_j, min=it_min_j, max=it_max_j), factors)
+    return footprint_from_it(Stat.trusted(mean=it_mean_j, min=it_min_j, max=it_max_j), factors)
 
 
 def footprint_point(it_energy_j: float, factors: Multipliers) -> Footprint:
@@ -126,10 +126,10 @@ def footprint_from_it(it_j: Stat, factors: Multipliers) -> Footprint:
     site = base.scaled(site_ml)
     source = base.scaled(source_ml)
     water = base.scaled(site_ml + source_ml)
-    return Footprint(
+    return Footprint.trusted(
         energy_wh=base.scaled(wh_fac),
         it_energy_wh=base.scaled(wh_it),
-        water_ml=WaterStat(**water.model_dump(), site=site, source=source),
+        water_ml=WaterStat.trusted(**water.__dict__, site=site, source=source),
         carbon_g=base.scaled(carbon),
     )
 
@@ -141,13 +141,13 @@ def summarise(
     n = len(exp)
     mean = _mean(exp)
     if not with_spread or n < 2:
-        return Stat(mean=mean, min=_mean(low), max=_mean(high))
+        return Stat.trusted(mean=mean, min=_mean(low), max=_mean(high))
     try:
         var = math.fsum((x - mean) * (x - mean) for x in exp) / (n - 1)
     except OverflowError:  # finite squares whose sum passes 1.8e308: fsum raises, not inf
         var = math.inf
     ordered = sorted(exp)
-    return Stat(
+    return Stat.trusted(
         mean=mean,
         min=_mean(low),
         max=_mean(high),

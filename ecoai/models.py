@@ -7,9 +7,11 @@ incompatible change; ``ecoai schema`` prints the JSON Schema.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import types
+import typing
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, Self, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,12 +45,30 @@ ReportKind = Literal["estimate", "measured", "merged"]
 """Which command made a report: estimate, profile (``kind`` measured) or merge."""
 
 ParamValue = float | int | str | bool | list[float]
+M = TypeVar("M", bound=BaseModel)
 
 
 class Frozen(BaseModel):
-    """Base for ecoai's immutable models: unknown fields are an error, values never change."""
+    """Base for ecoai's immutable models: unknown fields are an error, values never change.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    ``defer_build``: a model's validator and serializer are built on its first validation or
+    dump, not when this module is imported, so a path that only builds models from values ecoai
+    computed itself (``trusted``) and reads them (``plain``) never builds one (an estimate's
+    table). Everything read from outside (reports, profile files) is still validated.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """An instance from values ecoai computed or already validated: no validation.
+
+        Converts as validation would where the values allow it (an int in a float field
+        becomes a float, a tuple in a list field a list, a dict in a model field that model),
+        so the instance equals the validated one (tested on every preset and golden report).
+        Never for values from a file, a flag or the environment: use ``model_validate``.
+        """
+        return trusted(cls, values)
 
 
 class Source(Frozen):
@@ -90,7 +110,7 @@ class Stat(Frozen):
         def mul(value: float | None) -> float | None:
             return None if value is None else value * factor
 
-        return Stat(
+        return Stat.trusted(
             mean=self.mean * factor,
             min=self.min * factor,
             max=self.max * factor,
@@ -102,7 +122,7 @@ class Stat(Frozen):
     @classmethod
     def point(cls, value: float) -> Stat:
         """A value known exactly (a measurement): min = mean = max."""
-        return cls(mean=value, min=value, max=value)
+        return cls.trusted(mean=value, min=value, max=value)
 
 
 class WaterStat(Stat):
@@ -113,8 +133,8 @@ class WaterStat(Stat):
 
     def scaled(self, factor: float) -> WaterStat:
         base = Stat.scaled(self, factor)
-        return WaterStat(
-            **base.model_dump(), site=self.site.scaled(factor), source=self.source.scaled(factor)
+        return WaterStat.trusted(
+            **base.__dict__, site=self.site.scaled(factor), source=self.source.scaled(factor)
         )
 
 
@@ -134,7 +154,7 @@ class Footprint(Frozen):
 
     def scaled(self, factor: float) -> Footprint:
         """Return this footprint multiplied by ``factor`` (e.g. the number of queries)."""
-        return Footprint(
+        return Footprint.trusted(
             energy_wh=self.energy_wh.scaled(factor),
             it_energy_wh=self.it_energy_wh.scaled(factor),
             water_ml=self.water_ml.scaled(factor),
@@ -422,6 +442,116 @@ class Report(Frozen):
     """Warnings and fallbacks the reader should know about."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Room for additions that do not change the contract (equivalences, ...)."""
+
+
+def trusted(cls: type[M], values: dict[str, Any]) -> M:
+    """``cls`` from ``values`` without validation (see ``Frozen.trusted``): also for the
+    built-in profiles' schemas, whose files a test validates (``inputs.catalog``)."""
+    converters = _converters(cls)
+    return cls.model_construct(
+        **{
+            name: value if (convert := converters.get(name)) is None else convert(value)
+            for name, value in values.items()
+        }
+    )
+
+
+Convert = Callable[[Any], Any]
+
+_CONVERTERS: dict[type[BaseModel], dict[str, Convert]] = {}
+
+
+def _converters(cls: type[BaseModel]) -> dict[str, Convert]:
+    """Per field of ``cls``: what turns a computed value into the validated one (None: as is)."""
+    found = _CONVERTERS.get(cls)
+    if found is None:
+        found = {}
+        for name, field in cls.model_fields.items():
+            convert = _converter(field.annotation)
+            if convert is not None:
+                found[name] = convert
+        _CONVERTERS[cls] = found
+    return found
+
+
+def _to_float(value: Any) -> Any:
+    return float(value) if type(value) is int or type(value) is bool else value
+
+
+def _converter(annotation: Any) -> Convert | None:
+    """How validation in lax mode changes a well-typed value of ``annotation``; None: never."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _converter(args[0])
+    if annotation is float:
+        return _to_float
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        model = annotation
+        return lambda value: trusted(model, value) if isinstance(value, dict) else value
+    if origin is list:
+        item = _converter(args[0])
+        if item is None:
+            return list  # a copy, as validation makes
+        each: Convert = item
+        return lambda value: [each(v) for v in value]
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        items = [_converter(arg) or (lambda v: v) for arg in args]
+        return lambda value: tuple(f(v) for f, v in zip(items, value, strict=True))
+    if origin is dict:
+        item = _converter(args[1])
+        if item is None:
+            return dict
+        every: Convert = item
+        return lambda value: {k: every(v) for k, v in value.items()}
+    if origin is types.UnionType or origin is typing.Union:
+        return _union_converter(args)
+    return None
+
+
+def _union_converter(arms: tuple[Any, ...]) -> Convert | None:
+    """Smart-mode unions: a value of one arm's exact type stays as it is; else the first arm
+    that converts it (an int in ``float | None`` becomes a float, a list a list of floats)."""
+    bare = [args[0] if get_origin(arm) is Annotated and (args := get_args(arm)) else arm
+            for arm in arms]  # fmt: skip
+    exact = {arm for arm in bare if isinstance(arm, type) and get_origin(arm) is None}
+    shaped: list[tuple[Any, Convert]] = []
+    for arm in bare:
+        arm_convert = _converter(arm)
+        if arm_convert is not None:
+            shaped.append((get_origin(arm) or arm, arm_convert))
+    if not shaped:
+        return None
+
+    def convert(value: Any) -> Any:
+        if value is None or type(value) in exact:
+            return value
+        for kind, arm in shaped:
+            if kind is float:
+                if type(value) is int or type(value) is bool:
+                    return float(value)
+            elif kind is list:
+                if isinstance(value, list | tuple):
+                    return arm(value)
+            elif isinstance(value, dict):  # a dict, or a dict for a model
+                return arm(value)
+        return value
+
+    return convert
+
+
+def plain(node: Any) -> Any:
+    """``node`` with every model as a dict of its fields: ``model_dump()`` without pydantic's
+    serializer (no schema is built), for reading figures (sanity checks, renderers)."""
+    kind = type(node)
+    if isinstance(node, BaseModel):
+        return {key: plain(value) for key, value in node.__dict__.items()}
+    if kind is list:
+        return [plain(value) for value in node]
+    if kind is dict:
+        return {key: plain(value) for key, value in node.items()}
+    if kind is tuple:
+        return tuple(plain(value) for value in node)
+    return node
 
 
 def non_finite_path(node: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:

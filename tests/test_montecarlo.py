@@ -90,3 +90,27 @@ BAD_ARGUMENTS = [
 def test_bad_arguments(ttft: list[float], tps: list[float], samples: int, rho: float) -> None:
     with pytest.raises(ValueError):
         draw_pairs(ttft, tps, samples, seed=0, rho=rho)
+
+
+def reference_pairs(
+    ttft_q: list[float], tps_q: list[float], samples: int, seed: int, rho: float
+) -> tuple[list[float], list[float]]:
+    """The copula as README Method §2 writes it, through ``random.gauss``: draw_pairs inlines
+    gauss for speed and must give the same draws bit for bit."""
+    gauss = random.Random(seed).gauss
+    ttft_q, tps_q = running_max(ttft_q), running_max(tps_q)
+    cross = math.sqrt(1.0 - rho * rho)
+    ttft_s, tps = [], []
+    for _ in range(samples):
+        z0 = gauss()
+        z1 = rho * z0 + cross * gauss()
+        ttft_s.append(interpolate(normal_cdf(z0), ttft_q))
+        tps.append(max(interpolate(normal_cdf(z1), tps_q), 1e-9))
+    return ttft_s, tps
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 12345, 2**40])
+@pytest.mark.parametrize("rho", [-1.0, -0.3, 0.0, 0.5, 1.0])
+def test_draws_equal_the_reference_through_random_gauss(seed: int, rho: float) -> None:
+    for ttft, tps in [(TTFT, TPS), ([1.0, 0.5, 2.0, 1.5, 3.0], [0.0] * 5), (LEVELS, LEVELS)]:
+        assert draw_pairs(ttft, tps, 2001, seed, rho) == reference_pairs(ttft, tps, 2001, seed, rho)

@@ -24,7 +24,7 @@ from ecoai.estimation.inputs import (
 from ecoai.footprint import Multipliers
 from ecoai.inputs.keys import multipliers
 from ecoai.metrics import FOOTPRINT_HEADINGS
-from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path
+from ecoai.models import Footprint, Method, Param, Report, Stat, non_finite_path, plain
 
 
 def estimate(params: Mapping[str, Param], now: datetime | None = None) -> Report:
@@ -72,7 +72,8 @@ def _per_query(
 
 def _finite(report: Report) -> Report:
     """``report``, unless the inputs are so extreme that a figure overflowed (or is NaN)."""
-    where = non_finite_path(report.model_dump(include=set(FOOTPRINT_HEADINGS)))
+    figures = {name: getattr(report, name) for name in FOOTPRINT_HEADINGS}
+    where = non_finite_path(plain(figures))
     if where is not None:
         raise InputError(
             f"the inputs overflow: {'.'.join(map(str, where))} is not a finite number",
@@ -102,7 +103,7 @@ def _point(point: Point, factors: Multipliers) -> tuple[Footprint, Method, dict[
     intermediate = _intermediate(duration_s, power_min_w, power_max_w, factors.pue)
     return (
         result,
-        Method(
+        Method.trusted(
             statistic="point",
             w_max=point.w_max,
             description="E = T x (P_GPU U_GPU + P_nonGPU U_nonGPU) x PUE at U_GPU min "
@@ -141,7 +142,7 @@ def _monte_carlo(
     intermediate = _intermediate(mean_duration_s, power_min_w, power_max_w, factors.pue)
     return (
         result,
-        Method(
+        Method.trusted(
             statistic="monte-carlo",
             samples=samples,
             seed=mc.seed,
@@ -163,9 +164,11 @@ def _direct(
         assert direct.facility_energy_wh is not None  # read_inputs: one of the two is given
         it_mean_j = units.wh_to_j(direct.facility_energy_wh) / factors.pue
     std_j = None if direct.it_energy_std_wh is None else units.wh_to_j(direct.it_energy_std_wh)
-    it = Stat(mean=it_mean_j, min=it_mean_j, max=it_mean_j, std=std_j)
+    it = Stat.trusted(mean=it_mean_j, min=it_mean_j, max=it_mean_j, std=std_j)
     if std_j is not None:
-        it = Stat(mean=it_mean_j, min=max(0.0, it_mean_j - std_j), max=it_mean_j + std_j, std=std_j)
+        it = Stat.trusted(
+            mean=it_mean_j, min=max(0.0, it_mean_j - std_j), max=it_mean_j + std_j, std=std_j
+        )
     statistic = "task" if task else "direct-energy"
     desc = (
         "energy given per query; range = mean -/+ one standard deviation"
@@ -175,7 +178,7 @@ def _direct(
     intermediate = {"it_energy_j": it_mean_j, "facility_energy_j": it_mean_j * factors.pue}
     return (
         footprint.footprint_from_it(it, factors),
-        Method(statistic=statistic, description=desc),
+        Method.trusted(statistic=statistic, description=desc),
         intermediate,
     )
 
@@ -200,7 +203,7 @@ def _with_embodied(per_query: Footprint, embodied: Embodied, duration_s: float) 
     (``embodied_*_kg_min``/``_max``; absent, they equal the central figure).
     """
     central, low, high = (_embodied_g(embodied, duration_s, bound) for bound in (0, 1, 2))
-    stat = Stat(mean=central, min=min(low, central), max=max(high, central))
+    stat = Stat.trusted(mean=central, min=min(low, central), max=max(high, central))
     return per_query.model_copy(update={"embodied_carbon_g": stat})
 
 
@@ -244,7 +247,7 @@ def _report(
             f"have been {ratio:.3g}x the measurement ({source.citation})"
         )
     notes.extend(method_notes)
-    return Report(
+    return Report.trusted(
         kind="estimate",
         ecoai_version=__version__,
         created_at=now or datetime.now(UTC),

@@ -6,6 +6,7 @@ Pure Python with ``random.Random(seed)``: the same seed gives the same draws, bi
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from bisect import bisect_right
@@ -61,17 +62,37 @@ def draw_pairs(
     _check(ttft_quantiles_s, tps_quantiles, samples, rho)
     ttft_q = running_max(ttft_quantiles_s)
     tps_q = running_max(tps_quantiles)
-    gauss = random.Random(seed).gauss
-    cdf, interp = normal_cdf, interpolate
+    uniform = random.Random(seed).random
     cross = math.sqrt(1.0 - rho * rho)
+    erf, sqrt, log, cos, sin = math.erf, math.sqrt, math.log, math.cos, math.sin
     ttft_s: list[float] = []
     tps: list[float] = []
     for _ in range(samples):
-        z0 = gauss()
-        z1 = rho * z0 + cross * gauss()
-        ttft_s.append(interp(cdf(z0), ttft_q))
-        tps.append(max(interp(cdf(z1), tps_q), TPS_FLOOR))
+        # random.Random(seed).gauss() twice, inlined (a third of the time): its Box-Muller
+        # step yields cos and then the cached sin of one angle, as ``0.0 + z * 1.0``
+        x2pi = uniform() * TAU
+        g2rad = sqrt(-2.0 * log(1.0 - uniform()))
+        z0 = 0.0 + cos(x2pi) * g2rad
+        z1 = rho * z0 + cross * (0.0 + sin(x2pi) * g2rad)
+        ttft_s.append(_interpolate(0.5 * (1.0 + erf(z0 / SQRT2)), ttft_q))
+        tps.append(max(_interpolate(0.5 * (1.0 + erf(z1 / SQRT2)), tps_q), TPS_FLOOR))
     return ttft_s, tps
+
+
+TAU = 2.0 * math.pi
+"""``random.TWOPI``: the angle scale of ``random.gauss``."""
+SQRT2 = math.sqrt(2.0)
+_STEPS = tuple(high - low for low, high in itertools.pairwise(QUANTILE_LEVELS))
+
+
+def _interpolate(u: float, values: Sequence[float]) -> float:
+    """``interpolate`` with the level steps computed once (the same arithmetic)."""
+    if u <= U_LOW:
+        return values[0]
+    if u >= U_HIGH:
+        return values[-1]
+    i = bisect_right(QUANTILE_LEVELS, u) - 1
+    return values[i] + (values[i + 1] - values[i]) * ((u - QUANTILE_LEVELS[i]) / _STEPS[i])
 
 
 def _check(

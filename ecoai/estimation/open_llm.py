@@ -66,12 +66,14 @@ def open_llm(
     result = estimate_open_llm(
         config, value(params, "output_tokens"), gpu_facts, _non_gpu_w(inputs), calibration
     )
-    inputs["gpu_energy_per_token_j"] = Param(
+    inputs["gpu_energy_per_token_j"] = Param.trusted(
         value=result.gpu_energy_per_token_j[0],
-        source=Source(kind="derived", ref=f"{result.path}: {result.detail}", citation=CITATION),
+        source=Source.trusted(
+            kind="derived", ref=f"{result.path}: {result.detail}", citation=CITATION
+        ),
     )
     mean, low, high = result.it_energy_j
-    per_query = footprint.footprint_from_it(Stat(mean=mean, min=low, max=high), factors)
+    per_query = footprint.footprint_from_it(Stat.trusted(mean=mean, min=low, max=high), factors)
     intermediate = _intermediate(result, gpu_count, factors.pue)
     if calibration is not None:
         intermediate["uncalibrated_ratio"] = uncalibrated_ratio(config, gpu_facts, calibration)
@@ -100,8 +102,9 @@ def _calibration(params: Mapping[str, Param]) -> Calibration | None:
 
 def _active_params_b(inputs: dict[str, Param], total_b: float) -> float:
     if "active_params_b" not in inputs:
-        inputs["active_params_b"] = Param(
-            value=total_b, source=Source(kind="default", citation="a dense model: all active")
+        inputs["active_params_b"] = Param.trusted(
+            value=total_b,
+            source=Source.trusted(kind="default", citation="a dense model: all active"),
         )
     active_b = value(inputs, "active_params_b")
     if active_b > total_b:
@@ -114,9 +117,11 @@ def _active_params_b(inputs: dict[str, Param], total_b: float) -> float:
 
 def _precision(inputs: dict[str, Param]) -> str:
     if "precision" not in inputs:
-        inputs["precision"] = Param(
+        inputs["precision"] = Param.trusted(
             value=DEFAULT_PRECISION,
-            source=Source(kind="default", citation="16-bit weights, as most open models ship"),
+            source=Source.trusted(
+                kind="default", citation="16-bit weights, as most open models ship"
+            ),
         )
     precision = str(inputs["precision"].value).lower()
     if precision not in BYTES_PER_WEIGHT:
@@ -141,20 +146,22 @@ def _gpu_count(inputs: dict[str, Param], weights_gb: float, gpu: str) -> int:
             f"{gpu} ({memory_gb:g} GB each), more than one {MAX_NODE_GPUS}-GPU node",
             "give --gpu-count for a multi-node replica, a larger GPU or a lower --precision",
         )
-    derived = Source(
+    derived = Source.trusted(
         kind="derived", ref="smallest power of two of GPUs holding the weights x 1.2 (KV cache)"
     )
-    inputs["gpu_count"] = Param(value=count, source=derived)
+    inputs["gpu_count"] = Param.trusted(value=count, source=derived)
     if value(inputs, "gpus_per_node") < count:
-        inputs["gpus_per_node"] = Param(value=count, source=derived)
+        inputs["gpus_per_node"] = Param.trusted(value=count, source=derived)
     return count
 
 
 def _batch(inputs: dict[str, Param]) -> float:
     if "batch_size" not in inputs:
-        inputs["batch_size"] = Param(
+        inputs["batch_size"] = Param.trusted(
             value=DEFAULT_BATCH,
-            source=Source(kind="default", citation="Jegham et al. 2025, arXiv:2505.09598 v6"),
+            source=Source.trusted(
+                kind="default", citation="Jegham et al. 2025, arXiv:2505.09598 v6"
+            ),
         )
     return value(inputs, "batch_size")
 
@@ -172,9 +179,9 @@ def _non_gpu_w(inputs: dict[str, Param]) -> tuple[float, float, float]:
     if "non_gpu_w_per_gpu" in inputs:
         watts = value(inputs, "non_gpu_w_per_gpu")
         return watts, watts, watts
-    inputs["non_gpu_w_per_gpu"] = Param(
+    inputs["non_gpu_w_per_gpu"] = Param.trusted(
         value=NON_GPU_W_PER_GPU,
-        source=Source(
+        source=Source.trusted(
             kind="default",
             citation="1.2 kW per 8-GPU server (EcoLogits 0.11.3); low bound 856 W per "
             "p5.48xlarge (BoaviztAPI 2.5.0)",
@@ -184,7 +191,7 @@ def _non_gpu_w(inputs: dict[str, Param]) -> tuple[float, float, float]:
 
 
 def _method(result: OpenLlm) -> Method:
-    return Method(
+    return Method.trusted(
         statistic="open-model",
         description=(
             "GPU energy per output token from measured open LLMs (ML.ENERGY v3): "
@@ -275,14 +282,16 @@ def open_diffusion(
     replica_s = energy_j / found.gpu_power_w  # the replica's time per item (B items per batch)
     non_gpu_j = [w * gpu_count * replica_s for w in _non_gpu_w(inputs)]
     it_j = [e + n for e, n in zip(per_item_j, non_gpu_j, strict=True)]
-    inputs["gpu_energy_per_item_j"] = Param(
+    inputs["gpu_energy_per_item_j"] = Param.trusted(
         value=energy_j,
-        source=Source(
+        source=Source.trusted(
             kind="derived", ref=f"{found.path}: {found.detail}", citation=DIFFUSION_CITATION
         ),
     )
-    per_query = footprint.footprint_from_it(Stat(mean=it_j[0], min=it_j[1], max=it_j[2]), factors)
-    method = Method(
+    per_query = footprint.footprint_from_it(
+        Stat.trusted(mean=it_j[0], min=it_j[1], max=it_j[2]), factors
+    )
+    method = Method.trusted(
         statistic="open-model",
         description=(
             f"GPU energy per {_item(pipeline)} from measured diffusion models (ML.ENERGY v3): "

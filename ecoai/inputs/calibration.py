@@ -210,12 +210,12 @@ def find_calibration(catalog: Catalog, merged: Mapping[str, Param]) -> Calibrati
 def calibration_params(entry: CalibrationEntry, source: Source) -> dict[str, Param]:
     """The ``calibration_*`` inputs (and the GPU count) of ``entry``, each with ``source``."""
     return {
-        "calibration_gpu_energy_per_token_j": Param(
+        "calibration_gpu_energy_per_token_j": Param.trusted(
             value=entry.gpu_energy_per_token_j, source=source
         ),
-        "calibration_time_per_token_s": Param(value=entry.time_per_token_s, source=source),
-        "calibration_batch": Param(value=entry.batch_size, source=source),
-        "gpu_count": Param(value=entry.gpu_count, source=source),
+        "calibration_time_per_token_s": Param.trusted(value=entry.time_per_token_s, source=source),
+        "calibration_batch": Param.trusted(value=entry.batch_size, source=source),
+        "gpu_count": Param.trusted(value=entry.gpu_count, source=source),
     }
 
 
@@ -231,7 +231,7 @@ def calibration_layer(
         if "gpu" in merged:
             given["hardware"] = merged["gpu"].value
         entry = calibration_from_report(read_report(report_path), report_path, given, catalog)
-        source = Source(kind="flag", ref="--calibrate", citation=entry.citation)
+        source = Source.trusted(kind="flag", ref="--calibrate", citation=entry.citation)
         return calibration_params(entry, source)  # the caller keeps a GPU count it has
     entry_found = find_calibration(catalog, merged)
     if entry_found is None:
@@ -239,7 +239,7 @@ def calibration_layer(
     ref = f"calibrations.{entry_found.id}"
     if entry_found.origin != "built-in":
         ref += f" ({entry_found.origin})"
-    source = Source(kind="profile", ref=ref, citation=entry_found.citation)
+    source = Source.trusted(kind="profile", ref=ref, citation=entry_found.citation)
     return calibration_params(entry_found, source)
 
 

@@ -20,7 +20,7 @@ from ecoai.inputs.catalog_schema import (
     UVariant,
 )
 from ecoai.inputs.preset_kinds import PRESET_KEYS
-from ecoai.models import Param, ParamValue, Source
+from ecoai.models import Param, ParamValue, Source, plain
 
 if TYPE_CHECKING:
     from ecoai.inputs.catalog import Catalog
@@ -45,7 +45,7 @@ def preset_layer(catalog: Catalog, wanted: Mapping[str, ParamValue]) -> dict[str
         for key in ("host", "hardware", "size_class"):
             if key not in given:
                 given[key] = getattr(model, key)
-                out[key] = Param(value=given[key], source=profile_source("models", model))
+                out[key] = Param.trusted(value=given[key], source=profile_source("models", model))
         if "prompt" in given:
             out |= prompt_params(model, given["prompt"])
     elif "prompt" in given:
@@ -68,7 +68,7 @@ def preset_layer(catalog: Catalog, wanted: Mapping[str, ParamValue]) -> dict[str
 def profile_source(kind: str, entry: Entry, citation: str | None = None) -> Source:
     """Source(kind="profile") naming ``kind.id`` (and the user file when a user entry won)."""
     ref = f"{kind}.{entry.id}" + ("" if entry.origin == "built-in" else f" ({entry.origin})")
-    return Source(kind="profile", ref=ref, citation=citation or entry.citation)
+    return Source.trusted(kind="profile", ref=ref, citation=citation or entry.citation)
 
 
 def _int(value: ParamValue) -> int:
@@ -78,7 +78,7 @@ def _int(value: ParamValue) -> int:
 
 
 def _params(source: Source, **values: Any) -> dict[str, Param]:
-    return {key: Param(value=value, source=source) for key, value in values.items()}
+    return {key: Param.trusted(value=value, source=source) for key, value in values.items()}
 
 
 def prompt_params(model: ModelEntry, prompt: str) -> dict[str, Param]:
@@ -95,7 +95,7 @@ def prompt_params(model: ModelEntry, prompt: str) -> dict[str, Param]:
         known = [p for p in PROMPT_CLASSES if p in model.prompts]
         raise ProfileError(f"unknown prompt class {prompt!r} for model {model.id}",
                            "choose one of: " + ", ".join(known))  # fmt: skip
-    return _params(profile_source("models", model), **preset.model_dump())
+    return _params(profile_source("models", model), **plain(preset))
 
 
 def size_class_params(
@@ -112,7 +112,7 @@ def size_class_params(
     out = _params(source, gpu_count=size.gpu_count, d_gpu_min=variant.d_gpu_min,
                   d_gpu_max=variant.d_gpu_max, d_non_gpu=variant.d_non_gpu)  # fmt: skip
     if batch is None:
-        out["batch_size"] = Param(value=variant.batch_size, source=source)
+        out["batch_size"] = Param.trusted(value=variant.batch_size, source=source)
     published = node_id in variant.hardware or (hardware is None and node_id is None)
     if published and (batch is None or batch == variant.batch_size):
         return out | _params(source, u_gpu_min=variant.u_gpu_min, u_gpu_max=variant.u_gpu_max,
@@ -120,7 +120,7 @@ def size_class_params(
     gpus = size.gpu_count
     per_node = hardware.gpus_per_node if hardware is not None and node_id else gpus
     b = batch or variant.batch_size
-    derived = Source(
+    derived = Source.trusted(
         kind="derived",
         ref=f"size_classes.{size.id}",
         citation=f"U = G x D / (N x B) with G={gpus}, N={per_node}, B={b} (paper v6 Sec. 3.3); "
@@ -168,7 +168,7 @@ def diffusion_params(model: DiffusionModel | None) -> dict[str, Param]:
     from ecoai.inputs.mlenergy import DIFFUSION_CITATION
 
     assert model is not None
-    source = Source(
+    source = Source.trusted(
         kind="profile", ref=f"mlenergy-v3.{model.model_id}", citation=DIFFUSION_CITATION
     )
     out = _params(source, model=model.model_id, pipeline=model.pipeline,
@@ -183,7 +183,7 @@ def open_model_params(model: OpenModel) -> dict[str, Param]:
     """Parameters and weight precision of an open model, sourced to the data's index."""
     from ecoai.inputs.mlenergy import CITATION
 
-    source = Source(kind="profile", ref=f"mlenergy-v3.{model.model_id}", citation=CITATION)
+    source = Source.trusted(kind="profile", ref=f"mlenergy-v3.{model.model_id}", citation=CITATION)
     return _params(
         source,
         model=model.model_id,
@@ -232,7 +232,7 @@ def _embodied_gpu_params(source: Source, gpu: HardwareEntry) -> dict[str, Param]
 
 
 def _present(source: Source, key: str, value: float | str | None) -> dict[str, Param]:
-    return {} if value is None else {key: Param(value=value, source=source)}
+    return {} if value is None else {key: Param.trusted(value=value, source=source)}
 
 
 def host_params(catalog: Catalog, host: HostEntry) -> dict[str, Param]:

@@ -49,7 +49,9 @@ def resolve(
     layered: dict[str, Param] = {}
     if scenario_file is not None:
         for name, value in read_scenario(scenario_file).items():
-            layered[name] = Param(value=value, source=Source(kind="file", ref=str(scenario_file)))
+            layered[name] = Param.trusted(
+                value=value, source=Source.trusted(kind="file", ref=str(scenario_file))
+            )
     for name, given in flags.items():
         if given is None:
             continue
@@ -57,7 +59,7 @@ def resolve(
             raise InputError(f"unknown parameter {name!r}", "see `ecoai estimate --help`")
         flag = BY_NAME[name].flag
         checked = coerce(BY_NAME[name], given, where=flag)
-        layered[name] = Param(value=checked, source=Source(kind="flag", ref=flag))
+        layered[name] = Param.trusted(value=checked, source=Source.trusted(kind="flag", ref=flag))
     presets = _presets(layered, catalog, profile_dirs)
     _check_open_model_parameters(presets, layered)
     merged = {**presets, **layered}
@@ -68,7 +70,9 @@ def resolve(
     _derive_utilisation(merged, batch_honoured)
     for name in _relevant_defaults(merged):
         default, why = DEFAULTS[name]
-        merged.setdefault(name, Param(value=default, source=Source(kind="default", citation=why)))
+        merged.setdefault(
+            name, Param.trusted(value=default, source=Source.trusted(kind="default", citation=why))
+        )
     return merged
 
 
@@ -170,9 +174,9 @@ def _derive_utilisation(merged: dict[str, Param], batch_honoured: bool) -> None:
         if u_name in merged and _RANK[merged[u_name].source.kind] >= newest:
             continue
         g, d, n, b = (float(merged[name].value) for name in names)  # type: ignore[arg-type]
-        merged[u_name] = Param(
+        merged[u_name] = Param.trusted(
             value=g * d / (n * b),
-            source=Source(
+            source=Source.trusted(
                 kind="derived",
                 ref=f"{count} x {draw} / (gpus_per_node x batch_size)",
                 citation=f"{_PAPER}, Sec. 3.3 (U = G x D / (N x B))",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,6 +14,8 @@ from ecoai.models import Param, ParamValue
 
 def read_scenario(path: Path) -> dict[str, ParamValue]:
     """Read and validate a scenario file; every error names the file and the key."""
+    import tomllib  # only with a scenario file: not on the path of flags or presets
+
     text = read_user_text(path, "a scenario .toml file")
     try:
         data = tomllib.loads(text)

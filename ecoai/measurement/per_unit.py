@@ -84,7 +84,7 @@ def run_work(record: WorkRecord, ratio: dict[str, float]) -> RunWork:
     those reported after the first event (the first event's were served before it, during
     what counts as start-up).
     """
-    return RunWork(
+    return RunWork.trusted(
         queries=record.queries,
         input_tokens=record.input_tokens,
         output_tokens=record.output_tokens,
@@ -92,7 +92,7 @@ def run_work(record: WorkRecord, ratio: dict[str, float]) -> RunWork:
         malformed_events=record.malformed,
         malformed_examples=record.examples,
         phases=[
-            PhaseEnergy(
+            PhaseEnergy.trusted(
                 name=name,
                 windows=p.windows,
                 duration_s=p.duration_s,
@@ -131,7 +131,7 @@ def workload(
     queries = sum(w.queries for w in works) / n if from_events else float(flag_queries or 0)
     output = sum(w.output_tokens for w in works) / n if works else 0.0
     server = bool(works) and all(w.counted_from == "server" for w in works)
-    return Workload(
+    return Workload.trusted(
         queries_from=("server" if server else "events") if from_events else "flag",
         queries=queries,
         input_tokens=sum(w.input_tokens for w in works) / n if works else None,
@@ -258,7 +258,7 @@ def _phase(
     total_j: float,
     factors: Multipliers,
 ) -> PhaseFootprint:
-    return PhaseFootprint(
+    return PhaseFootprint.trusted(
         name=name,
         windows=windows,
         duration_s=duration_s,

@@ -88,12 +88,12 @@ def build_report(
     work = workload(runs, it_j, total, request.factors, request.queries)
     queries = round(work.queries) if work and work.queries else request.queries
     per_query_n = work.queries if work and work.queries else queries
-    return Report(
+    return Report.trusted(
         kind="measured",
         ecoai_version=__version__,
         created_at=measured.ended_at,
         label=request.label,
-        method=Method(
+        method=Method.trusted(
             statistic="measured",
             description=_describe(request, len(runs))
             + (f"; {work.per_request_split}" if work and work.per_request_split else ""),
@@ -104,7 +104,7 @@ def build_report(
         per_query=None if not per_query_n else total.scaled(1.0 / per_query_n),
         runs=footprints if len(footprints) > 1 else None,
         intermediate=_intermediate(runs, it_j),
-        measurement=Measurement(
+        measurement=Measurement.trusted(
             command=[printable_arg(arg) for arg in request.command],
             scope=request.scope,
             interval_s=request.interval_s,
@@ -130,7 +130,7 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
         whole_j = counted.energy_j
         idle_w = measured.baseline_power_w.get(sensor.name)
         sensors.append(
-            SensorEnergy(
+            SensorEnergy.trusted(
                 name=sensor.name,
                 component=sensor.component,
                 energy_j=whole_j,
@@ -151,7 +151,7 @@ def run_measurement(request: ProfileRequest, measured: Measured, rec: RunRecord)
         from ecoai.measurement.per_unit import ratios, run_work
 
         work = run_work(rec.work, ratios(sensors, request.scope == "machine"))
-    return RunMeasurement(
+    return RunMeasurement.trusted(
         exit_status=rec.result.exit_status,
         returncode=rec.result.returncode,
         signal=rec.result.signal,

@@ -109,9 +109,10 @@ def render(
     non-finite energy, water or carbon figure raises ``ImplausibleReportError`` instead
     (``ecoai.sanity``: the one check before any report is written).
     """
+    from ecoai.models import plain
     from ecoai.sanity import check_before_writing
 
-    check_before_writing(report.model_dump())
+    check_before_writing(plain(report))
     match fmt:
         case Format.JSON:
             from ecoai.render.json import render_json
