@@ -323,7 +323,7 @@ class Sampler:
         self.gap_s += now_s - last
         if len(self.gaps) < MAX_GAPS:
             self.gaps.append(
-                GapInfo(start_s=last - (self.started_s or last), duration_s=now_s - last)
+                GapInfo.trusted(start_s=last - (self.started_s or last), duration_s=now_s - last)
             )
 
     def _sample(self, now_s: float) -> Sample:

@@ -90,12 +90,12 @@ class Discovery:
 
 def skip(name: str, reason: str) -> SensorSkip:
     """A backend or zone that was not used, and why (as the report stores it)."""
-    return SensorSkip(name=name, reason=reason)
+    return SensorSkip.trusted(name=name, reason=reason)
 
 
 def describe(sensor: Sensor) -> SensorInfo:
     """The static description of a sensor, as the report stores it."""
-    return SensorInfo(
+    return SensorInfo.trusted(
         name=sensor.name,
         component=sensor.component,
         method=sensor.method,

@@ -171,7 +171,7 @@ def host_info(
 
     facts = read_cpu_facts()
     cgroup, labels = container_facts(os.environ if env is None else env, proc_cgroup)
-    return HostInfo(
+    return HostInfo.trusted(
         hostname=socket.gethostname(),
         platform=platform.platform(),
         cpu_model=facts.model_name,
