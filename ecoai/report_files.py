@@ -99,7 +99,10 @@ def _plausible_validator() -> SchemaValidator:
 
     pydantic-core reuses a model class's own validator for each ``model`` in a schema while the
     class is marked complete, which would drop the constraints; the classes are marked
-    incomplete only while the copy is built, then restored."""
+    incomplete only while the copy is built, then restored. ``Report`` defers its schema
+    (``defer_build``: a table needs none), so it is built first."""
+    if not Report.__pydantic_complete__:
+        Report.model_rebuild()
     schema = _constrained(Report.__pydantic_core_schema__)
     marks = {cls: cls.__dict__["__pydantic_complete__"] for cls in _model_classes(schema)}
     try:

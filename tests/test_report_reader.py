@@ -168,9 +168,12 @@ def test_building_the_fast_validator_leaves_the_models_as_they_were() -> None:
     """The model classes are marked incomplete only while the copy is built."""
     from ecoai.models import Footprint, Stat
 
+    Report.model_rebuild()  # models defer their schema build: the first reader builds Report's
+    before = {cls: cls.__dict__["__pydantic_complete__"] for cls in (Report, Footprint, Stat)}
     report_files._PLAUSIBLE = None
     report_files._plausible(WRITTEN["estimate range"])
-    assert all(cls.__dict__["__pydantic_complete__"] for cls in (Report, Footprint, Stat))
+    assert {cls: cls.__dict__["__pydantic_complete__"] for cls in before} == before
+    assert before[Report]
     bad = json.loads(WRITTEN["estimate range"])
     bad["total"]["energy_wh"]["mean"] = -1.0
     assert Report.model_validate_json(json.dumps(bad)).total is not None  # the model's own: lax
@@ -233,3 +236,24 @@ def test_the_collector_is_paused_and_back_as_it_was() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_fast_reader_works_in_a_fresh_process(tmp_path: Path) -> None:
+    """The first thing a process does is read a report (``ecoai compare r.json``): the models
+    have deferred their schema build, and the fast validator must build Report's first (it
+    failed with "'MockCoreSchema' object is not an instance of 'dict'")."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "r.json"
+    path.write_text(WRITTEN["estimate range"], encoding="utf-8")
+    code = (
+        "import sys; from ecoai import report_files; "
+        "r = report_files._plausible(open(sys.argv[1]).read()); "
+        "print(type(r).__name__)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "Report"
