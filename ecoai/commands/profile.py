@@ -281,19 +281,28 @@ def _measure_and_report(
     debug: bool = False,
     table: bool = True,
 ) -> Any:
+    import threading
+
     from ecoai.measurement.session import measure
     from ecoai.sensors.host import host_info
 
     host: list[HostInfo] = []
+    loading: list[threading.Thread] = []
+
+    def load() -> None:
+        import ecoai.measurement.report
+
+        if table:
+            import ecoai.render.table  # noqa: F401
+        host.append(host_info(rank, local_rank))
 
     def prepare(pid: int) -> None:
-        """While the command runs: load what the report needs, so less is left after it."""
-        if not host:
-            import ecoai.measurement.report
-
-            if table:
-                import ecoai.render.table  # noqa: F401
-            host.append(host_info(rank, local_rank))
+        """While the command runs: load what the report needs, so less is left after it. On a
+        thread: the main thread goes straight to waiting for the command, so a command that
+        ends before the loading does is not measured longer (its end mark waits for nothing)."""
+        if not loading:
+            loading.append(threading.Thread(target=load, name="ecoai-load", daemon=True))
+            loading[0].start()
 
     try:
         measured = measure(
@@ -305,6 +314,8 @@ def _measure_and_report(
         )
     finally:
         found.close()
+        for thread in loading:
+            thread.join()
     for run in measured.runs:
         if run.result.error:
             _say(f"ecoai: error: {run.result.error}")
