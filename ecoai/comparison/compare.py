@@ -6,10 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
-from typing import Any
 
 from ecoai.comparison.gates import Gate, GateSample, TestName, judge
-from ecoai.comparison.model import Comparison, GateResult, ItemInfo, Row
+from ecoai.comparison.model import Cell, Comparison, GateResult, ItemInfo, Row, trusted
 from ecoai.errors import InputError
 from ecoai.metrics import METRIC_BY_NAME, TABLE_METRICS, Metric
 from ecoai.models import FIGURE_SCOPES, FigureScope, Footprint, Report, Stat
@@ -81,12 +80,15 @@ def _judge_all(
 
 def _info(item: Item) -> ItemInfo:
     runs = item.report.runs
-    return ItemInfo(
-        label=item.label,
-        origin=item.origin,
-        kind=item.report.kind,
-        queries=item.report.queries,
-        runs=len(runs) if runs else None,
+    return trusted(
+        ItemInfo,
+        {
+            "label": item.label,
+            "origin": item.origin,
+            "kind": item.report.kind,
+            "queries": item.report.queries,
+            "runs": len(runs) if runs else None,
+        },
     )
 
 
@@ -97,6 +99,10 @@ def _rows(
     failed: set[tuple[str, str, FigureScope]],
 ) -> list[Row]:
     rows = []
+    labels = [item.label for item in items]
+    failing: dict[tuple[str, FigureScope], set[str]] = {}
+    for label, metric_name, scope_name in failed:
+        failing.setdefault((metric_name, scope_name), set()).add(label)
     for scope in FIGURE_SCOPES:
         found = footprints[scope]
         if all(f is None for f in found):
@@ -114,29 +120,43 @@ def _rows(
             read = _reader(metric)
             stats = [None if f is None else read(f) for f in found]
             base = stats[baseline]
-            # Cells as dicts, validated by the Row in one call (a third faster than one by one).
-            cells: list[Any] = [
-                None if stat is None else _cell(stat, base, (item.label, name, scope) in failed)
-                for item, stat in zip(items, stats, strict=True)
+            base_mean = None if base is None or base.mean == 0.0 else base.mean
+            failed_labels = failing.get((name, scope), set())
+            cells: list[Cell | None] = [
+                None if stat is None else _cell(stat, base_mean, label in failed_labels)
+                for label, stat in zip(labels, stats, strict=True)
             ]
             rows.append(
-                Row(metric=name, label=metric.label, unit=metric.unit, scope=scope, cells=cells)
+                trusted(
+                    Row,
+                    {
+                        "metric": name,
+                        "label": metric.label,
+                        "unit": metric.unit,
+                        "scope": scope,
+                        "cells": cells,
+                    },
+                )
             )
     return rows
 
 
-def _cell(stat: Stat, base: Stat | None, failed: bool) -> dict[str, Any]:
-    """A ``Cell``'s fields."""
-    ratio = None if base is None or base.mean == 0.0 else stat.mean / base.mean
-    return {
-        "mean": stat.mean,
-        "min": stat.min,
-        "max": stat.max,
-        "std": stat.std,
-        "ratio": ratio,
-        "change_pct": None if ratio is None else (ratio - 1.0) * 100.0,
-        "failed": failed,
-    }
+def _cell(stat: Stat, base_mean: float | None, failed: bool) -> Cell:
+    """One cell, trusted: its figures come from a validated ``Stat`` (``base_mean`` is None when
+    the baseline lacks the figure or it is 0)."""
+    ratio = None if base_mean is None else stat.mean / base_mean
+    return trusted(
+        Cell,
+        {
+            "mean": stat.mean,
+            "min": stat.min,
+            "max": stat.max,
+            "std": stat.std,
+            "ratio": ratio,
+            "change_pct": None if ratio is None else (ratio - 1.0) * 100.0,
+            "failed": failed,
+        },
+    )
 
 
 def _footprint(report: Report, scope: FigureScope) -> Footprint | None:
