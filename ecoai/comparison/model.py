@@ -27,14 +27,15 @@ def trusted(cls: type[M], fields: dict[str, Any]) -> M:
     it in place (``model_copy`` copies it first), and 100,000 cells would hold 100,000 sets."""
     instance = cls.__new__(cls)
     _set(instance, "__dict__", fields)
-    _set(instance, "__pydantic_fields_set__", _all_fields(cls))
+    _set(instance, "__pydantic_fields_set__", all_fields(cls))
     _set(instance, "__pydantic_extra__", None)
     _set(instance, "__pydantic_private__", None)
     return instance
 
 
 @cache
-def _all_fields(cls: type[BaseModel]) -> set[str]:
+def all_fields(cls: type[BaseModel]) -> set[str]:
+    """The fields set of every trusted instance of ``cls``: all its fields, one set per class."""
     return set(cls.model_fields)
 
 
