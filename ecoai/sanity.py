@@ -170,7 +170,10 @@ def comparison_problem(data: Any) -> tuple[Path, str] | None:
 def _plain_range(cell: dict[str, Any]) -> bool:
     """True for a cell ``report_problem`` passes at once (a comparison holds 100,000 of them):
     finite non-negative floats in order, and a std that is one too or None."""
-    low, mean, high, std = cell.get("min"), cell.get("mean"), cell.get("max"), cell.get("std")
+    return _plain(cell.get("min"), cell.get("mean"), cell.get("max"), cell.get("std"))
+
+
+def _plain(low: Any, mean: Any, high: Any, std: Any) -> bool:
     return (
         type(low) is float
         and type(mean) is float
@@ -178,6 +181,24 @@ def _plain_range(cell: dict[str, Any]) -> bool:
         and 0.0 <= low <= mean <= high <= _FINITE_MAX
         and (std is None or (type(std) is float and 0.0 <= std <= _FINITE_MAX))
     )
+
+
+def comparison_is_plain(comparison: Any) -> bool:
+    """True when ``comparison_problem`` finds nothing in ``comparison`` (a ``Comparison``, read
+    through its attributes): every cell a plain range and every gate's figures finite floats, a
+    budget's value not negative. False decides nothing: the full check on its ``model_dump()``
+    then finds (and words) the problem. Saves dumping 100,000 cells only to check them."""
+    for row in comparison.rows:
+        for cell in row.cells:
+            if cell is not None and not _plain(cell.min, cell.mean, cell.max, cell.std):
+                return False
+    for gate in comparison.gates:
+        for number in (gate.value, gate.limit, gate.threshold):
+            if type(number) is not float or not -_FINITE_MAX <= number <= _FINITE_MAX:
+                return False
+        if gate.gate == "budget" and gate.value < 0:
+            return False
+    return True
 
 
 def check_before_writing(data: Any, what: str = "report", comparison: bool = False) -> None:

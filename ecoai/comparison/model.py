@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from functools import cache
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ecoai.models import SCHEMA_VERSION, FigureScope, Frozen, GateKind, ReportKind
+
+M = TypeVar("M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def trusted(cls: type[M], fields: dict[str, Any]) -> M:
+    """An instance of ``cls`` holding ``fields`` as given, without validation.
+
+    For the objects ``compare`` makes by the hundred thousand (cells, verdicts, item infos):
+    their values are computed by ecoai from validated inputs, so validating each again costs
+    time and proves nothing (issue 16). The caller gives every field (defaults too) with the
+    type the model declares (a float as a float); ``tests/test_compare_trusted.py`` checks on
+    many comparisons that the result equals, and dumps byte for byte like, the validated one.
+    ``model_construct`` would do the same, slower than validating (it walks the fields).
+
+    Every instance of a class shares one set of fields set (all of them): pydantic never changes
+    it in place (``model_copy`` copies it first), and 100,000 cells would hold 100,000 sets."""
+    instance = cls.__new__(cls)
+    _set(instance, "__dict__", fields)
+    _set(instance, "__pydantic_fields_set__", all_fields(cls))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+@cache
+def all_fields(cls: type[BaseModel]) -> set[str]:
+    """The fields set of every trusted instance of ``cls``: all its fields, one set per class."""
+    return set(cls.model_fields)
 
 
 class TestInfo(Frozen):

@@ -72,16 +72,21 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
     d = 1.0 / (d if abs(d) > _TINY else _TINY)
     h = d
     for m in range(1, _MAX_ITERATIONS + 1):
+        # The even then the odd step of the fraction, written out (not a loop over a tuple of
+        # the two numerators: 15,000 tests for 10,000 reports, issue 16); same operations.
         m2 = 2 * m
-        for numerator in (
-            m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)),
-            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)),
-        ):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > _TINY else _TINY)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > _TINY else _TINY
-            h *= d * c
+        numerator = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2))
+        d = 1.0 + numerator * d
+        d = 1.0 / (d if abs(d) > _TINY else _TINY)
+        c = 1.0 + numerator / c
+        c = c if abs(c) > _TINY else _TINY
+        h *= d * c
+        numerator = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))
+        d = 1.0 + numerator * d
+        d = 1.0 / (d if abs(d) > _TINY else _TINY)
+        c = 1.0 + numerator / c
+        c = c if abs(c) > _TINY else _TINY
+        h *= d * c
         if abs(d * c - 1.0) < _EPS:
             return h
     return h

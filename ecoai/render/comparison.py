@@ -38,9 +38,10 @@ def render_comparison(
     mypy prove it is handled). Raises InputError for the formats of one measured run, and
     ``ecoai.sanity.ImplausibleReportError`` for a negative or non-finite figure.
     """
-    from ecoai.sanity import check_before_writing
+    from ecoai.sanity import check_before_writing, comparison_is_plain
 
-    check_before_writing(comparison.model_dump(), "comparison", comparison=True)
+    if not comparison_is_plain(comparison):  # else the dump below would find nothing
+        check_before_writing(comparison.model_dump(), "comparison", comparison=True)
     match fmt:
         case Format.JSON:
             return comparison.model_dump_json(indent=2)
