@@ -8,6 +8,7 @@ import pytest
 
 from ecoai.comparison.gates import GateSample, gates_from_mapping, judge, parse_gates
 from ecoai.errors import InputError
+from ecoai.models import GateKind
 
 
 def test_parse_max_increase() -> None:
@@ -135,3 +136,27 @@ def test_noisy_budget_uses_one_sample_t() -> None:
     assert result.test is not None and result.test.name == "one-sample-t"
     clear = _judge("energy_wh=1.5", "budget", _sample([1.70, 1.72, 1.71, 1.69]))
     assert clear.verdict == "fail"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "baseline_runs"),
+    [
+        ("max_increase", "energy=5%", [0.0, 0.0, 0.0]),  # a baseline measured at 0
+        ("max_increase", "carbon=5%", [0.0, 1.0, 2.0]),  # one run of 0: some resamples are all 0
+        ("budget", "energy_wh=0", None),  # a budget of 0
+    ],
+)
+def test_a_bootstrap_ratio_to_zero_is_one_error(
+    kind: GateKind, text: str, baseline_runs: list[float] | None
+) -> None:
+    """`--test bootstrap` divides by the reference's mean: a reference that can be 0 was an
+    internal ZeroDivisionError; it is a one-line error naming the gate and the fix."""
+    (gate,) = parse_gates(kind, text)
+    baseline = None if baseline_runs is None else GateSample(1.0, baseline_runs)
+    item = GateSample(2.0, [1.5, 2.0, 2.5])
+    with pytest.raises(InputError) as raised:
+        judge(gate, "b", item, baseline, confidence=0.95, test="bootstrap")
+    assert "a ratio to 0 is undefined" in raised.value.message
+    assert "--test welch" in (raised.value.hint or "")
+    welch = judge(gate, "b", item, baseline, confidence=0.95, test="welch")  # welch decides
+    assert welch.verdict in ("pass", "fail")

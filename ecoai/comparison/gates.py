@@ -145,6 +145,18 @@ def judge(
         reference = [limit]
     info = None
     if item.runs is not None and reference is not None:
+        if test == "bootstrap" and not all(x > 0.0 for x in reference):
+            # The bootstrap tests mean(item) / mean(reference): a resample of runs of 0 (a
+            # baseline measured at 0 on a counter, a zero-carbon grid, a budget of 0) has no ratio.
+            what = (
+                "a budget of 0"
+                if gate.kind == "budget"
+                else f"a baseline run of 0 {gate.metric.name}"
+            )
+            raise InputError(
+                f"--test bootstrap: {gate.spec} compares to {what}, and a ratio to 0 is undefined",
+                "use --test welch (the default), which tests the difference",
+            )
         info = _significance(reference, item.runs, gate.kind, confidence, test)
     fail = item.mean > limit and (info is None or info.significant)
     # Trusted (``model.trusted``): 30,000 verdicts for 10,000 reports and 3 gates; float()
