@@ -245,7 +245,10 @@ def timed_run(draw: st.DrawFn) -> tuple[list[list[bytes]], list[tuple[float, dic
         for _ in range(draw(st.integers(0, 25))):
             kind = draw(st.sampled_from(["query", "start", "end", "start", "end", "other"]))
             ahead = draw(st.sampled_from([0.0, 0.0, 0.0, 1.0, 100.0])) if stray else 0.0
-            t = draw(st.floats(low, now_s)) + ahead
+            t = draw(st.floats(low, now_s))
+            if draw(st.booleans()):  # on a coarse grid: events at the same time
+                t = max(low, min(now_s, round(t * 2) / 2))
+            t += ahead
             if kind == "query":
                 event: dict[str, Any] = {
                     "event": "query",
