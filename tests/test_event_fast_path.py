@@ -239,11 +239,14 @@ def timed_run(draw: st.DrawFn) -> tuple[list[list[bytes]], list[tuple[float, dic
     samples = []
     chunks = []
     stray = draw(st.booleans())  # some lines before the run (at 995) or ahead of the sample
+    paired = draw(st.booleans())  # most starts followed by their end
     low = 990.0 if stray and draw(st.booleans()) else 995.0
     for now_s in sample_s:
         lines = []
         for _ in range(draw(st.integers(0, 25))):
             kind = draw(st.sampled_from(["query", "start", "end", "start", "end", "other"]))
+            if paired and kind == "end" and draw(st.integers(0, 9)):
+                kind = "start"  # (and its end): a lone end only now and then
             ahead = draw(st.sampled_from([0.0, 0.0, 0.0, 1.0, 100.0])) if stray else 0.0
             t = draw(st.floats(low, now_s))
             if draw(st.booleans()):  # on a coarse grid: events at the same time
@@ -263,6 +266,10 @@ def timed_run(draw: st.DrawFn) -> tuple[list[list[bytes]], list[tuple[float, dic
             else:
                 name = draw(st.sampled_from(["decode", "prefill", "dé", "load"]))
                 event = {"event": "phase", "name": name, "edge": kind, "t": t}
+                if paired and kind == "start":  # its end just after: windows one at a time
+                    end = event | {"edge": "end", "t": min(now_s, t + draw(st.floats(0, 0.01)))}
+                    lines.append(json.dumps(event, separators=(",", ":")).encode())
+                    event = end
             if draw(st.integers(0, 9)) == 0:
                 event.pop("t")  # stamped when read
             lines.append(json.dumps(event, separators=(",", ":")).encode())

@@ -14,9 +14,10 @@ import math
 import threading
 import time
 from bisect import bisect_right
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import itemgetter, sub
 from typing import Any
 
@@ -242,8 +243,51 @@ class WorkMeter:
         if phase_s:
             self._fold_phases(batch, phase_s)
 
+    def _fold_pairs(self, batch: EventColumns, phase_s: list[float]) -> bool:
+        """The phase edges of a batch where, in time order, each start is followed by the end
+        of its phase and every phase is closed before and after (one window open at a time, a
+        server's usual file): no pass in Python over the edges. False: the edges are not so."""
+        record, phases = self.record, self.record.phases
+        if len(phase_s) % 2 or record.any_phase.open or any(p.open for p in phases.values()):
+            return False
+        if len(phase_s) == 2:
+            order = [0, 1] if phase_s[0] <= phase_s[1] else [1, 0]
+        else:
+            order = sorted(range(len(phase_s)), key=phase_s.__getitem__)
+        pick = itemgetter(*order)
+        starts = pick(batch.phase_start)
+        if not all(starts[0::2]) or any(starts[1::2]):
+            return False
+        names = pick(batch.phase_name)
+        opening = names[0::2]
+        if opening != names[1::2]:
+            return False
+        counts = Counter(opening)
+        new = [name for name in counts if name not in phases]
+        if len(phases) + len(new) > MAX_PHASES:
+            return False  # some names are dropped: edge by edge
+        for name in new:
+            phases[name] = PhaseRecord()
+        times = pick(phase_s)
+        open_s, close_s = list(times[0::2]), list(times[1::2])
+        room = MAX_WINDOWS - len(self.windows)
+        if room > 0:
+            self.windows += zip(opening[:room], open_s[:room], close_s[:room], strict=True)
+        closed: dict[str | None, tuple[list[float], list[float]]] = {None: (open_s, close_s)}
+        for name, count in counts.items():
+            phases[name].windows += count
+            if len(counts) == 1:
+                closed[name] = (open_s, close_s)
+            else:
+                chosen = list(map(name.__eq__, opening))
+                closed[name] = (list(compress(open_s, chosen)), list(compress(close_s, chosen)))
+        self._add_windows(closed, [])
+        return True
+
     def _fold_phases(self, batch: EventColumns, phase_s: list[float]) -> None:
         """The phase edges of a batch in time order (a stable sort, as ``_process``)."""
+        if self._fold_pairs(batch, phase_s):
+            return
         record, phases = self.record, self.record.phases
         names, starts = batch.phase_name, batch.phase_start
         opened = {name: phase.open for name, phase in phases.items()}
@@ -310,6 +354,25 @@ class WorkMeter:
         record.dropped_phases += dropped
         for name, count in windows.items():
             phases[name].windows += count
+        self._add_windows(closed, carried)
+        for name, count in opened.items():
+            phase = phases[name]
+            phase.open = count
+            if name in since_s:
+                phase.since = (since_s[name], self._energy_at(since_s[name]))
+        record.any_phase.open = any_open
+        if any_since is not None:
+            record.any_phase.since = (any_since, self._energy_at(any_since))
+
+    def _add_windows(
+        self,
+        closed: dict[str | None, tuple[list[float], list[float]]],
+        carried: list[tuple[str | None, float]],
+    ) -> None:
+        """Add the windows closed in a batch to their phases' durations and energies: those
+        opened in it (``closed``: starts and ends per phase, None for any phase) and those
+        opened before it (``carried``: phase and end)."""
+        record, phases = self.record, self.record.phases
         steps: dict[str | None, tuple[list[float], dict[str, list[float]]]] = {}
         for key, end_s in carried:  # closed first: a phase opens again only once it closes
             phase = record.any_phase if key is None else phases[key]
@@ -330,14 +393,6 @@ class WorkMeter:
             phase.duration_s = math.fsum([phase.duration_s, *durations])
             for sensor, values in energies.items():
                 phase.energy_j[sensor] = math.fsum([phase.energy_j.get(sensor, 0.0), *values])
-        for name, count in opened.items():
-            phase = phases[name]
-            phase.open = count
-            if name in since_s:
-                phase.since = (since_s[name], self._energy_at(since_s[name]))
-        record.any_phase.open = any_open
-        if any_since is not None:
-            record.any_phase.since = (any_since, self._energy_at(any_since))
 
     def _window_steps(
         self, start_list: list[float], end_list: list[float], energies: dict[str, list[float]]
