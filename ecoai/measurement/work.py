@@ -245,35 +245,52 @@ class WorkMeter:
 
     def _fold_pairs(self, batch: EventColumns, phase_s: list[float]) -> bool:
         """The phase edges of a batch where, in time order, each start is followed by the end
-        of its phase and every phase is closed before and after (one window open at a time, a
-        server's usual file): no pass in Python over the edges. False: the edges are not so."""
+        of its phase (one window open at a time, a server's usual file; a window open before
+        the batch may end first, one may stay open after it): no pass in Python over the
+        edges. False, having changed nothing, where the edges are not so."""
         record, phases = self.record, self.record.phases
-        if len(phase_s) % 2 or record.any_phase.open or any(p.open for p in phases.values()):
+        open_names = [name for name, phase in phases.items() if phase.open]
+        if record.any_phase.open != len(open_names) or len(open_names) > 1:
             return False
-        if len(phase_s) == 2:
-            order = [0, 1] if phase_s[0] <= phase_s[1] else [1, 0]
-        else:
-            order = sorted(range(len(phase_s)), key=phase_s.__getitem__)
-        pick = itemgetter(*order)
-        starts = pick(batch.phase_start)
-        if not all(starts[0::2]) or any(starts[1::2]):
+        if open_names and phases[open_names[0]].open != 1:
             return False
-        names = pick(batch.phase_name)
-        opening = names[0::2]
-        if opening != names[1::2]:
+        order = sorted(range(len(phase_s)), key=phase_s.__getitem__)
+        starts = [*map(batch.phase_start.__getitem__, order)]
+        names = [*map(batch.phase_name.__getitem__, order)]
+        head = 1 if open_names else 0  # the end of the window open before the batch
+        if head and (starts[0] or names[0] != open_names[0]):
             return False
-        counts = Counter(opening)
-        new = [name for name in counts if name not in phases]
+        stop = len(starts) - (len(starts) - head) % 2  # an odd start left: it stays open
+        if stop < len(starts) and not starts[-1]:
+            return False
+        if not all(starts[head:stop:2]) or any(starts[head + 1 : stop : 2]):
+            return False
+        opening = names[head:stop:2]
+        if opening != names[head + 1 : stop : 2]:
+            return False
+        new = [name for name in dict.fromkeys(names[head:]) if name not in phases]
         if len(phases) + len(new) > MAX_PHASES:
             return False  # some names are dropped: edge by edge
         for name in new:
             phases[name] = PhaseRecord()
-        times = pick(phase_s)
-        open_s, close_s = list(times[0::2]), list(times[1::2])
+        times = [*map(phase_s.__getitem__, order)]
+        carried: list[tuple[str | None, float]] = []
+        if head:
+            name, end_s = open_names[0], times[0]
+            phase = phases[name]
+            phase.open, phase.windows = 0, phase.windows + 1
+            record.any_phase.open = 0
+            if phase.since is not None and len(self.windows) < MAX_WINDOWS:
+                self.windows.append((name, phase.since[0], end_s))
+            carried = [(name, end_s), (None, end_s)]
+        open_s, close_s = times[head:stop:2], times[head + 1 : stop : 2]
         room = MAX_WINDOWS - len(self.windows)
         if room > 0:
             self.windows += zip(opening[:room], open_s[:room], close_s[:room], strict=True)
-        closed: dict[str | None, tuple[list[float], list[float]]] = {None: (open_s, close_s)}
+        closed: dict[str | None, tuple[list[float], list[float]]] = {}
+        if open_s:
+            closed[None] = (open_s, close_s)
+        counts = Counter(opening)
         for name, count in counts.items():
             phases[name].windows += count
             if len(counts) == 1:
@@ -281,7 +298,12 @@ class WorkMeter:
             else:
                 chosen = list(map(name.__eq__, opening))
                 closed[name] = (list(compress(open_s, chosen)), list(compress(close_s, chosen)))
-        self._add_windows(closed, [])
+        self._add_windows(closed, carried)
+        if stop < len(starts):
+            name, start_s = names[-1], times[-1]
+            energy_j = self._energy_at(start_s)
+            phases[name].open, phases[name].since = 1, (start_s, energy_j)
+            record.any_phase.open, record.any_phase.since = 1, (start_s, energy_j)
         return True
 
     def _fold_phases(self, batch: EventColumns, phase_s: list[float]) -> None:
