@@ -241,8 +241,9 @@ def timed_run(draw: st.DrawFn) -> tuple[list[list[bytes]], list[tuple[float, dic
     stray = draw(st.booleans())  # some lines before the run (at 995) or ahead of the sample
     paired = draw(st.booleans())  # most starts followed by their end
     low = 990.0 if stray and draw(st.booleans()) else 995.0
-    for now_s in sample_s:
-        lines = []
+    deferred: list[bytes] = []
+    for part, now_s in enumerate(sample_s):
+        lines, deferred = deferred, []
         for _ in range(draw(st.integers(0, 25))):
             kind = draw(st.sampled_from(["query", "start", "end", "start", "end", "other"]))
             if paired and kind == "end" and draw(st.integers(0, 9)):
@@ -270,6 +271,10 @@ def timed_run(draw: st.DrawFn) -> tuple[list[list[bytes]], list[tuple[float, dic
                     end = event | {"edge": "end", "t": min(now_s, t + draw(st.floats(0, 0.01)))}
                     lines.append(json.dumps(event, separators=(",", ":")).encode())
                     event = end
+                    if part + 1 < parts and draw(st.integers(0, 3)) == 0:  # ends in the next
+                        end["t"] = draw(st.floats(now_s, sample_s[part + 1]))
+                        deferred.append(json.dumps(end, separators=(",", ":")).encode())
+                        continue
             if draw(st.integers(0, 9)) == 0:
                 event.pop("t")  # stamped when read
             lines.append(json.dumps(event, separators=(",", ":")).encode())
