@@ -145,8 +145,8 @@ _ROW = re.compile(
 """A line in the exact form ecoai.track writes (``json.dumps`` with compact separators) as
 (n, input_tokens, output_tokens, t) of a query or (name, edge, t) of a phase edge, else the
 whole line in the last group. What it takes, parse_line would decode to the same event."""
-_ROW_LINES = 1024
-"""Lines matched per call of the expression."""
+_ROW_BYTES = 32 * 1024
+"""Bytes of lines matched per call of the expression (to the end of the line there)."""
 
 
 _START = b"start"
@@ -284,15 +284,17 @@ class EventTail:
                 self._partial += head
                 self._skip_if_long()
             return
-        complete = rest[:-1]
+        last = len(chunk) - len(rest[-1]) - 1  # the chunk's last newline
         if self._skipping:
             self._bad(b"", "line longer than 64 KiB")
             self._skipping = False
+            text = chunk[len(head) + 1 : last] if len(head) < last else None
         else:
-            complete = [self._partial + head, *complete]
+            text = self._partial + chunk[:last]
         self._partial = rest[-1]
         self._skip_if_long()
-        self._columns(complete, events)
+        if text is not None:
+            self._text(text, events)  # the complete lines, joined as they came
 
     def _skip_if_long(self) -> None:
         if len(self._partial) > MAX_LINE_BYTES:
@@ -305,13 +307,22 @@ class EventTail:
         return events.events()
 
     def _columns(self, lines: list[bytes], events: EventColumns) -> None:
-        # One regular expression over a slice of lines at a time: a line in the exact form
-        # ecoai.track writes is decided here; every other line (a blank one too) takes
-        # parse_line. Slices of _ROW_LINES keep the matches held at once few. A slice of
-        # ecoai.track's lines only goes into the columns a column at a time, without a loop
-        # over its lines in Python.
-        for at in range(0, len(lines), _ROW_LINES):
-            rows = _ROW.findall(b"\n".join(lines[at : at + _ROW_LINES]))
+        self._text(b"\n".join(lines), events)
+
+    def _text(self, text: bytes, events: EventColumns) -> None:
+        """The events in ``text``, lines without their last newline, into ``events``."""
+        # One regular expression over a slice of the lines at a time (whole lines, from
+        # _ROW_BYTES on to the next newline): a line in the exact form ecoai.track writes is
+        # decided here; every other line (a blank one too) takes parse_line. Slices keep the
+        # matches held at once few. A slice of ecoai.track's lines only goes into the columns
+        # a column at a time, without a loop over its lines in Python.
+        at = 0
+        while at <= len(text):
+            cut = text.find(b"\n", at + _ROW_BYTES)
+            if cut < 0:
+                cut = len(text)
+            rows = _ROW.findall(text[at:cut])
+            at = cut + 1
             n, inputs, outputs, t_query, name, edge, t_phase, _ = zip(*rows, strict=True)
             query_t = list(filter(None, t_query))
             phase_t = list(filter(None, t_phase))
