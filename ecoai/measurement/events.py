@@ -145,8 +145,65 @@ _ROW = re.compile(
 """A line in the exact form ecoai.track writes (``json.dumps`` with compact separators) as
 (n, input_tokens, output_tokens, t) of a query or (name, edge, t) of a phase edge, else the
 whole line in the last group. What it takes, parse_line would decode to the same event."""
-_ROW_LINES = 1024
-"""Lines matched per call of the expression."""
+_ROW_BYTES = 32 * 1024
+"""Bytes of lines matched per call of the expression (to the end of the line there)."""
+
+
+_START = b"start"
+
+
+@dataclass(slots=True)
+class EventColumns:
+    """Events as columns, queries apart from phase edges, each in file order; ``order`` says
+    which came where (1 a query, 0 a phase edge), so ``events()`` gives back the Event list.
+
+    A line in ecoai.track's exact form becomes a few list items, never an object of its own.
+    """
+
+    query_n: list[int] = field(default_factory=list)
+    query_input_tokens: list[int] = field(default_factory=list)
+    query_output_tokens: list[int] = field(default_factory=list)
+    query_t: list[float | None] = field(default_factory=list)
+    phase_name: list[str] = field(default_factory=list)
+    phase_start: list[bool] = field(default_factory=list)
+    phase_t: list[float | None] = field(default_factory=list)
+    order: bytearray = field(default_factory=bytearray)
+    untimed: bool = False
+    """Some event has no ``t`` (None in ``query_t`` or ``phase_t``)."""
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def add(self, event: Event) -> None:
+        """One event from the per-line path."""
+        if isinstance(event, Query):
+            self.query_n.append(event.n)
+            self.query_input_tokens.append(event.input_tokens)
+            self.query_output_tokens.append(event.output_tokens)
+            self.query_t.append(event.t_s)
+            self.order.append(1)
+        else:
+            self.phase_name.append(event.name)
+            self.phase_start.append(event.edge == "start")
+            self.phase_t.append(event.t_s)
+            self.order.append(0)
+        self.untimed = self.untimed or event.t_s is None
+
+    def events(self) -> list[Event]:
+        """The events in file order."""
+        queries = iter(
+            zip(self.query_n, self.query_input_tokens, self.query_output_tokens, self.query_t,
+                strict=True)
+        )  # fmt: skip
+        phases = iter(zip(self.phase_name, self.phase_start, self.phase_t, strict=True))
+        out: list[Event] = []
+        for kind in self.order:
+            if kind:
+                out.append(Query(*next(queries)))
+            else:
+                name, start, t_s = next(phases)
+                out.append(PhaseEdge(name, "start" if start else "end", t_s))
+        return out
 
 
 @dataclass
@@ -168,7 +225,11 @@ class EventTail:
 
     def read(self, max_bytes: int | None = None) -> list[Event]:
         """Events in the complete lines appended since the last call (at most ``max_bytes``)."""
-        events: list[Event] = []
+        return self.read_columns(max_bytes).events()
+
+    def read_columns(self, max_bytes: int | None = None) -> EventColumns:
+        """``read``, as columns."""
+        events = EventColumns()
         if self.refused or self._unchanged():
             return events
         try:
@@ -192,7 +253,7 @@ class EventTail:
                     break
                 self.offset += len(chunk)
                 budget = None if budget is None else budget - len(chunk)
-                events += self._lines(chunk)
+                self._lines(chunk, events)
         finally:
             os.close(fd)
         return events
@@ -214,51 +275,86 @@ class EventTail:
 
     def finish(self) -> list[Event]:
         """Everything left, a last line without its newline included (the writer has ended)."""
-        events = self.read()
+        return self.finish_columns().events()
+
+    def finish_columns(self) -> EventColumns:
+        """``finish``, as columns."""
+        events = self.read_columns()
         if self._partial.strip() and not self._skipping:
-            events += self._parse([self._partial])
+            self._columns([self._partial], events)
         elif self._skipping:
             self._bad(b"", "line longer than 64 KiB")
         self._partial, self._skipping = b"", False
         return events
 
-    def _lines(self, chunk: bytes) -> list[Event]:
+    def _lines(self, chunk: bytes, events: EventColumns) -> None:
         head, *rest = chunk.split(b"\n")
         if not rest:  # no newline: the current line goes on
             if not self._skipping:
                 self._partial += head
                 self._skip_if_long()
-            return []
-        complete = rest[:-1]
+            return
+        last = len(chunk) - len(rest[-1]) - 1  # the chunk's last newline
         if self._skipping:
             self._bad(b"", "line longer than 64 KiB")
             self._skipping = False
+            text = chunk[len(head) + 1 : last] if len(head) < last else None
         else:
-            complete = [self._partial + head, *complete]
+            text = self._partial + chunk[:last]
         self._partial = rest[-1]
         self._skip_if_long()
-        return self._parse(complete)
+        if text is not None:
+            self._text(text, events)  # the complete lines, joined as they came
 
     def _skip_if_long(self) -> None:
         if len(self._partial) > MAX_LINE_BYTES:
             self._partial, self._skipping = b"", True
 
     def _parse(self, lines: list[bytes]) -> list[Event]:
-        events: list[Event] = []
-        add = events.append
-        # One regular expression over a slice of lines at a time: a line in the exact form
-        # ecoai.track writes is decided here; every other line (a blank one too) takes
-        # parse_line. Slices of _ROW_LINES keep the matches held at once few.
-        for at in range(0, len(lines), _ROW_LINES):
-            text = b"\n".join(lines[at : at + _ROW_LINES])
-            for n, inputs, outputs, t_query, name, edge, t_phase, other in _ROW.findall(text):
+        """The events in ``lines`` (each without its newline)."""
+        events = EventColumns()
+        self._columns(lines, events)
+        return events.events()
+
+    def _columns(self, lines: list[bytes], events: EventColumns) -> None:
+        self._text(b"\n".join(lines), events)
+
+    def _text(self, text: bytes, events: EventColumns) -> None:
+        """The events in ``text``, lines without their last newline, into ``events``."""
+        # One regular expression over a slice of the lines at a time (whole lines, from
+        # _ROW_BYTES on to the next newline): a line in the exact form ecoai.track writes is
+        # decided here; every other line (a blank one too) takes parse_line. Slices keep the
+        # matches held at once few. A slice of ecoai.track's lines only goes into the columns
+        # a column at a time, without a loop over its lines in Python.
+        at = 0
+        while at <= len(text):
+            cut = text.find(b"\n", at + _ROW_BYTES)
+            if cut < 0:
+                cut = len(text)
+            rows = _ROW.findall(text[at:cut])
+            at = cut + 1
+            n, inputs, outputs, t_query, name, edge, t_phase, _ = zip(*rows, strict=True)
+            query_t = list(filter(None, t_query))
+            phase_t = list(filter(None, t_phase))
+            if len(query_t) + len(phase_t) == len(rows):  # no other line in the slice
+                events.query_n += map(int, filter(None, n))
+                events.query_input_tokens += map(int, filter(None, inputs))
+                events.query_output_tokens += map(int, filter(None, outputs))
+                events.query_t += map(float, query_t)
+                events.phase_name += map(bytes.decode, filter(None, name))
+                events.phase_start += map(_START.__eq__, filter(None, edge))
+                events.phase_t += map(float, phase_t)
+                events.order += bytes(map(bool, t_query))
+                continue
+            for n, inputs, outputs, t_query, name, edge, t_phase, other in rows:
                 if t_query:
-                    add(Query(int(n), int(inputs), int(outputs), float(t_query)))
+                    events.add(Query(int(n), int(inputs), int(outputs), float(t_query)))
                 elif t_phase:
-                    add(PhaseEdge(name.decode("ascii"), edge.decode("ascii"), float(t_phase)))
+                    events.add(
+                        PhaseEdge(name.decode("ascii"), edge.decode("ascii"), float(t_phase))
+                    )
                 elif other.strip():
-                    self._one(other, add)
-        return events
+                    self._one(other, events.add)
 
     def _one(self, line: bytes, add: Callable[[Event], None]) -> None:
         """A line not in ecoai.track's exact form: the full per-line path."""
