@@ -160,3 +160,17 @@ def test_a_bootstrap_ratio_to_zero_is_one_error(
     assert "--test welch" in (raised.value.hint or "")
     welch = judge(gate, "b", item, baseline, confidence=0.95, test="welch")  # welch decides
     assert welch.verdict in ("pass", "fail")
+
+
+def test_an_increase_over_a_baseline_of_zero_is_one_error() -> None:
+    """A baseline at 0 (a zero-carbon grid, a command that never ran) and an item above it: the
+    percentage was infinite and the comparison was refused as an internal error."""
+    (gate,) = parse_gates("max_increase", "carbon=5%")
+    for runs in (None, [0.0, 0.0]):
+        with pytest.raises(InputError) as raised:
+            judge(gate, "b", GateSample(2.0, runs and [1.0, 3.0]), GateSample(0.0, runs),
+                  confidence=0.95, test="welch")  # fmt: skip
+        assert "has no percentage" in raised.value.message
+        assert "--budget" in (raised.value.hint or "")
+    both_zero = judge(gate, "b", GateSample(0.0), GateSample(0.0), confidence=0.95, test="welch")
+    assert (both_zero.value, both_zero.verdict) == (0.0, "pass")

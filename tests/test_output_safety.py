@@ -659,3 +659,33 @@ def test_csv_labels_cannot_run_as_spreadsheet_formulas(
     compared = ecoai_cli("compare", "r.json", "gpt-4.1:short", "-f", "csv")
     items = {row["item"] for row in csv.DictReader(io.StringIO(compared.stdout))}
     assert items == {"'" + printable(label), "gpt-4.1:short"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["estimate", "--model", "gpt-4.1", "--prompt", "short"],  # the fast parser's path
+        ["estimate", "--model", "gpt-4.1", "--prompt", "short", "--explain", "--json"],
+        ["compare", "gpt-4.1:short", "gpt-4.1:long"],
+        ["compare", "r.json", "gpt-4.1:long", "-f", "markdown"],
+    ],
+)
+def test_a_closed_stdout_is_one_error(tmp_path: Path, args: list[str]) -> None:
+    """Started with stdout closed (``>&-``): one line naming the fix, exit 2, no internal error
+    (estimate and compare asked a closed stdout whether it is a terminal: AttributeError)."""
+    (tmp_path / "r.json").write_text(_report_text(), encoding="utf-8")
+    run = subprocess.run(
+        [PY, "-m", "ecoai", *args], cwd=tmp_path, env=cli_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1),
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "ecoai: error: cannot write to standard output: it is closed" in run.stderr
+    assert "internal error" not in run.stderr and "Traceback" not in run.stderr
+
+
+def _report_text() -> str:
+    done = subprocess.run(
+        [PY, "-m", "ecoai", "estimate", "--model", "gpt-4.1", "--prompt", "short", "--json"],
+        capture_output=True, text=True, env=cli_env(), check=True,
+    )  # fmt: skip
+    return done.stdout

@@ -118,7 +118,7 @@ def compare_command(
                 items, pick_baseline(items, baseline), queries_per_day=rate, queries=count
             )
             comparison = comparison.model_copy(update={"savings": found})
-        color = destination == "-" and sys.stdout.isatty()
+        color = destination == "-" and sys.stdout is not None and sys.stdout.isatty()
         text = render_comparison(
             comparison, fmt, width=options.terminal_width(destination), color=color
         )

@@ -59,7 +59,7 @@ def estimate_command(
         used = used_keys(params)  # a value the method ignores would be refused when re-read
         saved = {name: param for name, param in params.items() if name in used}
         write_text(str(save_scenario), scenario_toml(saved), overwrite=force)
-    color = destination == "-" and sys.stdout.isatty()
+    color = destination == "-" and sys.stdout is not None and sys.stdout.isatty()
     width = terminal_width(destination)
     text = render(report, fmt, width=width, color=color, explain=explain)
     write_text(destination, text, overwrite=force)

@@ -134,6 +134,15 @@ def judge(
     """Judge one gate for one item: deterministic on means, significance-tested on repeated runs."""
     if gate.kind == "max_increase":
         assert baseline is not None
+        if baseline.mean == 0.0 and item.mean != 0.0:
+            # An increase over 0 has no percentage (it was an infinite value that the check
+            # before writing refused as an internal error).
+            raise InputError(
+                f"--max-increase {gate.spec}: the baseline's {gate.metric.name} is 0 and "
+                f"{item_label}'s is not, so the increase has no percentage",
+                f"gate it with a budget in the metric's unit, e.g. --budget {gate.metric.name}=1, "
+                "or choose another baseline (--baseline)",
+            )
         factor = 1.0 + gate.threshold / 100.0
         limit = baseline.mean * factor
         value = _change_pct(item.mean, baseline.mean)
