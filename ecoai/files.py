@@ -25,6 +25,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -211,6 +212,35 @@ def check_distinct(outputs: dict[str, str | None]) -> None:
                 )
         for key in keys:
             seen[key] = flag
+
+
+def check_not_an_input(flag: str, output: str | None, inputs: Iterable[str | None]) -> None:
+    """Refuse an output that is one of the invocation's input files (``compare a.json b.json
+    -o a.json --force`` would replace a report it reads with the comparison): compared by device
+    and inode, so links and other spellings of the path are caught. An output that does not exist
+    yet cannot be an input; stdout, character devices and inputs that are not files are skipped.
+    Raises InputError."""
+    if output is None or output == "-" or _fd_alias(output) is not None:
+        return
+    try:
+        out = os.stat(output)
+    except OSError:
+        return
+    if stat.S_ISCHR(out.st_mode):
+        return
+    for given in inputs:
+        if given is None or given == "-":
+            continue
+        try:
+            info = os.stat(given)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) == (out.st_dev, out.st_ino):
+            raise InputError(
+                f"{flag} {_short(output)} is also an input ({_short(given)}): writing it would "
+                "replace what this run reads",
+                f"write to another file, e.g. {flag} out.json",
+            )
 
 
 def write_text(output: str, text: str, *, overwrite: bool = True) -> str:

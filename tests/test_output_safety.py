@@ -689,3 +689,37 @@ def _report_text() -> str:
         capture_output=True, text=True, env=cli_env(), check=True,
     )  # fmt: skip
     return done.stdout
+
+
+def test_an_output_that_is_an_input_is_refused_before_it_is_replaced(
+    tmp_path: Path, sensors: dict[str, str]
+) -> None:
+    """`-o` naming a file the run reads (the same path, a link to it) is refused even with
+    --force, and the input is untouched: compare and merge replaced a report they read with
+    their output, estimate its scenario file."""
+    env = cli_env(**sensors)
+
+    def ecoai(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PY, "-m", "ecoai", *args], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+
+    for name, prompt in (("a.json", "short"), ("b.json", "long")):
+        ecoai("estimate", "--model", "gpt-4.1", "--prompt", prompt, "--json", "-o", name)
+    for name in ("p1.json", "p2.json"):
+        assert ecoai("profile", *FLAGS, "-q", "-o", name, "--", "true").returncode == 0
+    (tmp_path / "s.toml").write_text('model = "gpt-4.1"\nprompt = "short"\n', encoding="utf-8")
+    (tmp_path / "link.json").symlink_to("a.json")
+    cases = [
+        ("compare", "a.json", "b.json", "-o", "a.json", "--force"),
+        ("compare", "a.json", "b.json", "-o", "link.json", "--force"),
+        ("merge", "p1.json", "p2.json", "-o", "p2.json", "--force", "--json"),
+        ("estimate", "s.toml", "-o", "s.toml", "--force", "--json"),
+    ]
+    for args in cases:
+        before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+        run = ecoai(*args)
+        assert run.returncode == 2, (args, run.stderr)
+        assert "is also an input" in run.stderr and "internal error" not in run.stderr, args
+        assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert ecoai("compare", "a.json", "b.json", "-o", "c.json").returncode == 0  # another file

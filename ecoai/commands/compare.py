@@ -87,11 +87,14 @@ def compare_command(
     from ecoai.comparison.compare import compare, pick_baseline
     from ecoai.comparison.items import collector_paused, load_items
     from ecoai.errors import ExitStatus, ReportWriteError, format_error
-    from ecoai.files import write_text
+    from ecoai.files import check_not_an_input, write_text
     from ecoai.render import Format
     from ecoai.render.comparison import comparison_summary, render_comparison
 
     fmt, destination = options.output_target(format_name, json_output, output, force)
+    check_not_an_input(
+        "-o", destination, [*(inputs or []), None if gates_file is None else str(gates_file)]
+    )
     gates, level, test_name = _gates(max_increase, budget, gates_file, confidence, test)
     flags = flag_values(scenario_values, [k.name for k in KEYS])
     rate, count = _traffic(flags, gates_file)

@@ -37,11 +37,12 @@ def estimate_command(
     **scenario_values: Any,
 ) -> None:
     from ecoai.estimation.estimate import estimate
-    from ecoai.files import check_distinct, check_writable, write_text
+    from ecoai.files import check_distinct, check_not_an_input, check_writable, write_text
     from ecoai.inputs.resolve import naming_missing_inputs, resolve
     from ecoai.render import render
 
     fmt, destination = output_target(format_name, json_output, output, force)
+    check_not_an_input("-o", destination, [None if scenario is None else str(scenario)])
     if save_scenario is not None:
         check_writable(str(save_scenario), force)
         check_distinct({"-o": destination, "--save-scenario": str(save_scenario)})

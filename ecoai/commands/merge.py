@@ -39,11 +39,12 @@ def merge_command(
     from ecoai import __version__
     from ecoai.comparison.merge import Part, merge
     from ecoai.errors import InputError
-    from ecoai.files import write_text
+    from ecoai.files import check_not_an_input, write_text
     from ecoai.render import render
     from ecoai.report_files import read_report
 
     fmt, destination = options.output_target(format_name, json_output, output, force)
+    check_not_an_input("-o", destination, reports)
     if len(set(reports)) != len(reports):
         raise InputError("a report is given twice", "give each rank's report once")
     parts = [Part(path, read_report(path, sys.stdin)) for path in reports]
