@@ -152,6 +152,23 @@ def test_json_on_stdout_only_when_asked(ecoai_cli: CliRunner, fake_sensors: dict
     table = ecoai_cli("profile", *FLAGS, "-o", "-", "--", "true", env=fake_sensors)
     assert "measured:" in table.stdout and table.stderr == ""  # the table once, on stdout
     assert ecoai_cli("profile", *FLAGS, "--", "true", env=fake_sensors).stdout == ""
+    assert ecoai_cli("profile", *FLAGS, "-f", "table", "--", "true", env=fake_sensors).stdout == ""
+
+
+@pytest.mark.parametrize(("fmt", "start"), [("json", "{"), ("markdown", "### "), ("csv", "")])
+def test_a_report_format_without_o_goes_to_stdout(
+    ecoai_cli: CliRunner, fake_sensors: dict[str, str], fmt: str, start: str
+) -> None:
+    """`-f json` (or any format but the table) without -o writes the report to stdout, as --json
+    does, and the command's own output to stderr; it was written nowhere."""
+    done = ecoai_cli("profile", *FLAGS, "-f", fmt, "--", "echo", "from-the-command",
+                     env=fake_sensors)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(start) and len(done.stdout.splitlines()) > 2
+    assert "from-the-command" not in done.stdout.splitlines()  # the command's line: on stderr
+    assert "from-the-command" in done.stderr.splitlines()
+    if fmt == "json":
+        assert json.loads(done.stdout)["kind"] == "measured"
 
 
 def test_existing_output_is_refused_before_the_command_runs(

@@ -125,7 +125,10 @@ def profile_command(
 
         serve_metrics = check_url(serve_metrics)
         serve_servers = load_servers(profiles_dir or ())
-    destination = "-" if json_output and not output else output
+    # A report format other than the table, without -o, goes to stdout as --json does (the
+    # command's own stdout then goes to stderr); the table alone is the summary on stderr.
+    to_stdout = json_output or (format_name is not None and format_name.strip() != "table")
+    destination = "-" if to_stdout and not output else output
     if destination is not None:
         destination = fill_template(destination, rank, local_rank)
         check_writable(destination, force)
