@@ -101,3 +101,20 @@ def test_unique_labels_and_baseline_selection() -> None:
     assert pick_baseline(items, "r1.json") == 1
     with pytest.raises(InputError, match="--baseline 'zz' names no item"):
         pick_baseline(items, "zz")
+
+
+def test_a_gate_refuses_a_measured_command_that_failed() -> None:
+    """A command that failed or never started (exit 127) drew next to nothing and passed every
+    gate (-100 %); a gate now refuses it, naming the report; without gates it is still shown."""
+    failed = measured_report([0.001, 0.001])
+    assert failed.measurement is not None
+    measurement = failed.measurement.model_copy(update={"exit_status": 127})
+    items = [
+        Item("ok", "ok.json", measured_report([1.0, 1.1])),
+        Item("nx", "nx.json", failed.model_copy(update={"measurement": measurement})),
+    ]
+    gates = parse_gates("max_increase", "total.energy_wh=5%")
+    with pytest.raises(InputError) as raised:
+        compare(items, version="t", gates=gates)
+    assert raised.value.message.startswith("nx.json: the measured command failed (exit status 127)")
+    assert compare(items, version="t").passed  # shown side by side without gates

@@ -43,6 +43,8 @@ def compare(
     """Put ``items`` side by side against ``items[baseline]`` and judge every gate."""
     if not items:
         raise InputError("nothing to compare", "give report files, scenario files or presets")
+    if gates:
+        _check_measured_runs_succeeded(items)
     footprints = {s: [_footprint(item.report, s) for item in items] for s in FIGURE_SCOPES}
     results = _judge_all(items, baseline, footprints, gates, confidence, test)
     failed = {(r.item, r.metric, r.scope) for r in results if r.verdict == "fail"}
@@ -54,6 +56,22 @@ def compare(
         gates=results,
         passed=not failed,
     )
+
+
+def _check_measured_runs_succeeded(items: Sequence[Item]) -> None:
+    """A gate judges a workload by what its measured runs drew: a command that failed, or never
+    started (exit 127), drew little or nothing and would pass any gate. Raises InputError."""
+    for item in items:
+        measurement = item.report.measurement
+        if measurement is None:
+            continue
+        if measurement.exit_status != 0:  # the first failing run's, with --repeat
+            raise InputError(
+                f"{item.origin}: the measured command failed (exit status "
+                f"{measurement.exit_status}), so its "
+                "figures are not the workload's and a gate cannot judge them",
+                "fix the command and measure it again; compare without gates to look at it",
+            )
 
 
 Footprints = dict[FigureScope, list[Footprint | None]]
