@@ -234,6 +234,8 @@ def _unknown_option(error: Exception) -> tuple[str, str] | None:
     close = getattr(error, "possibilities", None) or difflib.get_close_matches(name, known, 1, 0.3)
     where = f"`{ctx.command_path} --help`" if ctx else "--help"
     hint = f"did you mean {close[0]}? {where} lists the options" if close else f"see {where}"
+    if name == "--version":  # an option of ecoai itself, not of its commands
+        hint = "`ecoai --version` prints the version (before the command)"
     if ctx is not None and ctx.info_name == "profile":
         hint += "; the command to measure goes after --"
     return f"unknown option {name}", hint

@@ -723,3 +723,34 @@ def test_an_output_that_is_an_input_is_refused_before_it_is_replaced(
         assert "is also an input" in run.stderr and "internal error" not in run.stderr, args
         assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
     assert ecoai("compare", "a.json", "b.json", "-o", "c.json").returncode == 0  # another file
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["estimate", "--model", "gpt-4.1", "--prompt", "short", "-o", ""],
+        ["compare", "gpt-4.1:short", "gpt-4.1:long", "-o", " "],
+        ["merge", "a.json", "b.json", "--output="],
+        ["profile", *FLAGS, "-o", "", "--", "true"],
+    ],
+)
+def test_an_empty_output_name_is_one_error(
+    tmp_path: Path, sensors: dict[str, str], args: list[str]
+) -> None:
+    """`-o ''` (an unset shell variable) went to stdout, or nowhere: one line naming the fix."""
+    run = subprocess.run(
+        [PY, "-m", "ecoai", *args], cwd=tmp_path, env=cli_env(**sensors), capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("ecoai: error: -o: the file name is empty"), run.stderr
+    assert run.stdout == ""
+
+
+def test_version_after_a_command_points_at_ecoai_version(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [PY, "-m", "ecoai", "estimate", "--version"], cwd=tmp_path, env=cli_env(),
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert "`ecoai --version` prints the version" in run.stderr

@@ -127,6 +127,8 @@ def profile_command(
         serve_servers = load_servers(profiles_dir or ())
     # A report format other than the table, without -o, goes to stdout as --json does (the
     # command's own stdout then goes to stderr); the table alone is the summary on stderr.
+    if output is not None and not output.strip():
+        raise InputError("-o: the file name is empty", "give a file name, or -o - for stdout")
     to_stdout = json_output or (format_name is not None and format_name.strip() != "table")
     destination = "-" if to_stdout and not output else output
     if destination is not None:

@@ -31,6 +31,8 @@ def output_target(
     from ecoai.files import check_writable
     from ecoai.render import choose_format
 
+    if output is not None and not output.strip():
+        raise InputError("-o: the file name is empty", "give a file name, or -o - for stdout")
     fmt = choose_format(format_name, json_flag, output)
     destination = output or "-"
     check_writable(destination, force)
