@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import bench_longrun  # noqa: E402
 import bench_montecarlo  # noqa: E402
 import bench_serve_metrics  # noqa: E402
 import bench_wrap  # noqa: E402
+from bench_profile import sleep_floor_ms_per_s  # noqa: E402
 from timing import Spread, compile_once, interleaved_calls  # noqa: E402
 
 MB = 1e6
@@ -117,22 +117,6 @@ def sampler_ms_per_s(interval_s: float, seconds: float) -> float:
     return sampler.overhead_cpu_s / (end.t_s - start.t_s) * 1e3
 
 
-def bare_thread_ms_per_s(hz: int, seconds: float) -> float:
-    """CPU time per wall second of a thread doing nothing but waking at ``hz``."""
-    result: list[float] = []
-
-    def loop() -> None:
-        for _ in range(int(seconds * hz)):
-            time.sleep(1.0 / hz)
-        result.append(time.thread_time())
-
-    thread = threading.Thread(target=loop)
-    start = time.perf_counter()
-    thread.start()
-    thread.join()
-    return result[0] / (time.perf_counter() - start) * 1e3
-
-
 def sampling_rows(rounds: int, seconds: float) -> list[Row]:
     from ecoai.measurement.sampler import DEFAULT_INTERVAL_S
     from ecoai.sensors import SensorRequest, discover
@@ -141,10 +125,10 @@ def sampling_rows(rounds: int, seconds: float) -> list[Row]:
     names = ", ".join(s.name for s in found.sensors)
     found.close()
     calls: list[Callable[[], float]] = [
-        lambda: bare_thread_ms_per_s(10, seconds),
+        lambda: sleep_floor_ms_per_s(10, seconds),
         lambda: sampler_ms_per_s(DEFAULT_INTERVAL_S, seconds),
         lambda: sampler_ms_per_s(0.1, seconds),
-        lambda: bare_thread_ms_per_s(100, seconds),
+        lambda: sleep_floor_ms_per_s(100, seconds),
         lambda: sampler_ms_per_s(0.01, seconds),
     ]
     bare10, default, ecoai10, bare100, ecoai100 = interleaved_calls(calls, rounds)
