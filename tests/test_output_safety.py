@@ -715,7 +715,9 @@ def test_an_output_that_is_an_input_is_refused_before_it_is_replaced(
         ("compare", "a.json", "b.json", "-o", "link.json", "--force"),
         ("merge", "p1.json", "p2.json", "-o", "p2.json", "--force", "--json"),
         ("estimate", "s.toml", "-o", "s.toml", "--force", "--json"),
-    ]
+        ("calibrate", "p1.json", "--hardware", "h100-sxm", "--params-b", "8", "-o", "p1.json",
+         "--force"),
+    ]  # fmt: skip
     for args in cases:
         before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
         run = ecoai(*args)
@@ -732,6 +734,7 @@ def test_an_output_that_is_an_input_is_refused_before_it_is_replaced(
         ["compare", "gpt-4.1:short", "gpt-4.1:long", "-o", " "],
         ["merge", "a.json", "b.json", "--output="],
         ["profile", *FLAGS, "-o", "", "--", "true"],
+        ["calibrate", "r.json", "-o", ""],
     ],
 )
 def test_an_empty_output_name_is_one_error(

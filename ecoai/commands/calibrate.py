@@ -71,15 +71,18 @@ def calibrate_command(
     profiles_dir: list[Path] | None = options.PROFILES_OPTION,
     debug: bool = typer.Option(False, "--debug", hidden=True),
 ) -> None:
-    from ecoai.errors import did_you_mean
-    from ecoai.files import check_writable, write_text
+    from ecoai.errors import InputError, did_you_mean
+    from ecoai.files import check_not_an_input, check_writable, write_text
     from ecoai.inputs.calibration import calibration_from_report, calibration_toml
     from ecoai.inputs.catalog import load_catalog
     from ecoai.inputs.mlenergy import BYTES_PER_WEIGHT
     from ecoai.report_files import read_report
 
+    if output is not None and not output.strip():
+        raise InputError("-o: the file name is empty", "give a file name, or -o - for stdout")
     if output is not None and not Path(output).is_dir():
         check_writable(output, force)
+        check_not_an_input("-o", output, [report])
     if precision is not None and precision.lower() not in BYTES_PER_WEIGHT:
         raise did_you_mean("precision", precision, list(BYTES_PER_WEIGHT))
     for flag, number in (("--params-b", params_b), ("--active-params-b", active_params_b),
