@@ -65,7 +65,7 @@ def test_missing_parameter_names_the_flag(ecoai_cli: CliRunner) -> None:
 
 def test_min_above_max(ecoai_cli: CliRunner) -> None:
     run = ecoai_cli("estimate", *without("--u-gpu-min"), "--u-gpu-min", "0.09")
-    assert_one_clear_error(run, "u_gpu_min")
+    assert_one_clear_error(run, "--u-gpu-min 0.09 is above --u-gpu-max 0.075")
 
 
 def test_malformed_toml_names_line_and_column(ecoai_cli: CliRunner, tmp_path: Path) -> None:
@@ -151,3 +151,54 @@ def test_failed_write_keeps_the_old_report(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_debug_shows_the_traceback(ecoai_cli: CliRunner) -> None:
     run = ecoai_cli("estimate", "nope.toml", "--debug")
     assert run.returncode != 0 and "Traceback" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "needles"),
+    [
+        # a low bound above its high bound, each named as it was given (flag or profile)
+        (["--d-gpu-min", "0.9", "--d-gpu-max", "0.1"],
+         ["--d-gpu-min 0.9 is above --d-gpu-max 0.1"]),
+        (["--embodied", "--embodied-gpu-kg-min", "600"],
+         ["--embodied-gpu-kg-min 600 is above",
+          "embodied_gpu_kg_max 575 (profile hardware.h100-sxm)"]),
+        (["--embodied", "--embodied-gpu-kg-max", "10"],
+         ["embodied_gpu_kg_min 164", "above --embodied-gpu-kg-max 10"]),
+        (["--embodied", "--embodied-server-kg-min", "9000", "--embodied-server-kg-max", "6000"],
+         ["--embodied-server-kg-min 9000 is above --embodied-server-kg-max 6000"]),
+        # a bound the user gives on the wrong side of the central figure
+        (["--embodied", "--embodied-gpu-kg-min", "200"],
+         ["--embodied-gpu-kg-min 200 is above embodied_gpu_kg 164",
+          "hint: give --embodied-gpu-kg-min"]),
+    ],
+)  # fmt: skip
+def test_a_range_given_out_of_order_is_refused(
+    ecoai_cli: CliRunner, flags: list[str], needles: list[str]
+) -> None:
+    """Before 0.2, the first three were ignored: a min above the max fell back to the central
+    figure, a max below it blanked the range column, and d_gpu was named by its derived u_gpu."""
+    run = ecoai_cli("estimate", "--model", "gpt-4.1", "--prompt", "short", *flags, "--json")
+    assert_one_clear_error(run, *needles)
+    assert run.stdout == ""
+
+
+def test_a_scenario_range_out_of_order_names_its_keys(ecoai_cli: CliRunner, tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('model = "gpt-4.1"\nprompt = "short"\nd_gpu_min = 0.8\nd_gpu_max = 0.2\n')
+    run = ecoai_cli("estimate", str(scenario))
+    assert_one_clear_error(run, "s.toml: d_gpu_min = 0.8 is above", "give d_gpu_min <= d_gpu_max")
+
+
+def test_a_central_figure_given_outside_the_published_range_widens_it(
+    ecoai_cli: CliRunner,
+) -> None:
+    """The user's own figure for their GPU is kept; the range shows it beside the published."""
+    run = ecoai_cli(
+        "estimate", "--model", "gpt-4.1", "--prompt", "short", "--embodied",
+        "--embodied-gpu-kg", "1000", "--json",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    import json
+
+    line = json.loads(run.stdout)["per_query"]["embodied_carbon_g"]
+    assert line["min"] < line["mean"] == line["max"]

@@ -68,6 +68,7 @@ def resolve(
     # A preset asked with the user's batch size already gives U for that batch (Table 5 or derived).
     batch_honoured = "batch_size" in layered and any(name in layered for name in PRESET_KEYS)
     _derive_utilisation(merged, batch_honoured)
+    _check_ranges(merged)
     for name in _relevant_defaults(merged):
         default, why = DEFAULTS[name]
         merged.setdefault(
@@ -94,6 +95,65 @@ def _check_open_model_parameters(
         f"{where} would replace the {preset.value:g} billion parameters of the open model {model}",
         f"give either --model {model} or --params-b, not both",
     )
+
+
+_ORDERED = (
+    ("d_gpu_min", None, "d_gpu_max"),
+    ("u_gpu_min", None, "u_gpu_max"),
+    ("embodied_gpu_kg_min", "embodied_gpu_kg", "embodied_gpu_kg_max"),
+    ("embodied_server_kg_min", "embodied_server_kg", "embodied_server_kg_max"),
+)
+"""Inputs that bound a range: low <= (central <=) high."""
+
+
+def _check_ranges(merged: Mapping[str, Param]) -> None:
+    """Raise InputError when a low bound is above its high bound, or a bound the user gave (flag
+    or file) is on the wrong side of its central figure; each value is named as it was given.
+
+    A central figure the user gave outside a profile's published range is kept: the range then
+    widens to include it (``estimate._with_embodied``).
+    """
+    for low, central, high in _ORDERED:
+        pairs = [(low, high)]
+        if central is not None:
+            pairs += [(low, central), (central, high)]
+        for below, above in pairs:
+            if below not in merged or above not in merged:
+                continue
+            a, b = merged[below], merged[above]
+            if float(a.value) <= float(b.value):  # type: ignore[arg-type]
+                continue
+            bound = a if below == low else b
+            if (below, above) != (low, high) and not _given(bound):
+                continue  # a central figure given outside a profile's range widens it
+            raise InputError(
+                f"{_origin(below, a)} is above {_origin(above, b)}",
+                f"give {_spelled(below, a)} <= {_spelled(above, b)}"
+                + ("" if central is None else f" (the bounds of {_spelled(central, a)})"),
+            )
+
+
+def _spelled(name: str, param: Param) -> str:
+    """The scenario key where the value came from a file, else the flag."""
+    return name if param.source.kind == "file" else BY_NAME[name].flag
+
+
+def _given(param: Param) -> bool:
+    return param.source.kind in ("flag", "file")
+
+
+def _origin(name: str, param: Param) -> str:
+    """``--d-gpu-min 0.9``, ``FILE: key = 0.9``, ``u_gpu_min 0.9 (gpu_count x d_gpu_min / ...)``
+    or ``embodied_gpu_kg_max 575 (profile hardware.h100-sxm)``: a value and how it was given."""
+    value, source = param.value, param.source
+    shown = f"{value:g}" if isinstance(value, float | int) else str(value)
+    if source.kind == "flag":
+        return f"{source.ref} {shown}"
+    if source.kind == "file":
+        return f"{source.ref}: {name} = {shown}"
+    if source.kind == "derived":
+        return f"{name} {shown} (= {source.ref})"
+    return f"{name} {shown} ({source.kind} {source.ref})" if source.ref else f"{name} {shown}"
 
 
 def _relevant_defaults(merged: Mapping[str, Param]) -> list[str]:
