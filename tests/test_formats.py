@@ -102,6 +102,33 @@ def test_an_unknown_extension_is_an_error_unless_the_format_is_given() -> None:
     assert choose_format("markdown", False, "r.html") is Format.MARKDOWN
 
 
+def test_json_and_another_format_together_are_refused() -> None:
+    """`--json -f markdown` wrote JSON without a word (fresh-eyes review); `--json -f json`
+    asks for one format twice and is fine."""
+    from ecoai.render import choose_format
+
+    with pytest.raises(InputError, match="--json and --format markdown ask for two formats"):
+        choose_format("markdown", True, None)
+    assert choose_format("json", True, None) is Format.JSON
+
+
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_format_name_is_refused(empty: str) -> None:
+    """`-f ''` took the default format (fresh-eyes review)."""
+    from ecoai.render import choose_format
+
+    with pytest.raises(InputError, match="--format: the format name is empty") as caught:
+        choose_format(empty, False, "r.json")
+    assert "table, json" in caught.value.hint
+
+
+def test_the_command_line_refuses_json_with_another_format(ecoai_cli: CliRunner) -> None:
+    for command in (["estimate", "--model", "gpt-4.1", "--prompt", "short"], ["compare", "x.json"]):
+        run = ecoai_cli(*command, "--json", "-f", "csv")
+        assert run.returncode == 2 and run.stdout == ""
+        assert run.stderr.startswith("ecoai: error: --json and --format csv ask for two formats")
+
+
 def test_each_command_lists_only_the_formats_it_writes() -> None:
     from ecoai.commands import compare, estimate, merge, options, profile
 

@@ -71,9 +71,16 @@ def choose_format(
     written in a format the user did not ask for. ``accepted`` are the command's formats.
     """
     accepted = tuple(accepted)
+    if requested is not None and not requested.strip():
+        raise InputError("--format: the format name is empty", f"choose {format_names(accepted)}")
     if json_flag:
+        if requested is not None and requested != Format.JSON:
+            raise InputError(
+                f"--json and --format {requested} ask for two formats",
+                "give one of them (--json is --format json)",
+            )
         return Format.JSON
-    if requested:
+    if requested is not None:
         try:
             chosen = Format(requested)
         except ValueError:
