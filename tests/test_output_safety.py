@@ -668,6 +668,11 @@ def test_csv_labels_cannot_run_as_spreadsheet_formulas(
         ["estimate", "--model", "gpt-4.1", "--prompt", "short", "--explain", "--json"],
         ["compare", "gpt-4.1:short", "gpt-4.1:long"],
         ["compare", "r.json", "gpt-4.1:long", "-f", "markdown"],
+        # these exited 0 having printed nothing (fresh-eyes review)
+        ["profiles", "list"],
+        ["profiles", "list", "models", "--json"],
+        ["profiles", "show", "azure"],
+        ["completion", "bash"],
     ],
 )
 def test_a_closed_stdout_is_one_error(tmp_path: Path, args: list[str]) -> None:

@@ -25,8 +25,10 @@ def completion_command(
     ctx: typer.Context,
     shell: Shell = typer.Argument(..., help="bash, zsh or fish.", show_default=False),
 ) -> None:
+    from ecoai.commands.values import require_stdout
     from ecoai.completion import script
 
+    require_stdout()
     typer.echo(script(shell.value, ctx.find_root().command), nl=False)
 
 

@@ -28,8 +28,10 @@ def list_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List preset ids with a one-line summary, where each comes from (built-in or user)."""
+    from ecoai.commands.values import require_stdout
     from ecoai.inputs.catalog import kind_of, load_catalog
 
+    require_stdout()
     catalog = load_catalog(profiles or ())
     kinds = [kind_of(kind)] if kind else list(KIND_TABLES)
     rows = [
@@ -57,10 +59,12 @@ def show_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show every field of one preset, with its sources and origin."""
+    from ecoai.commands.values import require_stdout
     from ecoai.inputs.catalog import kind_of, load_catalog
     from ecoai.inputs.open_catalog import open_model_detail
     from ecoai.render.catalog import detail_rows, field_rows, find_any
 
+    require_stdout()
     catalog = load_catalog(profiles or ())
     in_models = kind is None or kind_of(kind) == "models"
     open_model = open_model_detail(id) if in_models and catalog.find("models", id) is None else None

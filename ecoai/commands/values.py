@@ -39,6 +39,20 @@ def output_target(
     return fmt, destination
 
 
+def require_stdout() -> None:
+    """Raise ReportWriteError when standard output is closed (``>&-``): a command that prints
+    to it would otherwise write nothing and exit 0. Commands that write through
+    ``files.write_text`` get the same error from there."""
+    import sys
+
+    from ecoai.errors import ReportWriteError
+
+    if sys.stdout is None:
+        raise ReportWriteError(
+            "cannot write to standard output: it is closed", "redirect it to a file (> FILE)"
+        )
+
+
 def terminal_width(destination: str = "-") -> int:
     """Columns for a table: the terminal's width (80 to 160) on a terminal, 100 in a file.
 
