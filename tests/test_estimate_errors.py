@@ -202,3 +202,17 @@ def test_a_central_figure_given_outside_the_published_range_widens_it(
 
     line = json.loads(run.stdout)["per_query"]["embodied_carbon_g"]
     assert line["min"] < line["mean"] == line["max"]
+
+
+def test_another_node_size_without_its_power_is_refused(ecoai_cli: CliRunner) -> None:
+    """`--gpus-per-node 4` on gpt-4.1's 8-GPU DGX H100 doubled U while still charging the whole
+    8-GPU node's P_GPU: 1.765 Wh instead of 0.878 (fresh-eyes review)."""
+    preset = ["estimate", "--model", "gpt-4.1", "--prompt", "short"]
+    run = ecoai_cli(*preset, "--gpus-per-node", "4", "--json")
+    assert_one_clear_error(
+        run, "--gpus-per-node 4 describes another node than hardware.dgx-h100 (8 GPUs",
+        "give that node's --p-gpu-kw and --p-non-gpu-kw",
+    )  # fmt: skip
+    assert ecoai_cli(*preset, "--gpus-per-node", "8", "--json").returncode == 0
+    described = ecoai_cli(*preset, "--gpus-per-node", "4", "--p-gpu-kw", "2.8", "--json")
+    assert described.returncode == 0, described.stderr

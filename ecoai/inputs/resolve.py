@@ -62,6 +62,7 @@ def resolve(
         layered[name] = Param.trusted(value=checked, source=Source.trusted(kind="flag", ref=flag))
     presets = _presets(layered, catalog, profile_dirs)
     _check_open_model_parameters(presets, layered)
+    _check_node_size(presets, layered)
     merged = {**presets, **layered}
     if "params_b" in merged and "pipeline" not in merged:
         merged |= _calibration(merged, catalog, profile_dirs)
@@ -154,6 +155,28 @@ def _origin(name: str, param: Param) -> str:
     if source.kind == "derived":
         return f"{name} {shown} (= {source.ref})"
     return f"{name} {shown} ({source.kind} {source.ref})" if source.ref else f"{name} {shown}"
+
+
+def _check_node_size(presets: Mapping[str, Param], layered: Mapping[str, Param]) -> None:
+    """A node preset's P_GPU is all of its GPUs (``dgx-h100``: 8 x 700 W): another
+    ``gpus_per_node`` without ``p_gpu_kw`` would double or halve U = G x D / (N x B) while
+    charging the preset's whole node, so it is refused, naming what describes another node."""
+    preset, given = presets.get("gpus_per_node"), layered.get("gpus_per_node")
+    if preset is None or given is None or preset.value == given.value:
+        return
+    if "p_gpu_kw" in layered or "p_gpu_kw" not in presets:
+        return
+    node = presets["p_gpu_kw"].source.ref or "the hardware preset"
+    where = (
+        f"{given.source.ref}: gpus_per_node = {given.value}"
+        if given.source.kind == "file"
+        else f"--gpus-per-node {given.value}"
+    )
+    raise InputError(
+        f"{where} describes another node than {node} ({preset.value} GPUs, P_GPU "
+        f"{presets['p_gpu_kw'].value:g} kW)",
+        "give that node's --p-gpu-kw and --p-non-gpu-kw too, or drop --gpus-per-node",
+    )
 
 
 def _relevant_defaults(merged: Mapping[str, Param]) -> list[str]:
