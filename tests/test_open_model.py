@@ -17,6 +17,7 @@ from ecoai.estimation.open_model import (
     HUBER_DELTA,
     INTERPOLATION_ERROR_P90,
     Config,
+    always_active_b,
     default_gpu_count,
     gpu_scaling,
     huber_least_squares,
@@ -45,14 +46,15 @@ def test_measured_batch_sizes_are_reproduced_exactly() -> None:
         same = [
             p
             for p in points
-            if (p.model_id, p.gpu, p.precision, p.gpu_count)
-            == (point.model_id, point.gpu, point.precision, point.gpu_count)
+            if (p.model_id, p.gpu, p.precision, p.gpu_count, p.data_parallel)
+            == (point.model_id, point.gpu, point.precision, point.gpu_count, point.data_parallel)
         ]
         preferred = next(t for t in LLM_TASKS if any(p.task == t for p in same))
         if point.task != preferred:
             continue  # one task per configuration: chat first
         config = Config(point.total_params_b, point.active_params_b, point.precision, point.gpu,
-                        point.gpu_count, point.batch_size, point.model_id)  # fmt: skip
+                        point.gpu_count, point.batch_size, point.model_id,
+                        data_parallel=point.data_parallel)  # fmt: skip
         got = per_token(config)
         repeats = [p.energy_per_token_j for p in same
                    if p.task == point.task and p.batch_size == point.batch_size]  # fmt: skip
@@ -117,9 +119,75 @@ def test_a_decode_step_reads_the_experts_its_batch_touches() -> None:
     dense = [weights_read_gb(Config(8, 8, "bf16", "h100-sxm", 1, b)) for b in (1, 64)]
     assert dense == [16.0, 16.0]
     moe = [weights_read_gb(Config(30, 3, "fp8", "h100-sxm", 1, b)) for b in (1, 2, 8, 64, 1024)]
-    assert moe[0] == pytest.approx(3 + 27 * 0.1)  # A + (P - A) x A / P, 1 byte per weight
+    assert moe[0] == pytest.approx(3.0)  # experts not given: P x A / P, 1 byte per weight
     assert moe == sorted(moe)
     assert moe[-1] == pytest.approx(30.0)
+
+
+def test_known_experts_split_the_always_active_weights_from_the_routed_ones() -> None:
+    """Qwen3-30B-A3B: 8 of 128 experts; A = S + (8/128)(P - S) gives S = 1.2 B always active."""
+
+    def config(batch: int, ranks: int = 1) -> Config:
+        return Config(30, 3, "bf16", "h100-sxm", 2, batch, experts=128, experts_per_token=8,
+                      data_parallel=ranks)  # fmt: skip
+
+    assert always_active_b(config(1)) == pytest.approx(1.2)
+    assert weights_read_gb(config(1)) == pytest.approx(2 * 3.0)  # batch 1: the active weights
+    touched = 1 - (1 - 8 / 128) ** 16
+    assert weights_read_gb(config(16)) == pytest.approx(2 * (1.2 + 28.8 * touched))
+    # two data-parallel ranks: each reads its own copy of the always-active weights
+    assert weights_read_gb(config(16, 2)) == pytest.approx(2 * (2.4 + 28.8 * touched))
+    assert weights_read_gb(config(4096)) == pytest.approx(2 * 30.0)
+
+
+def test_more_experts_per_token_never_cost_less() -> None:
+    energies = [
+        _estimate(params_b=235, active_params_b=22, experts=128, experts_per_token=k,
+                  hardware="h100-sxm", gpu_count=8, batch_size=16,
+                  output_tokens=500)["per_query"]["energy_wh"]["mean"]  # type: ignore[index]
+        for k in (1, 2, 4, 8, 11)
+    ]  # fmt: skip
+    assert energies == sorted(energies)
+
+
+def test_a_data_parallel_rank_serves_its_share_of_the_batch() -> None:
+    """Data-parallel attention splits the batch: each rank decodes B / D sequences, so the same
+    replica and batch cost more per token than with one batch of B."""
+    flags = {"params_b": 480, "active_params_b": 35, "experts": 160, "experts_per_token": 8,
+             "precision": "fp8", "hardware": "b200", "gpu_count": 8, "batch_size": 256,
+             "output_tokens": 250}  # fmt: skip
+    one = _estimate(**flags)
+    eight = _estimate(**flags, data_parallel=8)
+    assert one["inputs"]["data_parallel"]["source"]["kind"] == "default"  # type: ignore[index]
+    assert eight["inputs"]["data_parallel"]["source"]["kind"] == "flag"  # type: ignore[index]
+    per_token_j = [r["intermediate"]["gpu_energy_per_token_j"] for r in (one, eight)]  # type: ignore[index]
+    assert per_token_j[1] > per_token_j[0]
+
+
+def test_a_model_id_of_the_data_supplies_its_experts_and_measured_layout() -> None:
+    """Qwen3-Coder-480B FP8 was measured with 8 data-parallel ranks on 8 B200: given them, the
+    measurement is reproduced; its experts come from its config.json, sourced."""
+    measured = [p for p in load_measurements()
+                if (p.model_id, p.gpu_count, p.data_parallel, p.batch_size)
+                == ("Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8", 8, 8, 64)]  # fmt: skip
+    assert len(measured) == 1
+    report = _estimate(model="Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8", hardware="b200",
+                       gpu_count=8, data_parallel=8, batch_size=64, output_tokens=250)  # fmt: skip
+    inputs = report["inputs"]
+    assert inputs["experts"]["value"] == 160  # type: ignore[index]
+    assert inputs["experts_per_token"]["value"] == 8  # type: ignore[index]
+    assert "config.json" in inputs["experts"]["source"]["citation"]  # type: ignore[index]
+    got = report["intermediate"]["gpu_energy_per_token_j"]  # type: ignore[index]
+    assert got == pytest.approx(measured[0].energy_per_token_j)
+
+
+def test_every_mixture_of_experts_of_the_data_has_its_experts() -> None:
+    for point in load_measurements():
+        known = point.experts is not None and point.experts_per_token is not None
+        assert known == (point.active_params_b < point.total_params_b), point.model_id
+        if known:
+            share = point.experts_per_token / point.experts  # type: ignore[operator]
+            assert point.active_params_b >= share * point.total_params_b, point.model_id
 
 
 def test_huber_least_squares_bounds_the_pull_of_an_outlier() -> None:
@@ -191,6 +259,42 @@ def test_default_gpu_count_holds_the_weights_with_headroom() -> None:
         ({"params_b": 70, "hardware": "h100-sxm", "gpu_count": 1}, "do not fit"),
         ({"model": "qwen3-14b", "prompt": "short", "hardware": "h100-sxm"}, "--prompt applies"),
         ({"model": "qwen3-15b"}, "unknown model"),
+        (
+            {"params_b": 30, "active_params_b": 3, "experts": 128, "hardware": "h100-sxm"},
+            "--experts needs --experts-per-token",
+        ),
+        (
+            {"params_b": 30, "active_params_b": 3, "experts_per_token": 8, "hardware": "h100-sxm"},
+            "--experts-per-token needs --experts",
+        ),
+        (
+            {"params_b": 8, "experts": 8, "experts_per_token": 2, "hardware": "h100-sxm"},
+            "applies to a mixture of experts",
+        ),
+        (
+            {
+                "params_b": 30,
+                "active_params_b": 3,
+                "experts": 8,
+                "experts_per_token": 8,
+                "hardware": "h100-sxm",
+            },
+            "is not below --experts",
+        ),
+        (
+            {
+                "params_b": 30,
+                "active_params_b": 1,
+                "experts": 128,
+                "experts_per_token": 8,
+                "hardware": "h100-sxm",
+            },
+            "below the experts a token picks",
+        ),
+        (
+            {"params_b": 8, "hardware": "h100-sxm", "gpu_count": 2, "data_parallel": 4},
+            "does not divide the 2 GPUs",
+        ),
     ],
 )
 def test_bad_inputs_are_one_line_errors(flags: dict[str, object], message: str) -> None:
@@ -235,6 +339,20 @@ def test_the_stated_error_factors_are_the_benchmarks() -> None:
         (["--params-b", "8", "--active-params-b", "9", "--hardware", "h100-sxm"], "above"),
         (["--params-b", "3000", "--hardware", "b200"], "more than one 8-GPU node"),
         (["--model", "Qwen/Qwen3-14B", "--hardware", "h100-sxm", "--gpu-count", "0"], "gpu-count"),
+        (
+            [
+                "--params-b",
+                "30",
+                "--active-params-b",
+                "3",
+                "--experts",
+                "128",
+                "--hardware",
+                "h100-sxm",
+            ],
+            "--experts needs --experts-per-token",
+        ),
+        (["--params-b", "8", "--hardware", "h100-sxm", "--data-parallel", "0"], "data-parallel"),
     ],
 )
 def test_the_command_line_exits_2_with_one_error_and_a_hint(args: list[str], message: str) -> None:

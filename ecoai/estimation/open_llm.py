@@ -58,8 +58,11 @@ def open_llm(
     weights_gb = total_b * BYTES_PER_WEIGHT[precision]
     gpu_count = _gpu_count(inputs, weights_gb, gpu)
     batch = _batch(inputs)
+    experts, per_token = _experts(inputs, total_b, active_b)
     config = Config(total_b, active_b, precision, gpu, gpu_count, batch, _model_id(params),
-                    output_tokens=value(params, "output_tokens"))  # fmt: skip
+                    output_tokens=value(params, "output_tokens"),
+                    data_parallel=_data_parallel(inputs, gpu_count), experts=experts,
+                    experts_per_token=per_token)  # fmt: skip
     tdp_w = units.kw_to_w(value(params, "p_gpu_kw")) / value(params, "gpus_per_node")
     gpu_facts = (tdp_w, value(params, "gpu_memory_bandwidth_tb_s"))
     calibration = _calibration(params)
@@ -113,6 +116,68 @@ def _active_params_b(inputs: dict[str, Param], total_b: float) -> float:
             "a mixture of experts activates part of its parameters: active <= total",
         )
     return active_b
+
+
+def _experts(
+    inputs: dict[str, Param], total_b: float, active_b: float
+) -> tuple[int | None, int | None]:
+    """(routed experts E, experts per token K) of a mixture of experts, or (None, None) when
+    not given (the fit then takes a token's share of the experts as A / P).
+
+    Raises InputError for one of the two without the other, experts on a dense model, K >= E,
+    or active parameters below the share K / E of the total (the picked experts alone would
+    hold more than the active parameters)."""
+    given = [name for name in ("experts", "experts_per_token") if name in inputs]
+    if not given:
+        return None, None
+    if len(given) == 1:
+        flag, other = (BY_NAME[n].flag for n in (given[0], _other(given[0])))
+        raise InputError(
+            f"{flag} needs {other}",
+            "give both, from the model's config.json (e.g. --experts 128 --experts-per-token 8)",
+        )
+    experts, per_token = int(value(inputs, "experts")), int(value(inputs, "experts_per_token"))
+    if active_b >= total_b:
+        raise InputError(
+            "--experts applies to a mixture of experts, but --active-params-b equals --params-b",
+            "give the active parameters per token with --active-params-b, or drop --experts",
+        )
+    if per_token >= experts:
+        raise InputError(
+            f"--experts-per-token ({per_token}) is not below --experts ({experts})",
+            "a token picks K of the E routed experts: K < E (config.json num_experts_per_tok)",
+        )
+    if active_b < per_token / experts * total_b:
+        raise InputError(
+            f"--active-params-b ({active_b:g}) is below the experts a token picks "
+            f"({per_token}/{experts} of {total_b:g} B = {per_token / experts * total_b:.3g} B)",
+            "check --params-b, --active-params-b, --experts and --experts-per-token against "
+            "the model card",
+        )
+    return experts, per_token
+
+
+def _other(name: str) -> str:
+    return "experts_per_token" if name == "experts" else "experts"
+
+
+def _data_parallel(inputs: dict[str, Param], gpu_count: int) -> int:
+    """The data-parallel degree of the attention (default 1, stated); it must divide the GPUs."""
+    if "data_parallel" not in inputs:
+        inputs["data_parallel"] = Param.trusted(
+            value=1,
+            source=Source.trusted(
+                kind="default", citation="no data-parallel attention (vLLM's default)"
+            ),
+        )
+    ranks = int(value(inputs, "data_parallel"))
+    if gpu_count % ranks:
+        raise InputError(
+            f"--data-parallel ({ranks}) does not divide the {gpu_count} GPUs of the replica",
+            "each data-parallel rank runs on the same number of GPUs: give --gpu-count a "
+            "multiple of --data-parallel",
+        )
+    return ranks
 
 
 def _precision(inputs: dict[str, Param]) -> str:
@@ -217,7 +282,15 @@ def _intermediate(result: OpenLlm, gpu_count: int, pue: float) -> dict[str, floa
     }
 
 
-_LLM_ONLY = ("active_params_b", "output_tokens", "input_tokens", "calibrate")
+_LLM_ONLY = (
+    "active_params_b",
+    "experts",
+    "experts_per_token",
+    "data_parallel",
+    "output_tokens",
+    "input_tokens",
+    "calibrate",
+)
 
 
 def open_diffusion(

@@ -180,17 +180,24 @@ def diffusion_params(model: DiffusionModel | None) -> dict[str, Param]:
 
 
 def open_model_params(model: OpenModel) -> dict[str, Param]:
-    """Parameters and weight precision of an open model, sourced to the data's index."""
-    from ecoai.inputs.mlenergy import CITATION
+    """Parameters and weight precision of an open model, sourced to the data's index, and a
+    mixture of experts' experts and experts per token, sourced to its config.json."""
+    from ecoai.inputs.mlenergy import CITATION, EXPERTS_CITATION
 
     source = Source.trusted(kind="profile", ref=f"mlenergy-v3.{model.model_id}", citation=CITATION)
-    return _params(
+    out = _params(
         source,
         model=model.model_id,
         params_b=model.total_params_b,
         active_params_b=model.active_params_b,
         precision=model.precision,
     )
+    if model.experts is None or model.experts_per_token is None:
+        return out
+    experts = Source.trusted(
+        kind="profile", ref=f"huggingface.co/{model.model_id}", citation=EXPERTS_CITATION
+    )
+    return out | _params(experts, experts=model.experts, experts_per_token=model.experts_per_token)
 
 
 def hardware_params(

@@ -156,6 +156,21 @@ KEYS: tuple[Key, ...] = (
         low=0,
         low_open=True,
     ),
+    Key("experts", "int", "experts", "routed experts per MoE layer (E; config.json)", low=2),
+    Key(
+        "experts_per_token",
+        "int",
+        "experts",
+        "routed experts each token picks (K of E; default: A/P)",
+        low=1,
+    ),
+    Key(
+        "data_parallel",
+        "int",
+        "ranks",
+        "data-parallel attention ranks sharing the batch (default 1)",
+        low=1,
+    ),
     Key("precision", "str", "", "weight precision: bf16, fp16, fp8, int8, mxfp4, int4, fp32"),
     Key("calibrate", "str", "", "a measured report (ecoai profile) to calibrate this estimate by"),
     Key(
@@ -328,6 +343,9 @@ EXAMPLES: dict[str, str] = {
     "facility_energy_wh": "0.35",
     "params_b": "8",
     "active_params_b": "3",
+    "experts": "128",
+    "experts_per_token": "8",
+    "data_parallel": "1",
     "lifetime_years": "5",
     "gpu_memory_gb": "80",
 }

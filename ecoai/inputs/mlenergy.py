@@ -38,6 +38,29 @@ Microscaling Formats v1.0: 4.25 bits per value); int4 as group-quantised weights
 32 weights (the same 4.25 bits)."""
 
 _DATA_PRECISION = {"bfloat16": "bf16", "fp8": "fp8", "mxfp4": "mxfp4"}
+
+EXPERTS_CITATION = (
+    "the model's Hugging Face config.json: routed experts per MoE layer (num_experts, "
+    "num_local_experts or n_routed_experts) and experts per token (num_experts_per_tok)"
+)
+EXPERTS: dict[str, tuple[int, int]] = {
+    "Qwen/Qwen3-235B-A22B-Instruct-2507": (128, 8),
+    "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8": (128, 8),
+    "Qwen/Qwen3-235B-A22B-Thinking-2507": (128, 8),
+    "Qwen/Qwen3-235B-A22B-Thinking-2507-FP8": (128, 8),
+    "Qwen/Qwen3-30B-A3B-Instruct-2507": (128, 8),
+    "Qwen/Qwen3-30B-A3B-Thinking-2507": (128, 8),
+    "Qwen/Qwen3-Coder-30B-A3B-Instruct": (128, 8),
+    "Qwen/Qwen3-Coder-480B-A35B-Instruct": (160, 8),
+    "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8": (160, 8),
+    "deepseek-ai/DeepSeek-V3.1": (256, 8),
+    "deepseek-ai/DeepSeek-R1-0528": (256, 8),
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8": (128, 1),
+    "openai/gpt-oss-120b": (128, 4),
+}
+"""(routed experts E, experts each token picks K) of every mixture of experts among the data's
+LLMs (``EXPERTS_CITATION``; shared experts are not counted: they are always active, part of the
+active parameters). Not in the ML.ENERGY files; a test checks every MoE of them is here."""
 DATA_GPUS = {"H100": "h100-sxm", "B200": "b200"}
 """The GPUs of the data (ML.ENERGY's names) and ecoai's hardware ids for them."""
 
@@ -61,6 +84,13 @@ class Measured:
     """Average power of all GPUs of the replica. Units: W."""
     output_tokens: float = 1.0
     """Average output tokens per request of the task's prompts (``avg_output_len``)."""
+    data_parallel: int = 1
+    """Data-parallel degree of the attention (vLLM ``--data-parallel-size``): ranks that each
+    hold the attention weights and serve 1/D of the batch (``data_parallel``)."""
+    experts: int | None = None
+    """Routed experts per MoE layer (``EXPERTS``); None for a dense model."""
+    experts_per_token: int | None = None
+    """Routed experts each token picks (``EXPERTS``); None for a dense model."""
 
 
 def data_dir() -> Path:
@@ -106,6 +136,9 @@ def _measured(task: str, row: dict[str, object]) -> Measured:
         energy_per_token_j=num("energy_per_token_joules"),
         gpu_power_w=num("avg_power_watts"),
         output_tokens=num("avg_output_len"),
+        data_parallel=int(num("data_parallel")),
+        experts=EXPERTS.get(str(row["model_id"]), (None, None))[0],
+        experts_per_token=EXPERTS.get(str(row["model_id"]), (None, None))[1],
     )
 
 
@@ -117,6 +150,10 @@ class OpenModel:
     total_params_b: float
     active_params_b: float
     precision: str
+    experts: int | None = None
+    """Routed experts per MoE layer (``EXPERTS``); None for a dense model."""
+    experts_per_token: int | None = None
+    """Routed experts each token picks; None for a dense model."""
 
 
 @cache
@@ -137,6 +174,8 @@ def open_models(root: Path | None = None) -> dict[str, OpenModel]:
             total_params_b=float(row["total_params_billions"]),
             active_params_b=float(row["activated_params_billions"]),
             precision=_DATA_PRECISION.get(row["weight_precision"], "bf16"),
+            experts=EXPERTS.get(model_id, (None, None))[0],
+            experts_per_token=EXPERTS.get(model_id, (None, None))[1],
         )
         for model_id, row in models.items()
         if model_id in llms

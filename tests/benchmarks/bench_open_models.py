@@ -4,7 +4,8 @@ Run: python tests/benchmarks/bench_open_models.py
 
 Leave one model out: every model of the shipped ML.ENERGY data is held out in turn, the fit is
 made on the other models, and each held-out configuration is estimated from its description
-alone (parameters, precision, GPU, GPU count, batch). Leave one batch out: each measured batch
+alone (parameters, experts and experts per token, precision, GPU, GPU count, data-parallel
+degree, batch, output tokens). Leave one batch out: each measured batch
 size that has measured neighbours on both sides is dropped and interpolated from them.
 Beside them, EcoLogits' published formula on the same configurations (its methodology as read in
 the ecoai data audit: Wh per token per GPU = 1.1665e-6 e^(-0.0112 B) P_active + 4.05e-5, GPU count
@@ -53,6 +54,9 @@ def config_of(point: Measured) -> Config:
         gpu_count=point.gpu_count,
         batch_size=point.batch_size,
         output_tokens=point.output_tokens,
+        data_parallel=point.data_parallel,
+        experts=point.experts,
+        experts_per_token=point.experts_per_token,
     )
 
 
@@ -81,8 +85,15 @@ def leave_one_batch_out(points: Sequence[Measured]) -> list[tuple[Measured, floa
         same = [
             p
             for p in rest
-            if (p.model_id, p.gpu, p.precision, p.gpu_count, p.task)
-            == (point.model_id, point.gpu, point.precision, point.gpu_count, point.task)
+            if (p.model_id, p.gpu, p.precision, p.gpu_count, p.data_parallel, p.task)
+            == (
+                point.model_id,
+                point.gpu,
+                point.precision,
+                point.gpu_count,
+                point.data_parallel,
+                point.task,
+            )
         ]
         below = [p for p in same if p.batch_size < point.batch_size]
         above = [p for p in same if p.batch_size > point.batch_size]
@@ -97,8 +108,8 @@ def _first_task(points: Sequence[Measured], point: Measured) -> str:
     tasks = {
         p.task
         for p in points
-        if (p.model_id, p.gpu, p.precision, p.gpu_count)
-        == (point.model_id, point.gpu, point.precision, point.gpu_count)
+        if (p.model_id, p.gpu, p.precision, p.gpu_count, p.data_parallel)
+        == (point.model_id, point.gpu, point.precision, point.gpu_count, point.data_parallel)
     }
     return next((t for t in LLM_TASKS if t in tasks), "")
 
