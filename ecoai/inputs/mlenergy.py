@@ -41,7 +41,12 @@ _DATA_PRECISION = {"bfloat16": "bf16", "fp8": "fp8", "mxfp4": "mxfp4"}
 
 EXPERTS_CITATION = (
     "the model's Hugging Face config.json: routed experts per MoE layer (num_experts, "
-    "num_local_experts or n_routed_experts) and experts per token (num_experts_per_tok)"
+    "num_local_experts or n_routed_experts) and experts per token (num_experts_per_tok); checked "
+    "against public copies: Qwen3-235B-A22B and Qwen3-30B-A3B 128 experts, top-8 (their "
+    "Megatron configs); Qwen3-Coder-480B-A35B 160 experts, 8 activated (Qwen's model card); "
+    "DeepSeek-V3/R1 256 routed, 8 per token (config.json); gpt-oss-120b 4 of 128 (Hugging Face "
+    "Transformers GptOss documentation); Llama 4 Maverick 128 experts (Hugging Face Llama 4 "
+    "release), one routed expert per token beside the shared one (Meta's Llama 4 announcement)"
 )
 EXPERTS: dict[str, tuple[int, int]] = {
     "Qwen/Qwen3-235B-A22B-Instruct-2507": (128, 8),
