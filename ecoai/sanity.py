@@ -188,9 +188,20 @@ def comparison_is_plain(comparison: Any) -> bool:
     through its attributes): every cell a plain range and every gate's figures finite floats, a
     budget's value not negative. False decides nothing: the full check on its ``model_dump()``
     then finds (and words) the problem. Saves dumping 100,000 cells only to check them."""
+    top = _FINITE_MAX
     for row in comparison.rows:
         for cell in row.cells:
-            if cell is not None and not _plain(cell.min, cell.mean, cell.max, cell.std):
+            if cell is None:
+                continue
+            # _plain, inlined: 100,000 cells for 10,000 reports (issue 16)
+            low, mean, high, std = cell.min, cell.mean, cell.max, cell.std
+            if not (
+                type(low) is float
+                and type(mean) is float
+                and type(high) is float
+                and 0.0 <= low <= mean <= high <= top
+                and (std is None or (type(std) is float and 0.0 <= std <= top))
+            ):
                 return False
     for gate in comparison.gates:
         for number in (gate.value, gate.limit, gate.threshold):

@@ -92,6 +92,20 @@ def test_gate_on_missing_scope_is_an_input_error() -> None:
         compare(items, version="t", gates=parse_gates("max_increase", "energy=5%"))
 
 
+def test_the_first_error_is_in_gate_order_then_item_order() -> None:
+    # The samples are read item by item (issue 16), the errors raised as gate by gate: the
+    # second gate's error at the first item waits for the first gate's at the third.
+    unmeasured = Item("m", "m.json", measured_report([1.0], queries=None))
+    gates = parse_gates("max_increase", "energy=5%")
+    gates += parse_gates("budget", "per_1k_output_tokens.energy_wh=1")
+    with pytest.raises(InputError, match="m has no per-query figures"):
+        compare([*_items(1.0, 1.1), unmeasured], version="t", gates=gates)
+    # An item's error comes before its baseline's, as when the baseline was read after it.
+    late = Item("late", "late.json", measured_report([1.0], queries=None))
+    with pytest.raises(InputError, match="late has no per-query figures"):
+        compare([unmeasured, late], version="t", gates=gates)
+
+
 def test_unique_labels_and_baseline_selection() -> None:
     assert unique_labels(["a", "b", "a", "a"]) == ["a", "b", "a#2", "a#3"]
     items = _items(1.0, 2.0, 3.0)

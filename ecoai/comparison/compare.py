@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
 
-from ecoai.comparison.gates import Gate, GateSample, TestName, judge
+from ecoai.comparison.gates import Gate, GateSample, TestName, Verdict, judging
 from ecoai.comparison.model import (
     Cell,
     Comparison,
@@ -15,6 +15,7 @@ from ecoai.comparison.model import (
     ItemInfo,
     Row,
     all_fields,
+    slot_setters,
     trusted,
 )
 from ecoai.errors import InputError
@@ -89,23 +90,51 @@ def _judge_all(
     """Every gate for every item (the baseline too for a budget), in gate order then item order;
     the baseline's sample is read once per gate, after the first item's (whose error comes
     first when both lack the figure)."""
-    results = []
-    for gate in gates:
-        base_sample: GateSample | None = None
-        read, found = _reader(gate.metric), footprints[gate.scope]
+    samples = _samples(items, footprints, gates)
+    results: list[GateResult] = []
+    append = results.append
+    for gate, column in zip(gates, samples, strict=True):
+        verdict: Verdict | None = None
+        budget = gate.kind == "budget"
         for index, item in enumerate(items):
-            if gate.kind != "budget" and index == baseline:
+            if index == baseline and not budget:
                 continue
-            sample = _sample_of(item, found[index], gate.metric, gate.scope, gate.spec, read)
-            if gate.kind != "budget" and base_sample is None:
-                base = items[baseline]
-                base_sample = _sample_of(
-                    base, found[baseline], gate.metric, gate.scope, gate.spec, read
-                )
-            results.append(
-                judge(gate, item.label, sample, base_sample, confidence=confidence, test=test)
-            )
+            sample = column[index]
+            if isinstance(sample, InputError):
+                raise sample
+            if verdict is None:
+                base = None
+                if not budget:
+                    found = column[baseline]
+                    if isinstance(found, InputError):
+                        raise found
+                    base = GateSample(*found)
+                verdict = judging(gate, base, confidence=confidence, test=test)
+            append(verdict(item.label, *sample))
     return results
+
+
+Sample = tuple[float, list[float] | None]
+"""A gate's sample of an item: its mean, and its runs when there are >= 2 (``_figures``)."""
+
+
+def _samples(
+    items: Sequence[Item], footprints: Footprints, gates: Sequence[Gate]
+) -> list[list[Sample | InputError]]:
+    """Each gate's sample of each item (or the error reading it gave, raised when the sample is
+    judged), read item by item: a report's runs are then read for every gate while they are in
+    the processor's cache, where a pass per gate over 10,000 reports found them out of it."""
+    plans = [(gate, _reader(gate.metric), footprints[gate.scope]) for gate in gates]
+    samples: list[list[Sample | InputError]] = [[] for _ in gates]
+    for index, item in enumerate(items):
+        for column, (gate, read, found) in zip(samples, plans, strict=True):
+            try:
+                sample = _figures(item, found[index], gate.metric, gate.scope, gate.spec, read)
+            except InputError as error:
+                column.append(error)
+            else:
+                column.append(sample)
+    return samples
 
 
 def _info(item: Item) -> ItemInfo:
@@ -145,19 +174,20 @@ def _rows(
         names = list(TABLE_METRICS)
         if any(f is not None and f.embodied_carbon_g is not None for f in found):
             names.append("embodied_carbon_g")
-        for name in names:
-            metric = METRIC_BY_NAME[name]
-            read = _reader(metric)
-            stats = [None if f is None else read(f) for f in found]
-            base = stats[baseline]
-            base_mean = None if base is None or base.mean == 0.0 else base.mean
-            failed_labels = failing.get((name, scope), set())
-            cells = _cells(labels, stats, base_mean, failed_labels)
+        metrics = [METRIC_BY_NAME[name] for name in names]
+        columns = _cells(
+            labels,
+            found,
+            baseline,
+            [_reader(metric) for metric in metrics],
+            [failing.get((name, scope), set()) for name in names],
+        )
+        for metric, cells in zip(metrics, columns, strict=True):
             rows.append(
                 trusted(
                     Row,
                     {
-                        "metric": name,
+                        "metric": metric.name,
                         "label": metric.label,
                         "unit": metric.unit,
                         "scope": scope,
@@ -169,39 +199,59 @@ def _rows(
 
 
 def _cells(
-    labels: Sequence[str], stats: Sequence[Stat | None], base_mean: float | None, failed: set[str]
-) -> list[Cell | None]:
-    """A row's cells, trusted (``model.trusted``, inlined: a comparison of 10,000 reports holds
-    100,000 cells): their figures come from validated ``Stat``s; ``base_mean`` is None when the
-    baseline lacks the figure or it is 0, and the labels in ``failed`` failed a gate on it."""
-    new, put, fields_set = Cell.__new__, object.__setattr__, all_fields(Cell)
-    cells: list[Cell | None] = []
-    append = cells.append
-    for label, stat in zip(labels, stats, strict=True):
-        if stat is None:
-            append(None)
+    labels: Sequence[str],
+    found: Sequence[Footprint | None],
+    baseline: int,
+    readers: Sequence[Callable[[Footprint], Stat | None]],
+    failed: Sequence[set[str]],
+) -> list[list[Cell | None]]:
+    """The cells of one scope's rows, one list per metric (``readers``, ``_reader(metric)``):
+    an item's cell, or None where it lacks the figure (``found[i]`` is None, or its metric).
+    The labels in ``failed[m]`` failed a gate on metric m.
+
+    Read item by item, each footprint while it is in the processor's cache (a pass per metric
+    over 10,000 reports found it out of it each time), and trusted (``model.trusted``, inlined:
+    a comparison of 10,000 reports holds 100,000 cells): their figures come from validated
+    ``Stat``s. A ratio is None when the baseline lacks the figure or it is 0."""
+    base = found[baseline]
+    base_means: list[float | None] = []
+    for read in readers:
+        stat = None if base is None else read(base)
+        base_means.append(None if stat is None or stat.mean == 0.0 else stat.mean)
+    new, set_slots, fields_set = Cell.__new__, slot_setters(Cell), all_fields(Cell)
+    set_dict, set_fields_set, set_extra, set_private = set_slots
+    columns: list[list[Cell | None]] = [[] for _ in readers]
+    plans = list(zip(columns, readers, base_means, failed, strict=True))
+    for label, footprint in zip(labels, found, strict=True):
+        if footprint is None:
+            for column in columns:
+                column.append(None)
             continue
-        mean = stat.mean
-        ratio = None if base_mean is None else mean / base_mean
-        cell = new(Cell)
-        put(
-            cell,
-            "__dict__",
-            {
-                "mean": mean,
-                "min": stat.min,
-                "max": stat.max,
-                "std": stat.std,
-                "ratio": ratio,
-                "change_pct": None if ratio is None else (ratio - 1.0) * 100.0,
-                "failed": label in failed,
-            },
-        )
-        put(cell, "__pydantic_fields_set__", fields_set)
-        put(cell, "__pydantic_extra__", None)
-        put(cell, "__pydantic_private__", None)
-        append(cell)
-    return cells
+        for column, read, base_mean, failed_labels in plans:
+            stat = read(footprint)
+            if stat is None:
+                column.append(None)
+                continue
+            mean = stat.mean
+            ratio = None if base_mean is None else mean / base_mean
+            cell = new(Cell)
+            set_dict(
+                cell,
+                {
+                    "mean": mean,
+                    "min": stat.min,
+                    "max": stat.max,
+                    "std": stat.std,
+                    "ratio": ratio,
+                    "change_pct": None if ratio is None else (ratio - 1.0) * 100.0,
+                    "failed": label in failed_labels,
+                },
+            )
+            set_fields_set(cell, fields_set)
+            set_extra(cell, None)
+            set_private(cell, None)
+            column.append(cell)
+    return columns
 
 
 def _footprint(report: Report, scope: FigureScope) -> Footprint | None:
@@ -228,18 +278,19 @@ def per_1k_output_tokens(report: Report) -> Footprint | None:
 def gate_sample(item: Item, metric: Metric, scope: FigureScope, spec: str) -> GateSample:
     """The figure a gate reads from ``item``: its mean, and its runs when there are >= 2."""
     footprint = _footprint(item.report, scope)
-    return _sample_of(item, footprint, metric, scope, spec, _reader(metric))
+    return GateSample(*_figures(item, footprint, metric, scope, spec, _reader(metric)))
 
 
-def _sample_of(
+def _figures(
     item: Item,
     footprint: Footprint | None,
     metric: Metric,
     scope: FigureScope,
     spec: str,
     read: Callable[[Footprint], Stat | None],
-) -> GateSample:
-    """The gate's sample of ``item``; ``read`` is ``_reader(metric)``, looked up once a gate."""
+) -> Sample:
+    """The gate's sample of ``item``, as (mean, runs) for a ``GateSample``; ``read`` is
+    ``_reader(metric)``, looked up once a gate."""
     if footprint is None:
         other = "total" if scope == "per_query" else "per_query"
         raise InputError(
@@ -249,7 +300,11 @@ def _sample_of(
     stat = read(footprint)
     if stat is None:
         raise InputError(f"gate {spec!r}: {item.label} has no {metric.name}")
-    return GateSample(mean=stat.mean, runs=_runs(item.report, scope, read))
+    report = item.report
+    runs = report.runs
+    if not runs or len(runs) < 2:
+        return stat.mean, None
+    return stat.mean, _runs(report, scope, read)
 
 
 def _runs(
@@ -262,7 +317,7 @@ def _runs(
     if scope == "per_1k_output_tokens" or (scope == "per_query" and not report.queries):
         return None
     per = 1.0 / report.queries if scope == "per_query" and report.queries else 1.0
-    values = list(map(read, runs))
+    values = [read(run) for run in runs]
     return [v.mean * per for v in values if v is not None] if all(values) else None
 
 

@@ -87,7 +87,8 @@ def load_items(
     ]
     labels = unique_labels([item.label for item in items])
     return [
-        Item(label, item.origin, item.report) for label, item in zip(labels, items, strict=True)
+        item if item.label == label else Item(label, item.origin, item.report)
+        for label, item in zip(labels, items, strict=True)
     ]
 
 
@@ -125,10 +126,15 @@ def _exists(path: Path) -> bool:
 def _classify(
     text: str, common: dict[str, ParamValue | None], stdin: TextIO | None
 ) -> Item | Scenario:
-    path = Path(text)
-    if text == "-" or text.endswith(".json") or (_exists(path) and not text.endswith(".toml")):
+    # A report is the usual item (10,000 of them, issue 16): its Path is made only if needed.
+    if (
+        text == "-"
+        or text.endswith(".json")
+        or (_exists(Path(text)) and not text.endswith(".toml"))
+    ):
         report = read_report(text, stdin)
-        return Item(report.label or ("stdin" if text == "-" else path.stem), text, report)
+        return Item(report.label or ("stdin" if text == "-" else Path(text).stem), text, report)
+    path = Path(text)
     if text.endswith(".toml"):
         if not _exists(path):
             raise InputError(f"{text}: no such file", "check the path")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal, TypeVar
 
@@ -25,12 +26,30 @@ def trusted(cls: type[M], fields: dict[str, Any]) -> M:
 
     Every instance of a class shares one set of fields set (all of them): pydantic never changes
     it in place (``model_copy`` copies it first), and 100,000 cells would hold 100,000 sets."""
+    set_dict, set_fields_set, set_extra, set_private = slot_setters(cls)
     instance = cls.__new__(cls)
-    _set(instance, "__dict__", fields)
-    _set(instance, "__pydantic_fields_set__", all_fields(cls))
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
+    set_dict(instance, fields)
+    set_fields_set(instance, all_fields(cls))
+    set_extra(instance, None)
+    set_private(instance, None)
     return instance
+
+
+_SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+"""What a pydantic model instance holds: its fields, which of them were set, extra, private."""
+
+
+@cache
+def slot_setters(cls: type[BaseModel]) -> tuple[Callable[[Any, Any], None], ...]:
+    """The setters of ``_SLOTS`` on an instance of ``cls``, in that order: each descriptor's
+    ``__set__``, called directly (as ``object.__setattr__`` would find and call it, without the
+    look-up by name; 100,000 cells set four each). The instance's own frozen ``__setattr__``
+    is never involved."""
+    setters = []
+    for name in _SLOTS:
+        owner = next(klass for klass in cls.__mro__ if name in vars(klass))
+        setters.append(vars(owner)[name].__set__)
+    return tuple(setters)
 
 
 @cache

@@ -38,7 +38,7 @@ def mean(values: Sequence[float]) -> float:
 def _unit_scale(*groups: Sequence[float]) -> list[list[float]]:
     """Each group divided by the largest magnitude of all: every test here is scale-invariant,
     and figures near 1e308 (or 1e-320) would otherwise overflow (or underflow) when squared."""
-    scale = max((abs(x) for group in groups for x in group), default=0.0)
+    scale = max(map(abs, [x for group in groups for x in group]), default=0.0)
     if scale == 0.0 or not math.isfinite(scale):
         return [list(group) for group in groups]
     return [[x / scale for x in group] for group in groups]
@@ -46,8 +46,12 @@ def _unit_scale(*groups: Sequence[float]) -> list[list[float]]:
 
 def variance(values: Sequence[float]) -> float:
     """Sample variance (ddof = 1)."""
-    centre = mean(values)
-    return math.fsum((x - centre) ** 2 for x in values) / (len(values) - 1)
+    return _variance(values, mean(values))
+
+
+def _variance(values: Sequence[float], centre: float) -> float:
+    """Sample variance (ddof = 1) of ``values`` whose mean is ``centre``."""
+    return math.fsum([(x - centre) ** 2 for x in values]) / (len(values) - 1)
 
 
 def betainc(a: float, b: float, x: float) -> float:
@@ -67,9 +71,10 @@ def betainc(a: float, b: float, x: float) -> float:
 
 def _beta_fraction(a: float, b: float, x: float) -> float:
     """Continued fraction for the incomplete beta function (modified Lentz's method)."""
+    tiny, eps = _TINY, _EPS
     c = 1.0
     d = 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > _TINY else _TINY)
+    d = 1.0 / (d if d > tiny or d < -tiny else tiny)  # abs(d) > tiny, without a call
     h = d
     for m in range(1, _MAX_ITERATIONS + 1):
         # The even then the odd step of the fraction, written out (not a loop over a tuple of
@@ -77,17 +82,18 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
         m2 = 2 * m
         numerator = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2))
         d = 1.0 + numerator * d
-        d = 1.0 / (d if abs(d) > _TINY else _TINY)
+        d = 1.0 / (d if d > tiny or d < -tiny else tiny)
         c = 1.0 + numerator / c
-        c = c if abs(c) > _TINY else _TINY
+        c = c if c > tiny or c < -tiny else tiny
         h *= d * c
         numerator = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))
         d = 1.0 + numerator * d
-        d = 1.0 / (d if abs(d) > _TINY else _TINY)
+        d = 1.0 / (d if d > tiny or d < -tiny else tiny)
         c = 1.0 + numerator / c
-        c = c if abs(c) > _TINY else _TINY
-        h *= d * c
-        if abs(d * c - 1.0) < _EPS:
+        c = c if c > tiny or c < -tiny else tiny
+        step = d * c
+        h *= step
+        if -eps < step - 1.0 < eps:
             return h
     return h
 
@@ -100,29 +106,47 @@ def student_t_sf(t: float, df: float) -> float:
 
 def welch_t(reference: Sequence[float], candidate: Sequence[float]) -> TestResult:
     """Welch's t-test, one-sided: is mean(candidate) > mean(reference)? Needs >= 2 values each."""
+    return TestResult("welch-t", *welch_figures(reference, candidate))
+
+
+def welch_figures(
+    reference: Sequence[float], candidate: Sequence[float]
+) -> tuple[float, float | None, float | None]:
+    """``welch_t``'s p-value, t statistic and degrees of freedom, without the ``TestResult``
+    (compare runs 10,000 of them for 10,000 reports). None and None for no spread at all."""
     reference, candidate = _unit_scale(reference, candidate)
-    var_r = variance(reference) / len(reference)
-    var_c = variance(candidate) / len(candidate)
-    diff = mean(candidate) - mean(reference)
+    n_r, n_c = len(reference), len(candidate)
+    mean_r, mean_c = math.fsum(reference) / n_r, math.fsum(candidate) / n_c
+    var_r = _variance(reference, mean_r) / n_r
+    var_c = _variance(candidate, mean_c) / n_c
+    diff = mean_c - mean_r
     if var_r + var_c == 0.0:
-        p = 0.0 if diff > 0 else 1.0
-        return TestResult("welch-t", p_value=p, statistic=None, df=None)
+        return 0.0 if diff > 0 else 1.0, None, None
     t = diff / math.sqrt(var_r + var_c)
     # Welch-Satterthwaite degrees of freedom.
-    df = (var_r + var_c) ** 2 / (var_r**2 / (len(reference) - 1) + var_c**2 / (len(candidate) - 1))
-    return TestResult("welch-t", p_value=student_t_sf(t, df), statistic=t, df=df)
+    df = (var_r + var_c) ** 2 / (var_r**2 / (n_r - 1) + var_c**2 / (n_c - 1))
+    return student_t_sf(t, df), t, df
 
 
 def one_sample_t(values: Sequence[float], limit: float) -> TestResult:
     """One-sample t-test, one-sided: is the mean of ``values`` > ``limit``? Needs >= 2 values."""
+    return TestResult("one-sample-t", *one_sample_figures(values, limit))
+
+
+def one_sample_figures(
+    values: Sequence[float], limit: float
+) -> tuple[float, float | None, float | None]:
+    """``one_sample_t``'s p-value, t statistic and degrees of freedom, without the
+    ``TestResult``. None and None when the values do not vary."""
     values, (limit,) = _unit_scale(values, [limit])
-    spread = math.sqrt(variance(values) / len(values))
-    diff = mean(values) - limit
+    n = len(values)
+    centre = math.fsum(values) / n
+    spread = math.sqrt(_variance(values, centre) / n)
+    diff = centre - limit
     if spread == 0.0:
-        return TestResult("one-sample-t", p_value=0.0 if diff > 0 else 1.0)
+        return 0.0 if diff > 0 else 1.0, None, None
     t = diff / spread
-    df = float(len(values) - 1)
-    return TestResult("one-sample-t", p_value=student_t_sf(t, df), statistic=t, df=df)
+    return student_t_sf(t, float(n - 1)), t, float(n - 1)
 
 
 def bootstrap_ratio(
