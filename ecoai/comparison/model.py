@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ecoai.models import SCHEMA_VERSION, FigureScope, Frozen, GateKind, ReportKind
+from ecoai.models import SCHEMA_VERSION, FigureScope, GateKind, ReportKind
 
 M = TypeVar("M", bound=BaseModel)
 _set = object.__setattr__
@@ -31,6 +31,14 @@ def trusted(cls: type[M], fields: dict[str, Any]) -> M:
     _set(instance, "__pydantic_extra__", None)
     _set(instance, "__pydantic_private__", None)
     return instance
+
+
+class Frozen(BaseModel):
+    """Base of the comparison's pydantic models: unknown fields are an error, values never
+    change. The report's own model (``ecoai.models``) is plain dataclasses instead: a
+    comparison is built only by ``compare``, which imports pydantic anyway to read reports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 @cache
