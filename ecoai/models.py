@@ -2,18 +2,34 @@
 
 Every numeric field carries its unit in its name. ``Report.schema_version`` is bumped on any
 incompatible change; ``ecoai schema`` prints the JSON Schema.
+
+Plain frozen dataclasses: importing this module imports no pydantic (issue 16: start-up), and
+ecoai builds its own reports with ``Frozen.trusted``. Everything read from outside is validated
+by pydantic against these same classes (``ecoai.validation``: ``TypeAdapter`` reads the
+dataclasses, ``__pydantic_config__`` and the fields' ``metadata``), which also gives the JSON
+Schema; ``ecoai.render.json`` writes a report ecoai built itself with the standard library.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import types
 import typing
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self, TypeVar, get_args, get_origin
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    TypeVar,
+    dataclass_transform,
+    get_args,
+    get_origin,
+)
 
 SCHEMA_VERSION = 1
 
@@ -45,19 +61,91 @@ ReportKind = Literal["estimate", "measured", "merged"]
 """Which command made a report: estimate, profile (``kind`` measured) or merge."""
 
 ParamValue = float | int | str | bool | list[float]
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="Frozen")
 
 
-class Frozen(BaseModel):
-    """Base for ecoai's immutable models: unknown fields are an error, values never change.
+_MISSING: Any = object()
+"""A required field not given (in ``Frozen._defaults``)."""
 
-    ``defer_build``: a model's validator and serializer are built on its first validation or
-    dump, not when this module is imported, so a path that only builds models from values ecoai
-    computed itself (``trusted``) and reads them (``plain``) never builds one (an estimate's
-    table). Everything read from outside (reports, profile files) is still validated.
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))
+class Frozen:
+    """Base of ecoai's immutable models: keyword-only dataclasses whose values never change.
+
+    A subclass declares its fields as a dataclass does (``field(default_factory=list)``,
+    ``field(metadata=...)`` for pydantic ``Field`` arguments) and is made a dataclass when it
+    is defined, but shares this base's ``__init__``, ``__eq__``, ``__repr__`` and
+    ``__setattr__`` instead of having its own generated and compiled: that took as long as
+    pydantic did at start-up (about 30 ms for the report model's 20 classes).
+
+    Unknown fields are an error where pydantic validates them (``__pydantic_config__``, read
+    by ``ecoai.validation``); constructing one directly, or with ``trusted``, validates nothing:
+    that is for values ecoai computed itself. Everything read from outside (reports, profile
+    files) goes through ``ecoai.validation.validate``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    __slots__ = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    """pydantic's ``ConfigDict`` for these classes (a plain dict: no pydantic import here)."""
+    _defaults: ClassVar[dict[str, Any]]
+    """Every field in order, with its default (``_MISSING``: required; a factory's: its
+    ``field``, replaced by a call to the factory)."""
+    _required: ClassVar[tuple[str, ...]]
+    _factories: ClassVar[tuple[tuple[str, Callable[[], Any]], ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(cls, init=False, repr=False, eq=False, match_args=False)  # fields only
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        cls._defaults = {
+            each.name: _MISSING
+            if each.default is dataclasses.MISSING and each.default_factory is dataclasses.MISSING
+            else each.default
+            if each.default_factory is dataclasses.MISSING
+            else each
+            for each in fields
+        }
+        cls._required = tuple(k for k, v in cls._defaults.items() if v is _MISSING)
+        cls._factories = tuple(
+            (each.name, each.default_factory)
+            for each in fields
+            if each.default_factory is not dataclasses.MISSING
+        )
+
+    def __init__(self, **values: Any) -> None:
+        cls = type(self)
+        found = {**cls._defaults, **values}  # in field order, whatever the order given
+        if len(found) != len(cls._defaults):
+            unknown = ", ".join(sorted(set(values) - set(cls._defaults)))
+            raise TypeError(f"{cls.__name__}() got unexpected keyword argument(s): {unknown}")
+        for name, factory in cls._factories:
+            if name not in values:
+                found[name] = factory()
+        for name in cls._required:
+            if found[name] is _MISSING:
+                raise TypeError(f"{cls.__name__}() missing keyword argument: {name!r}")
+        object.__setattr__(self, "__dict__", found)
+        post_init = getattr(self, "__post_init__", None)
+        if post_init is not None:
+            post_init()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self.__dict__.values()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.__dict__.items())
+        return f"{type(self).__qualname__}({shown})"
 
     @classmethod
     def trusted(cls, **values: Any) -> Self:
@@ -66,9 +154,35 @@ class Frozen(BaseModel):
         Converts as validation would where the values allow it (an int in a float field
         becomes a float, a tuple in a list field a list, a dict in a model field that model),
         so the instance equals the validated one (tested on every preset and golden report).
-        Never for values from a file, a flag or the environment: use ``model_validate``.
+        Never for values from a file, a flag or the environment: use
+        ``ecoai.validation.validate``.
         """
         return trusted(cls, values)
+
+
+class Rule:
+    """``Annotated`` metadata: constraints on a value, checked where pydantic validates it.
+
+    ``constraints`` are pydantic ``Field`` arguments (``ge=0``, ``min_length=1``: they also go
+    into the JSON Schema), ``after`` a check on the validated value that raises ValueError.
+    Nothing is imported or built until pydantic builds a schema of the class, so the class
+    itself stays free of pydantic. One ``Rule`` per ``Annotated``.
+    """
+
+    __slots__ = ("after", "constraints")
+
+    def __init__(self, after: Callable[[Any], Any] | None = None, **constraints: Any) -> None:
+        self.after = after
+        self.constraints = constraints
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        """pydantic's hook: ``source`` annotated with the equivalent ``Field`` and validator."""
+        from pydantic import AfterValidator, Field
+
+        metadata: list[Any] = [Field(**self.constraints)]
+        if self.after is not None:
+            metadata.append(AfterValidator(self.after))
+        return handler.generate_schema(Annotated[(source, *metadata)])
 
 
 class Source(Frozen):
@@ -189,9 +303,9 @@ class SensorInfo(Frozen):
     method: SensorMethod
     """counter: hardware energy counter; power: integrated power; model: an estimate."""
     scope: SensorScope
-    facts: dict[str, str] = Field(default_factory=dict)
+    facts: dict[str, str] = field(default_factory=dict)
     """Device name, UUID, driver, zone, CPU model name ..."""
-    assumptions: list[str] = Field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
 
 
 class SensorSkip(Frozen):
@@ -244,12 +358,12 @@ class RunWork(Frozen):
     output_tokens: int
     events: int
     malformed_events: int = 0
-    malformed_examples: list[str] = Field(default_factory=list)
-    phases: list[PhaseEnergy] = Field(default_factory=list)
+    malformed_examples: list[str] = field(default_factory=list)
+    phases: list[PhaseEnergy] = field(default_factory=list)
     any_phase_energy_j: float = 0.0
     """IT energy while at least one phase was open. Units: J."""
     any_phase_duration_s: float = 0.0
-    unclosed_phases: list[str] = Field(default_factory=list)
+    unclosed_phases: list[str] = field(default_factory=list)
     """Phases still open when the command ended (closed there)."""
     unmatched_phase_ends: int = 0
     dropped_phases: int = 0
@@ -274,7 +388,7 @@ class RunWork(Frozen):
     counted_from: Literal["events", "server"] = "events"
     """Where the queries and tokens came from: the event file (ECOAI_EVENTS, ecoai.track) or a
     model server's Prometheus counters (--serve-metrics)."""
-    output_tokens_per_request: dict[str, float] = Field(default_factory=dict)
+    output_tokens_per_request: dict[str, float] = field(default_factory=dict)
     """Quantiles (p50, p90, p99) of generated tokens per request in the serving window, from
     the server's histogram of them (empty: the server exposes none)."""
 
@@ -303,7 +417,7 @@ class Workload(Frozen):
     queries_per_s: float | None = None
     output_tokens_per_s: float | None = None
     per_1k_output_tokens: Footprint | None = None
-    phases: list[PhaseFootprint] = Field(default_factory=list)
+    phases: list[PhaseFootprint] = field(default_factory=list)
     outside_phases: PhaseFootprint | None = None
     """Energy while no phase was open (start-up before the first event, gaps)."""
     serving_s: float | None = None
@@ -320,7 +434,7 @@ class Workload(Frozen):
     idle: PhaseFootprint | None = None
     """From the last query event to the run's end (serving nothing: drained, idle, shutting
     down), on its own: the run's energy less start-up and the serving window."""
-    serving_per_request: dict[str, Footprint] = Field(default_factory=dict)
+    serving_per_request: dict[str, Footprint] = field(default_factory=dict)
     """Per-request quantiles (p50, p90, p99) under batching: the serving window's energy split
     across requests by their tokens, an output token weighing 1 and a prompt token
     ``prompt_token_weight`` (a request's share = (its output tokens + weight x its prompt
@@ -359,20 +473,20 @@ class RunMeasurement(Frozen):
     memory_share: float | None = None
     """The process tree's share of memory in use (summed RSS / memory in use, 0 to 1): the
     share of DRAM energy attributed. None: not sampled (DRAM then goes by cpu_share)."""
-    gpu_share: dict[str, float] = Field(default_factory=dict)
+    gpu_share: dict[str, float] = field(default_factory=dict)
     """Per shared GPU: the process tree's share of its per-process SM utilisation samples."""
-    gpu_shared: list[str] = Field(default_factory=list)
+    gpu_shared: list[str] = field(default_factory=list)
     """GPUs on which processes outside the command's tree were seen."""
     sensors: list[SensorEnergy]
     samples: int
     read_errors: int
     gap_count: int = 0
     gap_s: float = 0.0
-    gaps: list[GapInfo] = Field(default_factory=list)
+    gaps: list[GapInfo] = field(default_factory=list)
     """The first gaps (at most 100)."""
     overhead_cpu_s: float
     """CPU time of ecoai's sampler thread."""
-    timeline: list[tuple[float, float]] = Field(default_factory=list)
+    timeline: list[tuple[float, float]] = field(default_factory=list)
     """(seconds since start, total power W), downsampled to at most 256 points."""
     work: RunWork | None = None
 
@@ -390,7 +504,7 @@ class HostInfo(Frozen):
     cgroup: str | None = None
     """The cgroup ecoai ran in (/proc/self/cgroup: the v2 path, else v1's memory controller's);
     "/" inside a container with its own cgroup namespace. None where there is no cgroup."""
-    container: dict[str, str] = Field(default_factory=dict)
+    container: dict[str, str] = field(default_factory=dict)
     """Container and pod labels where the environment or the cgroup path exposes them: runtime,
     container_id, pod_uid (from the cgroup path), pod, namespace, node, container (from the
     downward API's conventional POD_NAME, POD_NAMESPACE, NODE_NAME, CONTAINER_NAME variables;
@@ -407,7 +521,7 @@ class Measurement(Frozen):
     baseline_s: float = 0.0
     host: HostInfo
     sensors: list[SensorInfo]
-    skipped: list[SensorSkip] = Field(default_factory=list)
+    skipped: list[SensorSkip] = field(default_factory=list)
     runs: list[RunMeasurement]
     exit_status: int
     """What ecoai exited with: the last run's status (the first failing one with --repeat)."""
@@ -420,15 +534,17 @@ class Measurement(Frozen):
 class Report(Frozen):
     """The one result model: written by estimate and profile, read by compare and merge."""
 
-    schema_version: int = Field(default=SCHEMA_VERSION, strict=True)  # `true` is not 1
+    schema_version: int = field(
+        default=SCHEMA_VERSION, metadata={"strict": True}
+    )  # `true` is not 1
     kind: ReportKind
     ecoai_version: str
     created_at: datetime
     label: str | None = None
     method: Method
-    inputs: dict[str, Param] = Field(default_factory=dict)
+    inputs: dict[str, Param] = field(default_factory=dict)
     """Every resolved input with its provenance, keyed by scenario key."""
-    intermediate: dict[str, float] = Field(default_factory=dict)
+    intermediate: dict[str, float] = field(default_factory=dict)
     """Intermediate values of the formula (duration_s, it_power_w_min, ...), units in the keys."""
     queries: int | None = None
     per_query: Footprint | None = None
@@ -438,17 +554,17 @@ class Report(Frozen):
     measurement: Measurement | None = None
     runs: list[Footprint] | None = None
     """Per-run totals when a measurement was repeated (``profile --repeat``)."""
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     """Warnings and fallbacks the reader should know about."""
-    extra: dict[str, Any] = Field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     """Room for additions that do not change the contract (equivalences, ...)."""
 
 
 def trusted(cls: type[M], values: dict[str, Any]) -> M:
     """``cls`` from ``values`` without validation (see ``Frozen.trusted``): also for the
-    built-in profiles' schemas, whose files a test validates (``inputs.catalog``)."""
+    built-in profiles' entries, whose files a test validates (``inputs.catalog``)."""
     converters = _converters(cls)
-    return cls.model_construct(
+    return cls(
         **{
             name: value if (convert := converters.get(name)) is None else convert(value)
             for name, value in values.items()
@@ -458,18 +574,19 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
 
 Convert = Callable[[Any], Any]
 
-_CONVERTERS: dict[type[BaseModel], dict[str, Convert]] = {}
+_CONVERTERS: dict[type[Frozen], dict[str, Convert]] = {}
 
 
-def _converters(cls: type[BaseModel]) -> dict[str, Convert]:
+def _converters(cls: type[Frozen]) -> dict[str, Convert]:
     """Per field of ``cls``: what turns a computed value into the validated one (None: as is)."""
     found = _CONVERTERS.get(cls)
     if found is None:
         found = {}
-        for name, field in cls.model_fields.items():
-            convert = _converter(field.annotation)
+        hints = typing.get_type_hints(cls)
+        for each in dataclasses.fields(cls):  # type: ignore[arg-type]
+            convert = _converter(hints[each.name])
             if convert is not None:
-                found[name] = convert
+                found[each.name] = convert
         _CONVERTERS[cls] = found
     return found
 
@@ -485,7 +602,7 @@ def _converter(annotation: Any) -> Convert | None:
         return _converter(args[0])
     if annotation is float:
         return _to_float
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if isinstance(annotation, type) and issubclass(annotation, Frozen):
         model = annotation
         return lambda value: trusted(model, value) if isinstance(value, dict) else value
     if origin is list:
@@ -540,10 +657,10 @@ def _union_converter(arms: tuple[Any, ...]) -> Convert | None:
 
 
 def plain(node: Any) -> Any:
-    """``node`` with every model as a dict of its fields: ``model_dump()`` without pydantic's
-    serializer (no schema is built), for reading figures (sanity checks, renderers)."""
+    """``node`` with every model as a dict of its fields, in their order (what pydantic's
+    ``dump_python`` gives, without pydantic), for reading figures (sanity checks, renderers)."""
     kind = type(node)
-    if isinstance(node, BaseModel):
+    if isinstance(node, Frozen):
         return {key: plain(value) for key, value in node.__dict__.items()}
     if kind is list:
         return [plain(value) for value in node]
@@ -555,7 +672,7 @@ def plain(node: Any) -> Any:
 
 
 def non_finite_path(node: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
-    """The path of the first NaN or infinity in ``node`` (a ``model_dump()``), else None."""
+    """The path of the first NaN or infinity in ``node`` (a ``plain`` dump), else None."""
     if isinstance(node, float):
         return None if math.isfinite(node) else path
     if isinstance(node, dict):

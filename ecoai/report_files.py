@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator
 
 from ecoai.errors import InputError
 from ecoai.files import read_user_text
-from ecoai.models import SCHEMA_VERSION, Report, Stat, non_finite_path
+from ecoai.models import SCHEMA_VERSION, Report, Stat, non_finite_path, plain
+from ecoai.validation import ValidationError, adapter, validate, validate_json
 
 
 def read_report(path: str, stdin: TextIO | None = None) -> Report:
@@ -41,7 +41,7 @@ def read_report_text(text: str, name: str) -> Report:
     """The full path: validate ``text`` as a report named ``name``, every problem in one line."""
     try:
         # pydantic parses the JSON itself; on any problem, json.loads diagnoses it below.
-        report = Report.model_validate_json(text)
+        report = validate_json(Report, text)
         if report.schema_version == SCHEMA_VERSION:
             return _finite(report, name)
     except ValidationError:
@@ -72,7 +72,7 @@ def _plausible(text: str) -> Report | None:
     When that passes, the full path accepts ``text`` too and yields the same Report:
     - strict mode only drops lax mode's conversions (a number in a string, a float for an int,
       a timestamp for a date), and a constraint only refuses, so the values are those of the
-      lax ``Report.model_validate_json``;
+      lax ``validate_json(Report, text)``;
     - ``ecoai.sanity.report_problem`` then finds nothing: every float is finite and no number
       is negative (defaults are 0 or None), and the ranges it orders are the ``Stat``s (checked
       here, exactly: the full path allows a little rounding) and anything in ``extra``
@@ -97,30 +97,9 @@ def _plausible(text: str) -> Report | None:
 def _plausible_validator() -> SchemaValidator:
     """The constrained copy of ``Report``'s validator (built once, about a millisecond).
 
-    pydantic-core reuses a model class's own validator for each ``model`` in a schema while the
-    class is marked complete, which would drop the constraints; the classes are marked
-    incomplete only while the copy is built, then restored. ``Report`` defers its schema
-    (``defer_build``: a table needs none), so it is built first."""
-    if not Report.__pydantic_complete__:
-        Report.model_rebuild()
-    schema = _constrained(Report.__pydantic_core_schema__)
-    marks = {cls: cls.__dict__["__pydantic_complete__"] for cls in _model_classes(schema)}
-    try:
-        for cls in marks:
-            cls.__pydantic_complete__ = False
-        return SchemaValidator(schema)
-    finally:
-        for cls, mark in marks.items():
-            cls.__pydantic_complete__ = mark
-
-
-def _model_classes(schema: Any) -> set[type[BaseModel]]:
-    if isinstance(schema, list):
-        return {cls for item in schema for cls in _model_classes(item)}
-    if not isinstance(schema, dict):
-        return set()
-    found = {cls for value in schema.values() for cls in _model_classes(value)}
-    return found | ({schema["cls"]} if schema.get("type") == "model" else set())
+    The models are stdlib dataclasses, so pydantic-core keeps no validator of its own on a
+    class: the copy holds every constraint added to ``Report``'s core schema."""
+    return SchemaValidator(_constrained(adapter(Report).core_schema))
 
 
 def _constrained(schema: Any) -> Any:
@@ -135,7 +114,7 @@ def _constrained(schema: Any) -> Any:
         copy.update(allow_inf_nan=False, ge=0.0)
     elif copy.get("type") == "int":
         copy.update(ge=0)
-    elif copy.get("type") == "model" and issubclass(copy["cls"], Stat):
+    elif copy.get("type") == "dataclass" and issubclass(copy["cls"], Stat):
         ref = copy.pop("ref", None)
         wrapped = {"type": "function-after", "function": {"type": "no-info", "function": _in_order}}
         return {**wrapped, "schema": copy, **({"ref": ref} if ref else {})}
@@ -173,7 +152,7 @@ def parse_report(data: Any, name: str) -> Report:
             "regenerate the report with this version of ecoai",
         )
     try:
-        return _finite(Report.model_validate(data), name)
+        return _finite(validate(Report, data), name)
     except ValidationError as error:
         problems = [
             f"{name}: invalid report: {_dotted(detail['loc']) or 'report'}: {detail['msg']}"
@@ -194,7 +173,7 @@ def _finite(report: Report, name: str) -> Report:
     no energy, water or carbon figure is negative or out of order (``ecoai.sanity``)."""
     from ecoai.sanity import report_problem
 
-    data = report.model_dump()
+    data = plain(report)
     found = report_problem(data)
     if found is None:  # no problem, so no NaN or infinity either: one walk, not two
         return report

@@ -52,7 +52,7 @@ def is_figure(path: Path) -> bool:
 
 
 def report_problem(data: Any) -> tuple[Path, str] | None:
-    """The first implausible figure in a report's ``model_dump()``: (path, what is wrong)."""
+    """The first implausible figure in a report's ``plain`` dump: (path, what is wrong)."""
     return _first_problem(data, [])
 
 

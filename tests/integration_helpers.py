@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ecoai.models import Report
+from ecoai.validation import validate_json
 
 FACTORS = ["--pue", "1.2", "--wue-site", "0.5", "--wue-source", "3", "--cif", "0.4"]
 WORK = """\
@@ -44,4 +45,4 @@ def work_script(tmp_path: Path) -> Path:
 
 
 def read_report(path: Path) -> Report:
-    return Report.model_validate_json(path.read_text(encoding="utf-8"))
+    return validate_json(Report, path.read_text(encoding="utf-8"))

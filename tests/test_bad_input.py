@@ -36,13 +36,14 @@ from ecoai.inputs.resolve import resolve
 from ecoai.render import Format
 from ecoai.render.comparison import comparison_summary, render_comparison
 from ecoai.report_files import read_report
+from ecoai.validation import dump_json
 
 TMP = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 VALID = [
-    json.loads(estimate_report(1.0, it_max_wh=1.5, label="est").model_dump_json()),
-    json.loads(measured_report([10.0, 11.0, 12.0], label="meas").model_dump_json()),
+    json.loads(dump_json(estimate_report(1.0, it_max_wh=1.5, label="est"))),
+    json.loads(dump_json(measured_report([10.0, 11.0, 12.0], label="meas"))),
 ]
 EXTREME = st.sampled_from(
     [1e308, -1e308, 5e-324, -0.0, math.nan, math.inf, -math.inf, 10**30, -(2**63), 2**64, 10**400]
@@ -242,7 +243,7 @@ def estimate_or_one_error(flags: dict[str, Any]) -> None:
         one_line(error)
         return
     assert report.per_query is not None and math.isfinite(report.per_query.energy_wh.max)
-    json.loads(report.model_dump_json())
+    json.loads(dump_json(report))
 
 
 @settings(max_examples=300, deadline=None)

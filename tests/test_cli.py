@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,7 @@ HEAVY = ("torch", "pynvml", "psutil", "numpy", "tomli_w", "rich.table", "rich.co
 # What `ecoai --help` never needs (issue 16: within 80 ms): the report model and pydantic under
 # it (~120 ms to import), rich (plain click help), the catalog and the renderers.
 NOT_FOR_HELP = ("pydantic", "ecoai.models", "rich", "ecoai.inputs.catalog", "ecoai.render.table")
+NOT_FOR_TABLE = tuple(name for name in HEAVY if not name.startswith("rich"))
 INTEGRATIONS = ("mlflow", "wandb", "opentelemetry", "transformers", "ecoai.integrations")
 """Optional extras (issue 14): only `--log` (and the pytest plugin) may import them."""
 
@@ -49,7 +51,8 @@ INTEGRATIONS = ("mlflow", "wandb", "opentelemetry", "transformers", "ecoai.integ
         # typer coerces the eager --help flag through a pydantic adapter: pydantic, not the model
         (["estimate", "--help"], HEAVY + NOT_FOR_HELP[1:]),
         (["profile", "--help"], HEAVY + NOT_FOR_HELP[1:]),
-        (["estimate", *PAPER_FLAGS, "--json"], HEAVY),
+        (["estimate", *PAPER_FLAGS, "--json"], (*HEAVY, "pydantic", "pydantic_core")),
+        (["estimate", *PAPER_FLAGS], (*NOT_FOR_TABLE, "pydantic", "pydantic_core")),
     ],
 )
 def test_startup_imports_nothing_heavy(argv: list[str], heavy: tuple[str, ...]) -> None:
@@ -84,6 +87,37 @@ def test_profile_without_log_imports_no_integration(tmp_path: Path) -> None:
     run = run_probe(probe)
     assert (tmp_path / "r.json").exists()
     assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout
+
+
+def test_profile_imports_no_pydantic_before_the_command_starts(tmp_path: Path) -> None:
+    """Up to the command's start (``subprocess.Popen``) `ecoai profile` imports no pydantic
+    (issue 16: the report model is plain dataclasses; nothing read there needs validating)."""
+    from integration_helpers import sensor_script
+
+    script = sensor_script(tmp_path)["ECOAI_FAKE_SENSORS"]
+    argv = ["profile", "-q", "-o", str(tmp_path / "r.json"), "--", "true"]
+    probe = (
+        "import os, sys, subprocess\n"
+        f"os.environ['ECOAI_FAKE_SENSORS'] = {script!r}\n"
+        f"sys.argv = ['ecoai', *{argv!r}]\n"
+        "seen = []\n"
+        "class Popen(subprocess.Popen):\n"
+        "    def __init__(self, *args, **kwargs):\n"
+        "        pydantic = sorted(m for m in sys.modules if m.startswith('pydantic'))\n"
+        "        seen.append([list(args[0]) if args else kwargs.get('args'), pydantic])\n"
+        "        super().__init__(*args, **kwargs)\n"
+        "subprocess.Popen = Popen\n"
+        "from ecoai.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import json\nprint(json.dumps(seen))\n"
+    )
+    run = run_probe(probe)
+    assert (tmp_path / "r.json").exists()
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert ["true"] in [command for command, _ in seen], seen
+    for command, pydantic in seen:
+        if command == ["true"]:
+            assert pydantic == [], seen
 
 
 def test_completions_are_fresh() -> None:

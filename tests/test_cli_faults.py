@@ -13,6 +13,7 @@ from conftest import CliRunner
 
 from ecoai.commands.profile import ranks
 from ecoai.errors import InputError
+from ecoai.validation import validate
 
 PY = sys.executable
 FLAGS = ["--pue", "1.2", "--wue-site", "0.5", "--wue-source", "3", "--cif", "0.4"]
@@ -221,7 +222,7 @@ def test_serving_window_by_hand_with_scripted_sensors(
     from ecoai.models import Report
     from ecoai.render import Format, render
 
-    rendered = render(Report.model_validate(report), Format(fmt), width=100)
+    rendered = render(validate(Report, report), Format(fmt), width=100)
     if fmt == "json":
         assert json.loads(rendered)["measurement"]["workload"]["serving_s"] == pytest.approx(
             window_s

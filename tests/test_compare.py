@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from fakes.reports import estimate_report, measured_report
 
@@ -122,10 +124,10 @@ def test_a_gate_refuses_a_measured_command_that_failed() -> None:
     gate (-100 %); a gate now refuses it, naming the report; without gates it is still shown."""
     failed = measured_report([0.001, 0.001])
     assert failed.measurement is not None
-    measurement = failed.measurement.model_copy(update={"exit_status": 127})
+    measurement = replace(failed.measurement, exit_status=127)
     items = [
         Item("ok", "ok.json", measured_report([1.0, 1.1])),
-        Item("nx", "nx.json", failed.model_copy(update={"measurement": measurement})),
+        Item("nx", "nx.json", replace(failed, measurement=measurement)),
     ]
     gates = parse_gates("max_increase", "total.energy_wh=5%")
     with pytest.raises(InputError) as raised:

@@ -11,12 +11,13 @@ from conftest import CliRunner, check_golden, run_probe
 from fakes.reports import estimate_report, measured_report
 
 from ecoai.models import Report
+from ecoai.validation import dump_json
 
 SCENARIO = Path(__file__).resolve().parent / "data" / "compare" / "paper.toml"
 
 
 def _write(path: Path, report: Report) -> str:
-    path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    path.write_text(dump_json(report, indent=2), encoding="utf-8")
     return str(path)
 
 
@@ -222,7 +223,7 @@ def test_bad_input_exits_2_with_one_line(
     _write(tmp_path / "ok.json", estimate_report(1.0))
     (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
     (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
-    data = json.loads(estimate_report(1.0).model_dump_json())
+    data = json.loads(dump_json(estimate_report(1.0)))
     (tmp_path / "v9.json").write_text(json.dumps({**data, "schema_version": 9}), encoding="utf-8")
     (tmp_path / "broken.json").write_text(json.dumps({**data, "kind": "guess"}), encoding="utf-8")
     (tmp_path / "cmp.json").write_text(

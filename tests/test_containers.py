@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ecoai.models import plain
 from ecoai.sensors.host import (
     cgroup_cpu,
     container_cpu,
@@ -115,7 +116,7 @@ def test_host_info_records_cgroup_and_labels(tmp_path: Path) -> None:
     info = host_info(env={"POD_NAMESPACE": "ml"}, proc_cgroup=proc)
     assert info.cgroup == POD_V2
     assert info.container["namespace"] == "ml" and info.container["pod_uid"] == UID
-    assert info.model_dump()["container"]["container_id"] == CID  # in the report's JSON
+    assert plain(info)["container"]["container_id"] == CID  # in the report's JSON
 
 
 def test_v2_cpu_usage_and_quota(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from ecoai.footprint import Multipliers, footprint_point
 from ecoai.measurement.sampler import Sampler
+from ecoai.models import plain
 from ecoai.sanity import report_problem
 from ecoai.sensors.counters import BURST_S
 from ecoai.sensors.nvml import open_nvml
@@ -56,7 +57,7 @@ def check(sampler: Sampler, name: str, trace: list[Step], ceiling_w: float) -> f
     duration_s = sum(s.dt_s if s.fault != "gap" else s.dt_s * 20 for s in trace)
     assert math.isfinite(energy_j) and energy_j >= 0
     assert energy_j <= ceiling_w * (duration_s + BURST_S) * (1 + 1e-9)
-    assert report_problem(footprint_point(energy_j, FACTORS).model_dump()) is None
+    assert report_problem(plain(footprint_point(energy_j, FACTORS))) is None
     return energy_j
 
 

@@ -12,6 +12,7 @@ from ecoai.measurement.events import EventTail, parse_line
 from ecoai.measurement.per_unit import event_notes, run_work, workload
 from ecoai.measurement.sampler import Mark, Sample
 from ecoai.measurement.work import MAX_PHASES, WorkMeter
+from ecoai.validation import dump_json
 
 POWER_W = {"gpu0": 100.0, "cpu": 20.0}
 RATIO = {"gpu0": 1.0, "cpu": 1.0}
@@ -174,7 +175,7 @@ def test_serving_window_and_start_up_by_hand() -> None:
     assert result.startup.share == pytest.approx(0.4)
     # the whole-run figures still include start-up: 10 queries over 10 s
     assert result.queries_per_s == pytest.approx(1.0)
-    json.loads(result.model_dump_json())
+    json.loads(dump_json(result))
 
 
 def test_one_query_event_has_a_start_up_but_no_window() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -49,11 +50,11 @@ def measured_report() -> Report:
         request,
         measured,
         [],
-        HOST.model_copy(update={"cpu_model": "EPYC", "logical_cpus": 64, "memory_gb": 512.0}),
+        replace(HOST, cpu_model="EPYC", logical_cpus=64, memory_gb=512.0),
         inputs,
     )
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    return report.model_copy(update={"created_at": now, "ecoai_version": "0.0.0-golden"})
+    return replace(report, created_at=now, ecoai_version="0.0.0-golden")
 
 
 @pytest.mark.usefixtures("no_thread_leak")

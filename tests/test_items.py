@@ -10,6 +10,7 @@ from fakes.reports import estimate_report
 
 from ecoai.comparison import items
 from ecoai.errors import InputError
+from ecoai.validation import dump_json
 
 
 @pytest.fixture
@@ -36,10 +37,10 @@ def test_presets_take_the_common_flags(estimated: list[items.Scenario]) -> None:
 
 def test_reports_scenarios_and_stdin_mix(estimated: list[items.Scenario], tmp_path: Path) -> None:
     report = tmp_path / "run.json"
-    report.write_text(estimate_report(2.0).model_dump_json(), encoding="utf-8")
+    report.write_text(dump_json(estimate_report(2.0)), encoding="utf-8")
     scenario = tmp_path / "plan.toml"
     scenario.write_text("tps = 90\n", encoding="utf-8")
-    stdin = io.StringIO(estimate_report(3.0, label="piped").model_dump_json())
+    stdin = io.StringIO(dump_json(estimate_report(3.0, label="piped")))
     loaded = items.load_items([str(report), str(scenario), "-"], stdin=stdin)
     assert [(i.label, i.origin) for i in loaded] == [
         ("run", str(report)),
@@ -51,7 +52,7 @@ def test_reports_scenarios_and_stdin_mix(estimated: list[items.Scenario], tmp_pa
 
 def test_vary_replaces_the_base_in_place(estimated: list[items.Scenario], tmp_path: Path) -> None:
     report = tmp_path / "measured.json"
-    report.write_text(estimate_report(2.0).model_dump_json(), encoding="utf-8")
+    report.write_text(dump_json(estimate_report(2.0)), encoding="utf-8")
     loaded = items.load_items([str(report), "gpt-4.1:short"], vary=["grid=FRA,POL"])
     assert [i.label for i in loaded] == ["measured", "grid=FRA", "grid=POL"]
     assert estimated[1].flags == {"model": "gpt-4.1", "prompt": "short", "grid": "POL"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -89,11 +90,13 @@ def test_nested_merges_keep_every_part_identity() -> None:
 
 
 def test_the_parts_notes_reach_the_merged_report() -> None:
-    a = measured_report([1.0], host="a", gpus=["GPU-1"]).model_copy(
-        update={"notes": ["1 process(es) the command started outlived it (PID 42)"]}
+    a = replace(
+        measured_report([1.0], host="a", gpus=["GPU-1"]),
+        notes=["1 process(es) the command started outlived it (PID 42)"],
     )
-    b = measured_report([1.0], host="b", gpus=["GPU-2"]).model_copy(
-        update={"notes": ["2 sensor read(s) failed and were skipped"]}
+    b = replace(
+        measured_report([1.0], host="b", gpus=["GPU-2"]),
+        notes=["2 sensor read(s) failed and were skipped"],
     )
     merged = merge([Part("a.json", a), Part("b.json", b)], version="t", now=a.created_at)
     assert "a.json: 1 process(es) the command started outlived it (PID 42)" in merged.notes

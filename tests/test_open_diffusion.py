@@ -20,6 +20,7 @@ from ecoai.estimation.open_diffusion import (
 )
 from ecoai.inputs.mlenergy import find_diffusion_model, load_diffusion
 from ecoai.inputs.resolve import resolve
+from ecoai.validation import dump_json
 
 BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"
 FLUX = "black-forest-labs/FLUX.1-dev"
@@ -29,7 +30,7 @@ def _estimate(**flags: object) -> dict[str, object]:
     report = estimate(resolve(None, {"cif_kg_per_kwh": 0.4, "pue": 1.2,
                                      "wue_site_l_per_kwh": 0.5, "wue_source_l_per_kwh": 3.0,
                                      **flags}))  # fmt: skip
-    return json.loads(report.model_dump_json())  # type: ignore[no-any-return]
+    return json.loads(dump_json(report))  # type: ignore[no-any-return]
 
 
 def _config(model_id: str | None = FLUX, **changes: object) -> ItemConfig:

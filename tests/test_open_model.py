@@ -28,6 +28,7 @@ from ecoai.estimation.open_model import (
 )
 from ecoai.inputs.mlenergy import LLM_TASKS, find_open_model, load_measurements, open_models
 from ecoai.inputs.resolve import resolve
+from ecoai.validation import dump_json
 
 BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"
 
@@ -36,7 +37,7 @@ def _estimate(**flags: object) -> dict[str, object]:
     report = estimate(resolve(None, {"cif_kg_per_kwh": 0.4, "pue": 1.2,
                                      "wue_site_l_per_kwh": 0.5, "wue_source_l_per_kwh": 3.0,
                                      **flags}))  # fmt: skip
-    return json.loads(report.model_dump_json())  # type: ignore[no-any-return]
+    return json.loads(dump_json(report))  # type: ignore[no-any-return]
 
 
 def test_measured_batch_sizes_are_reproduced_exactly() -> None:

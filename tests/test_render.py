@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -16,13 +17,14 @@ from ecoai.estimation.estimate import estimate
 from ecoai.inputs.resolve import resolve
 from ecoai.models import Report
 from ecoai.render import Format, render
+from ecoai.validation import validate_json
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def sample_report() -> Report:
     params = resolve(None, {**FLAG_VALUES, "queries": 1_000_000, "label": "gpt-4.1 short"})
-    return estimate(params, now=NOW).model_copy(update={"ecoai_version": "0.0.0-golden"})
+    return replace(estimate(params, now=NOW), ecoai_version="0.0.0-golden")
 
 
 MEASURED_ONLY = {Format.CODECARBON_CSV, Format.MODEL_CARD}
@@ -43,7 +45,7 @@ def test_measured_only_formats_refuse_an_estimate_clearly(fmt: Format) -> None:
 
 def test_json_round_trips_to_the_same_report() -> None:
     report = sample_report()
-    assert Report.model_validate_json(render(report, Format.JSON)) == report
+    assert validate_json(Report, render(report, Format.JSON)) == report
 
 
 def test_csv_has_one_row_per_scope_and_metric() -> None:
@@ -93,13 +95,11 @@ def test_a_run_whose_every_figure_is_modelled_is_titled_modelled() -> None:
     assert render_markdown(counted).startswith("### ecoai measured: job")
     assert counted.measurement is not None
     modelled_sensors = [
-        s.model_copy(update={"method": "model", "name": f"{s.component}-model"})
+        replace(s, method="model", name=f"{s.component}-model")
         for s in counted.measurement.sensors
         if s.component != "gpu"
     ]
-    modelled = counted.model_copy(
-        update={"measurement": counted.measurement.model_copy(update={"sensors": modelled_sensors})}
-    )
+    modelled = replace(counted, measurement=replace(counted.measurement, sensors=modelled_sensors))
     table = render_table(modelled)
     assert table.splitlines()[0].strip() == "ecoai modelled: job" and "(measured)" not in table
     assert render_markdown(modelled).startswith("### ecoai modelled: job")

@@ -8,6 +8,7 @@ through one check (``ecoai.sanity``) and an implausible figure is an internal er
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ecoai.models import Report
 from ecoai.render import Format, render
 from ecoai.render.comparison import render_comparison
 from ecoai.sanity import ImplausibleReportError, is_figure, report_problem
+from ecoai.validation import validate
 
 
 def main(*argv: str) -> int:
@@ -127,9 +129,9 @@ def test_a_negative_figure_is_never_written_whatever_the_command(
     def negative(*args: Any, **kwargs: Any) -> Report:
         report = real(*args, **kwargs)
         assert report.per_query is not None
-        stat = report.per_query.carbon_g.model_copy(update={"mean": -1.0})
-        per_query = report.per_query.model_copy(update={"carbon_g": stat})
-        return report.model_copy(update={"per_query": per_query})
+        stat = replace(report.per_query.carbon_g, mean=-1.0)
+        per_query = replace(report.per_query, carbon_g=stat)
+        return replace(report, per_query=per_query)
 
     monkeypatch.setattr(module, "estimate", negative)
     assert main("estimate", "--model", "gpt-4.1", "--prompt", "short", "-o", "out.json") == 3
@@ -143,7 +145,7 @@ def test_a_negative_figure_is_never_written_whatever_the_command(
 
 def test_every_format_goes_through_the_check(est: dict[str, Any]) -> None:
     name = edited("n.json", est, "per_query.energy_wh.max", -2.0)
-    bad = Report.model_validate(json.loads(Path(name).read_text()))
+    bad = validate(Report, json.loads(Path(name).read_text()))
     for fmt in Format:
         with pytest.raises(ImplausibleReportError, match=r"per_query\.energy_wh\.max"):
             render(bad, fmt)

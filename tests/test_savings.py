@@ -8,6 +8,7 @@ energy saved is 1.5 Wh facility, 0.5 mL on site, 3 mL off site and 0.6 gCO2e sav
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from ecoai.render import Format
 from ecoai.render.comparison import render_comparison_table
 from ecoai.render.equivalence import equivalences, power_text
 from ecoai.render.table import render_table as render_report_table
+from ecoai.validation import dump_json
 
 RATE = 1e6
 
@@ -173,7 +175,7 @@ def _comparison(found: Savings) -> Comparison:
 
 
 def _write(path: Path, report: Report) -> str:
-    path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    path.write_text(dump_json(report, indent=2), encoding="utf-8")
     return str(path)
 
 
@@ -185,7 +187,7 @@ SOURCED = {
 
 @pytest.fixture
 def pair(tmp_path: Path) -> list[str]:
-    base = estimate_report(1.0, it_max_wh=1.2, queries=1000).model_copy(update={"inputs": SOURCED})
+    base = replace(estimate_report(1.0, it_max_wh=1.2, queries=1000), inputs=SOURCED)
     return [
         _write(tmp_path / "base.json", base),
         _write(tmp_path / "better.json", estimate_report(0.88, it_max_wh=0.96, queries=1000)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -56,7 +57,7 @@ def test_no_profile_field_names_a_file() -> None:
     """No include-like key: nothing in a profile entry is a path that ecoai would open."""
     pathish = {"include", "import", "file", "path", "dir", "source_file", "extends"}
     for schema in SCHEMAS.values():
-        names = set(schema.model_fields)
+        names = {each.name for each in dataclasses.fields(schema)}
         assert not {n for n in names if n in pathish or n.endswith(("_path", "_file", "_dir"))}
 
 

@@ -25,6 +25,7 @@ from ecoai.measurement.serving import (
     scrape_notes,
     servers_from,
 )
+from ecoai.validation import validate
 
 PY = sys.executable
 SERVER = str(Path(__file__).parent / "fakes" / "model_server.py")
@@ -106,7 +107,7 @@ def test_the_issue_example_vllm_on_a_300_w_gpu(
     from ecoai.models import Report
     from ecoai.render import Format, render
 
-    table = render(Report.model_validate(report), Format.TABLE, width=100)
+    table = render(validate(Report, report), Format.TABLE, width=100)
     assert "start-up (run start to the first query event" in table
     assert "per request, p50 (split by tokens, prompt x0.25)" in table
     assert "idle (last query event to the run's end" in table

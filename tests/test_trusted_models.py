@@ -1,10 +1,11 @@
 """Models built without validation (``Frozen.trusted``, the built-in profiles) equal validated ones.
 
-The estimate's table path builds its report from values ecoai computed and reads the built-in
-profiles without pydantic's validation, so no schema is built there (issue 16: start-up). These
-tests are what makes that safe: every built-in profile entry validates and equals its trusted
-build, every preset's estimate equals its validated report field by field and type by type, and
-``plain`` is ``model_dump`` without the serializer.
+An estimate (table or JSON) builds its report from values ecoai computed, reads the built-in
+profiles without validation and writes its JSON with the standard library, so it never imports
+pydantic (issue 16: start-up). These tests are what makes that safe: every built-in profile entry
+validates and equals its trusted build, every preset's estimate equals its validated report field
+by field and type by type, its JSON parses to pydantic's dump of the validated report and
+validates against ``ecoai schema``, and ``plain`` is pydantic's ``dump_python``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ecoai.inputs.mlenergy import diffusion_models, open_models
 from ecoai.inputs.resolve import resolve
 from ecoai.models import Param, Report, Source, Stat, WaterStat, plain, trusted
 from ecoai.render import Format, render
+from ecoai.validation import dump, dump_json, json_schema, validate, validate_json
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -83,15 +85,15 @@ def test_every_built_in_entry_validates_and_equals_its_trusted_build(
     kind: str, entry_id: str, data: dict[str, Any]
 ) -> None:
     """The built-in profiles are read without validation at run time: validated here instead."""
-    validated = SCHEMAS[kind].model_validate(data)  # raises for a broken shipped profile
+    validated = validate(SCHEMAS[kind], data)  # raises for a broken shipped profile
     assert_same(trusted(SCHEMAS[kind], data), validated)
-    assert typed(plain(validated)) == typed(validated.model_dump())
+    assert typed(plain(validated)) == typed(dump(validated))
 
 
 def test_the_catalog_equals_one_validated_entry_by_entry() -> None:
     catalog = load_catalog(overlays=False)
     for kind, entry_id, data in ENTRIES:
-        assert_same(catalog.get(kind, entry_id), SCHEMAS[kind].model_validate(data))
+        assert_same(catalog.get(kind, entry_id), validate(SCHEMAS[kind], data))
 
 
 def test_a_broken_user_profile_is_still_validated(tmp_path: Path) -> None:
@@ -132,22 +134,66 @@ SCENARIOS = preset_scenarios()
 @pytest.mark.parametrize("flags", SCENARIOS, ids=[str(i) for i in range(len(SCENARIOS))])
 def test_a_trusted_estimate_equals_its_validated_report(flags: dict[str, Any]) -> None:
     report = estimate(resolve(None, flags), now=NOW)
-    validated = Report.model_validate(report.model_dump())
+    validated = validate(Report, plain(report))
     assert_same(report, validated)
-    assert typed(plain(report)) == typed(validated.model_dump())
-    assert render(report, Format.JSON) == validated.model_dump_json(indent=2) + "\n"
+    assert typed(plain(report)) == typed(dump(validated))
+    assert_json_as_pydantic_writes(report, validated)
     for fmt in (Format.TABLE, Format.MARKDOWN, Format.CSV):
         assert render(report, fmt, explain=True) == render(validated, fmt, explain=True)
 
 
-def test_plain_is_model_dump_on_measured_and_golden_reports() -> None:
-    golden = Report.model_validate_json((REPO_ROOT / "tests/golden/estimate.json").read_text())
-    reports = [golden, estimate_report(1.0), measured_report([1.0, 2.0, 4.0], queries=3)]
-    for report in reports:
-        dumped = report.model_dump()
-        assert typed(plain(report)) == typed(dumped)
-        assert_same(trusted(Report, plain(report)), report)  # nested dicts become models
-        assert render(report, Format.JSON) == report.model_dump_json(indent=2) + "\n"
+REPORT_SCHEMA = json_schema(Report)
+GOLDEN = [REPO_ROOT / "tests/golden/estimate.json", *sorted(REPO_ROOT.glob("tests/data/**/*.json"))]
+GOLDEN_REPORTS = [path for path in GOLDEN if '"schema_version"' in path.read_text()]
+
+
+def assert_json_as_pydantic_writes(report: Report, validated: Report) -> None:
+    """ecoai's own JSON (the standard library's) parses to exactly pydantic's dump of the
+    validated report, types included (1 is not 1.0), keys in order, and meets the schema."""
+    import jsonschema
+
+    written = render(report, Format.JSON)
+    expected = json.loads(dump_json(validated, indent=2))
+    found = json.loads(written)
+    assert typed(found) == typed(expected)
+    assert list(found) == list(expected)
+    jsonschema.validate(found, REPORT_SCHEMA)
+    assert validate_json(Report, written) == validated
+
+
+def test_the_golden_reports_are_found() -> None:
+    assert len(GOLDEN_REPORTS) >= 2, GOLDEN
+
+
+@pytest.mark.parametrize("path", GOLDEN_REPORTS, ids=[p.name for p in GOLDEN_REPORTS])
+def test_plain_is_pydantics_dump_on_golden_reports(path: Path) -> None:
+    report = validate_json(Report, path.read_text(encoding="utf-8"))
+    assert typed(plain(report)) == typed(dump(report))
+    assert_same(trusted(Report, plain(report)), report)  # nested dicts become models
+    assert_json_as_pydantic_writes(report, report)
+
+
+def test_plain_is_pydantics_dump_on_built_reports() -> None:
+    for report in [estimate_report(1.0), measured_report([1.0, 2.0, 4.0], queries=3)]:
+        assert typed(plain(report)) == typed(dump(report))
+        assert_same(trusted(Report, plain(report)), report)
+        assert_json_as_pydantic_writes(report, validate(Report, plain(report)))
+
+
+def test_the_json_writes_what_pydantic_writes_at_the_edges() -> None:
+    """Non-finite floats as null (pydantic's default), UTC as Z, other offsets kept, the
+    odd value in ``extra`` (a date) through pydantic, non-ASCII text as it is."""
+    from datetime import date, timedelta, timezone
+
+    from ecoai.render.json import render_json
+
+    base = estimate_report(1.0)
+    for created in [NOW, datetime(2026, 1, 1, 1, 2, 3, 4500, tzinfo=timezone(timedelta(hours=-5)))]:
+        for extra in [{"x": float("nan"), "y": [float("inf"), 1, 2.5]}, {"when": date(2026, 1, 2)},
+                      {"label": "Zürich ☃", "n": {"a": None}}]:  # fmt: skip
+            report = Report.trusted(**{**plain(base), "created_at": created, "extra": extra})
+            expected = json.loads(dump_json(report, indent=2))
+            assert typed(json.loads(render_json(report))) == typed(expected)
 
 
 @pytest.mark.parametrize(
@@ -165,7 +211,7 @@ def test_plain_is_model_dump_on_measured_and_golden_reports() -> None:
 def test_trusted_converts_as_validation_does(
     model: type[Stat | Param], values: dict[str, Any], expected: dict[str, Any] | None
 ) -> None:
-    validated = model.model_validate(values)
+    validated = validate(model, values)
     assert_same(model.trusted(**values), validated)
     if expected is not None:
         assert typed(plain(validated)) == typed({**plain(validated), **expected})
@@ -178,38 +224,42 @@ def test_water_stat_scales_without_validation() -> None:
                                  source=Stat.point(4.0)))  # fmt: skip
 
 
-SCHEMA_PROBE = """
+PYDANTIC_PROBE = """
 import contextlib, io, sys
-import pydantic
 sys.argv = ['ecoai', *{argv!r}]
 from ecoai.cli import main
-with contextlib.redirect_stdout(io.StringIO()):
+with contextlib.redirect_stdout(io.StringIO()) as out:
     try:
         main()
     except SystemExit:
         pass
-def every(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from every(sub)
-print(sorted(c.__name__ for c in every(pydantic.BaseModel)
-             if c.__module__.startswith('ecoai.') and c.__pydantic_complete__))
+assert out.getvalue(), 'no output'
+print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core')
+             or m in ('ecoai.validation', 'annotated_types', 'importlib.metadata')))
 """
 PRESET = ["estimate", "--model", "gpt-4o", "--prompt", "short"]
 FLAGS = ["estimate", *(f"{BY_NAME[k].flag}={v}" for k, v in FLAG_VALUES.items())]
 
 
-@pytest.mark.parametrize("argv", [PRESET, FLAGS, [*PRESET, "-f", "markdown"]])
-def test_the_estimate_table_builds_no_schema(argv: list[str]) -> None:
-    """No model's validator or serializer is built on the way to a table (issue 16)."""
-    run = run_probe(SCHEMA_PROBE.format(argv=argv))
+@pytest.mark.parametrize(
+    "argv",
+    [PRESET, FLAGS, [*PRESET, "-f", "markdown"], [*PRESET, "--json"], [*FLAGS, "--json"],
+     ["estimate", "--model", "gpt-4.1", "--prompt", "short", "--json"]],
+)  # fmt: skip
+def test_an_estimate_imports_no_pydantic(argv: list[str]) -> None:
+    """Neither the table nor the JSON of an estimate imports pydantic (issue 16): the report
+    model is plain dataclasses, the built-in profiles are trusted, the JSON is the stdlib's."""
+    run = run_probe(PYDANTIC_PROBE.format(argv=argv))
     assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout + run.stderr
 
 
-def test_the_json_output_is_validated() -> None:
-    """The probe can fail: --json validates the report (and builds the schema) before writing."""
-    run = run_probe(SCHEMA_PROBE.format(argv=[*PRESET, "--json"]))
-    assert "Report" in json.loads(run.stdout.strip().splitlines()[-1].replace("'", '"'))
+def test_the_pydantic_probe_can_fail(tmp_path: Path) -> None:
+    """A user's profile directory is validated: pydantic is imported (the probe sees it)."""
+    (tmp_path / "mine.toml").write_text(
+        '[grids.mine]\ncif_g_per_kwh = 1\nyear = 2024\nsources = ["me"]\n', encoding="utf-8"
+    )
+    run = run_probe(PYDANTIC_PROBE.format(argv=[*PRESET, "--profiles", str(tmp_path)]))
+    assert "pydantic" in run.stdout.strip().splitlines()[-1]
 
 
 MEASURED_PROBE = """
@@ -218,6 +268,7 @@ os.environ.update({env!r})
 sys.argv = ['ecoai', *{argv!r}]
 import ecoai.measurement.report as built
 from ecoai.models import Report, plain
+from ecoai.validation import dump, validate
 made = []
 original = built.build_report
 def capture(*args, **kwargs):
@@ -236,8 +287,8 @@ def typed(node):
         return (type(node).__name__, [typed(value) for value in node])
     return (type(node).__name__, repr(node))
 (report,) = made
-validated = Report.model_validate(report.model_dump())
-print(report == validated, typed(plain(report)) == typed(validated.model_dump()),
+validated = validate(Report, plain(report))
+print(report == validated, typed(plain(report)) == typed(dump(validated)),
       report.measurement.workload is not None, len(report.runs or ()))
 """
 

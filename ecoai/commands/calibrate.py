@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -97,7 +98,7 @@ def calibrate_command(
              "batch_size": batch_size, "output_tokens": output_tokens}  # fmt: skip
     entry = calibration_from_report(read_report(report, sys.stdin), report, given, catalog)
     ratio = _uncalibrated_ratio(entry, catalog)
-    entry = entry.model_copy(update={"uncalibrated_ratio": ratio})
+    entry = replace(entry, uncalibrated_ratio=ratio)
     destination = output or "-"
     if output is not None and Path(output).is_dir():
         destination = str(Path(output) / f"{entry.id}.toml")

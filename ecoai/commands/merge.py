@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import typer
@@ -50,7 +51,7 @@ def merge_command(
     parts = [Part(path, read_report(path, sys.stdin)) for path in reports]
     merged = merge(parts, version=__version__, now=datetime.now(UTC), queries=queries)
     if label is not None:
-        merged = merged.model_copy(update={"label": label})
+        merged = replace(merged, label=label)
     write_text(destination, render(merged, fmt, width=100, color=False), overwrite=force)
     total = merged.total
     assert total is not None

@@ -236,9 +236,11 @@ def _list_sensors(found: Any, json_output: bool) -> None:
     if json_output:
         import json
 
-        document = {
-            "used": [info.model_dump(mode="json") for info in used],
-            "skipped": [s.model_dump(mode="json") for s in found.skipped],
+        from ecoai.models import plain
+
+        document = {  # str, list and dict fields only: plain JSON
+            "used": [plain(info) for info in used],
+            "skipped": [plain(s) for s in found.skipped],
             "notes": list(found.notes),
         }
         typer.echo(json.dumps(document, indent=2))

@@ -76,7 +76,9 @@ def show_command(
         return
     found_kind, entry = find_any(catalog, id, kind)
     if as_json:
-        fields = entry.model_dump(mode="json", exclude_none=True)
+        from ecoai.validation import dump
+
+        fields = dump(entry, mode="json", exclude_none=True)
         data: dict[str, Any] = {"kind": found_kind, **fields}
         typer.echo(json.dumps(data, indent=2))
         return

@@ -17,8 +17,9 @@ def schema_command(
 
     if document == "report":
         from ecoai.models import Report
+        from ecoai.validation import json_schema
 
-        schema = Report.model_json_schema()
+        schema = json_schema(Report)
     elif document == "comparison":
         from ecoai.comparison.model import Comparison
 

@@ -19,7 +19,7 @@ from typing import Any
 from ecoai import units
 from ecoai.errors import InputError
 from ecoai.footprint import Multipliers, footprint_point
-from ecoai.models import Footprint, Method, Report, Stat, WaterStat
+from ecoai.models import Footprint, Method, Report, Stat, WaterStat, plain
 
 _FACTORS = ("pue", "wue_site_l_per_kwh", "wue_source_l_per_kwh", "cif_kg_per_kwh")
 
@@ -58,12 +58,14 @@ def merge(
             f"no per-query figures: {', '.join(missing)} counted no queries;"
             " pass --queries N with the job's query count"
         )
-    return Report(
+    return Report.trusted(
         kind="merged",
         ecoai_version=version,
         created_at=now,
         label=_label(parts),
-        method=Method(statistic="merged", description="sum of measured reports, per-host factors"),
+        method=Method.trusted(
+            statistic="merged", description="sum of measured reports, per-host factors"
+        ),
         inputs=_common_inputs(parts),
         queries=queries,
         per_query=None if queries is None else total.scaled(1.0 / queries),
@@ -106,7 +108,9 @@ def run_ids(report: Report) -> list[str]:
         return [str(i) for m in merged if isinstance(m, dict) for i in m.get("runs", [])]
     import hashlib
 
-    return ["sha256:" + hashlib.sha256(report.model_dump_json().encode()).hexdigest()]
+    from ecoai.validation import dump_json
+
+    return ["sha256:" + hashlib.sha256(dump_json(report).encode()).hexdigest()]
 
 
 def _refuse_same_run(parts: Sequence[Part]) -> None:
@@ -143,7 +147,7 @@ def _part_notes(parts: Sequence[Part]) -> list[str]:
 
 def _measurement(report: Report) -> dict[str, Any]:
     # Read as plain data: merge needs only the host, the GPU UUIDs and the energy scope.
-    return report.measurement.model_dump() if report.measurement else {}
+    return plain(report.measurement) if report.measurement else {}
 
 
 def _hostname(info: dict[str, Any]) -> str:
@@ -219,7 +223,7 @@ def _recomputed(part: Part) -> Footprint:
 
 def _with_std(footprint: Footprint, relative: float) -> Footprint:
     def spread(stat: Stat) -> dict[str, Any]:
-        return {**stat.model_dump(), "std": stat.mean * relative}
+        return {**plain(stat), "std": stat.mean * relative}
 
     water = footprint.water_ml
     return Footprint(
@@ -256,7 +260,7 @@ def sum_footprints(footprints: Sequence[Footprint]) -> Footprint:
         energy_wh=sum_stats([f.energy_wh for f in footprints]),
         it_energy_wh=sum_stats([f.it_energy_wh for f in footprints]),
         water_ml=WaterStat(
-            **sum_stats([f.water_ml for f in footprints]).model_dump(),
+            **plain(sum_stats([f.water_ml for f in footprints])),
             site=sum_stats([f.water_ml.site for f in footprints]),
             source=sum_stats([f.water_ml.source for f in footprints]),
         ),

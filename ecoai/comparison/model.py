@@ -6,9 +6,9 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ecoai.models import SCHEMA_VERSION, FigureScope, Frozen, GateKind, ReportKind
+from ecoai.models import SCHEMA_VERSION, FigureScope, GateKind, ReportKind
 
 M = TypeVar("M", bound=BaseModel)
 _set = object.__setattr__
@@ -50,6 +50,14 @@ def slot_setters(cls: type[BaseModel]) -> tuple[Callable[[Any, Any], None], ...]
         owner = next(klass for klass in cls.__mro__ if name in vars(klass))
         setters.append(vars(owner)[name].__set__)
     return tuple(setters)
+
+
+class Frozen(BaseModel):
+    """Base of the comparison's pydantic models: unknown fields are an error, values never
+    change. The report's own model (``ecoai.models``) is plain dataclasses instead: a
+    comparison is built only by ``compare``, which imports pydantic anyway to read reports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 @cache

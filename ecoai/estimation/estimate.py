@@ -6,6 +6,7 @@ The method, its constants and their sources: README, Method §1-§2 and §6.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from ecoai import __version__, footprint, units
@@ -204,7 +205,7 @@ def _with_embodied(per_query: Footprint, embodied: Embodied, duration_s: float) 
     """
     central, low, high = (_embodied_g(embodied, duration_s, bound) for bound in (0, 1, 2))
     stat = Stat.trusted(mean=central, min=min(low, central), max=max(high, central))
-    return per_query.model_copy(update={"embodied_carbon_g": stat})
+    return replace(per_query, embodied_carbon_g=stat)
 
 
 def _embodied_g(embodied: Embodied, duration_s: float, bound: int) -> float:

@@ -80,7 +80,9 @@ def calibration_from_report(
     model = values.get("model")
     entry_id = _slug(f"{model or f'{params_b:g}b'}-{precision}-{hardware.id}-x{len(gpu_sensors)}"
                      f"-b{values['batch_size']}")  # fmt: skip
-    return CalibrationEntry(
+    from ecoai.validation import validate
+
+    fields = dict(
         id=entry_id,
         origin="user",
         hardware=hardware.id,
@@ -95,6 +97,7 @@ def calibration_from_report(
         time_per_token_s=duration_s / tokens,
         sources=[f"measured by ecoai profile ({report.created_at:%Y-%m-%d %H:%M} UTC): {name}"],
     )
+    return validate(CalibrationEntry, fields)
 
 
 def _output_tokens(report: Report, name: str, given: Mapping[str, Any]) -> float:
@@ -247,8 +250,9 @@ def calibration_toml(entry: CalibrationEntry) -> str:
     """``entry`` as a profile file (``[calibrations."ID"]``), for ``--profiles DIR``."""
     import tomli_w
 
-    fields = entry.model_dump(exclude={"id", "origin", "name", "aliases", "note"},
-                              exclude_none=True)  # fmt: skip
+    from ecoai.validation import dump
+
+    fields = dump(entry, exclude={"id", "origin", "name", "aliases", "note"}, exclude_none=True)
     header = (
         "# Written by `ecoai calibrate`: a measured open LLM. Estimates of the same GPU, GPU\n"
         "# count, size and precision use it instead of the ML.ENERGY data (--profiles DIR).\n"

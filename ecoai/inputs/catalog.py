@@ -11,15 +11,16 @@ import os
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 import ecoai
 from ecoai.errors import ProfileError, did_you_mean
 from ecoai.inputs.catalog_schema import SCHEMAS, Entry
 from ecoai.inputs.preset_kinds import KIND_BY_TABLE, PRESET_KINDS
 from ecoai.models import trusted
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 BUILT_IN = "built-in"
 KIND_NAMES = {name: kind.table for kind in PRESET_KINDS for name in kind.spellings}
@@ -247,8 +248,10 @@ def _entry(kind: str, entry_id: str, fields: Any, label: str, origin: str) -> En
     data = {**fields, "id": entry_id, "origin": origin}
     if origin == BUILT_IN:  # validated by the tests (test_trusted_models): no schema to build
         return trusted(SCHEMAS[kind], data)
+    from ecoai.validation import ValidationError, validate
+
     try:
-        return SCHEMAS[kind].model_validate(data)
+        return validate(SCHEMAS[kind], data)
     except ValidationError as error:
         problems = _describe(where, error)
         raise ProfileError(problems[0], _hint(error), details=problems[1:]) from None
@@ -266,6 +269,10 @@ def _describe(where: str, error: ValidationError) -> list[str]:
     return lines
 
 
+_UNKNOWN_FIELD = ("unexpected_keyword_argument", "extra_forbidden")
+"""pydantic's error types for a field the schema lacks (a dataclass's, a model's)."""
+
+
 def _message(detail: Any) -> str:
     kind, ctx = detail["type"], detail.get("ctx", {})
     bounds = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"),
@@ -275,7 +282,7 @@ def _message(detail: Any) -> str:
         return f"must be {op} {ctx[name]:g}"
     if kind == "missing":
         return "missing (required)"
-    if kind == "extra_forbidden":
+    if kind in _UNKNOWN_FIELD:
         return "unknown field"
     message: str = detail["msg"].removeprefix("Value error, ")
     return message[:1].lower() + message[1:]
@@ -283,7 +290,7 @@ def _message(detail: Any) -> str:
 
 def _hint(error: ValidationError) -> str:
     first = sorted(error.errors(), key=lambda detail: detail["type"] == "missing")[0]
-    if first["type"] == "extra_forbidden":
+    if first["type"] in _UNKNOWN_FIELD:
         return "check the field name's spelling; `ecoai profiles show ID` shows a valid entry"
     return "fix the value in the file; every numeric field carries its unit in its name"
 

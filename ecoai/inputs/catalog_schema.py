@@ -1,26 +1,30 @@
-"""Schemas of the profile TOML files: one frozen pydantic model per kind, unknown fields refused.
+"""Schemas of the profile TOML files: one frozen dataclass per kind, unknown fields refused.
 
 Each schema says in ``summary()`` what ``ecoai profiles list`` shows of an entry and in
 ``references()`` which other entries it names (the loader checks they exist). The kinds and
 their schema names are registered in ``preset_kinds.py``.
+
+Plain dataclasses, no pydantic (issue 16: the built-in profiles are read on every estimate,
+trusted): a user's profile file is validated by pydantic (``ecoai.validation``) against these
+same classes, their ``Rule`` constraints and their ``__post_init__`` checks.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from typing import Annotated, Literal
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from dataclasses import field
+from typing import Annotated, Any, ClassVar, Literal
 
 from ecoai.inputs.preset_kinds import PRESET_KINDS
+from ecoai.models import Frozen, Rule
 
 PromptClass = Literal["short", "medium", "long"]
 PROMPT_CLASSES: tuple[str, ...] = ("short", "medium", "long")
 
-NonNeg = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(ge=0)]
+NonNeg = Annotated[float, Rule(ge=0)]
+Positive = Annotated[float, Rule(gt=0)]
+Fraction = Annotated[float, Rule(ge=0)]
 
 
 def _non_decreasing(values: list[float]) -> list[float]:
@@ -30,17 +34,18 @@ def _non_decreasing(values: list[float]) -> list[float]:
     return values
 
 
-Quantiles = Annotated[
-    list[NonNeg], Field(min_length=5, max_length=5), AfterValidator(_non_decreasing)
-]
+Quantiles = Annotated[list[NonNeg], Rule(min_length=5, max_length=5, after=_non_decreasing)]
 PositiveQuantiles = Annotated[
-    list[Positive], Field(min_length=5, max_length=5), AfterValidator(_non_decreasing)
+    list[Positive], Rule(min_length=5, max_length=5, after=_non_decreasing)
 ]
-Text = Annotated[str, Field(min_length=1)]
+Text = Annotated[str, Rule(min_length=1)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
+class Strict(Frozen):
+    """Base of the entries' dataclasses: no NaN or infinity either, where pydantic validates."""
+
+    __slots__ = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "allow_inf_nan": False}
 
 
 class Entry(Strict):
@@ -50,9 +55,9 @@ class Entry(Strict):
     origin: str
     """'built-in', or 'user: <file>' when a user file supplied (or replaced) the entry."""
     name: str | None = None
-    aliases: list[Text] = []
+    aliases: list[Text] = field(default_factory=list)
     note: str | None = None
-    sources: Annotated[list[Text], Field(min_length=1)]
+    sources: Annotated[list[Text], Rule(min_length=1)]
     """The publications or datasheets behind every number of the entry."""
 
     @property
@@ -71,7 +76,7 @@ class Entry(Strict):
 class PromptPreset(Strict):
     """One prompt class of a model: tokens and the published TTFT / TPS percentiles."""
 
-    input_tokens: Annotated[int, Field(ge=0)]
+    input_tokens: Annotated[int, Rule(ge=0)]
     output_tokens: Positive
     ttft_quantiles_s: Quantiles
     """Time to first token at P5, P25, P50, P75, P95. Units: s."""
@@ -84,16 +89,14 @@ class ModelEntry(Entry):
     host: Text
     hardware: Text
     size_class: Text
-    prompts: dict[PromptClass, PromptPreset] = {}
-    skipped_prompts: dict[PromptClass, Text] = {}
+    prompts: dict[PromptClass, PromptPreset] = field(default_factory=dict)
+    skipped_prompts: dict[PromptClass, Text] = field(default_factory=dict)
     """Prompt classes the source does not publish, with the reason."""
 
-    @model_validator(mode="after")
-    def _prompts_disjoint(self) -> ModelEntry:
+    def __post_init__(self) -> None:
         both = sorted(set(self.prompts) & set(self.skipped_prompts))
         if both:
             raise ValueError(f"prompt class {both[0]!r} is both in prompts and skipped_prompts")
-        return self
 
     def summary(self) -> str:
         prompts = "/".join(self.prompts) or "no prompt classes"
@@ -108,20 +111,20 @@ class ModelEntry(Entry):
 class UVariant(Strict):
     """Published utilisation of a size class on some nodes at one batch size."""
 
-    hardware: Annotated[list[Text], Field(min_length=1)]
-    batch_size: Annotated[int, Field(ge=1)]
+    hardware: Annotated[list[Text], Rule(min_length=1)]
+    batch_size: Annotated[int, Rule(ge=1)]
     d_gpu_min: Fraction
     d_gpu_max: Fraction
     d_non_gpu: Fraction
-    u_gpu_min: Annotated[float, Field(ge=0, le=1)]
-    u_gpu_max: Annotated[float, Field(ge=0, le=1)]
-    u_non_gpu: Annotated[float, Field(ge=0, le=1)]
-    sources: Annotated[list[Text], Field(min_length=1)]
+    u_gpu_min: Annotated[float, Rule(ge=0, le=1)]
+    u_gpu_max: Annotated[float, Rule(ge=0, le=1)]
+    u_non_gpu: Annotated[float, Rule(ge=0, le=1)]
+    sources: Annotated[list[Text], Rule(min_length=1)]
 
 
 class SizeClassEntry(Entry):
-    gpu_count: Annotated[int, Field(ge=1)]
-    variants: Annotated[list[UVariant], Field(min_length=1)]
+    gpu_count: Annotated[int, Rule(ge=1)]
+    variants: Annotated[list[UVariant], Rule(min_length=1)]
 
     def summary(self) -> str:
         v = self.variants[0]
@@ -150,7 +153,7 @@ class HardwareEntry(Entry):
     """The range of published figures where sources disagree. Units: kgCO2e."""
     gpu: str | None = None
     """A node's GPU (a hardware id of kind gpu)."""
-    gpus_per_node: Annotated[int, Field(ge=1)] | None = None
+    gpus_per_node: Annotated[int, Rule(ge=1)] | None = None
     node_power_kw: Positive | None = None
     p_gpu_kw: Positive | None = None
     p_non_gpu_kw: NonNeg | None = None
@@ -161,8 +164,7 @@ class HardwareEntry(Entry):
     """The range of published figures where sources disagree. Units: kgCO2e."""
     lifetime_years: Positive | None = None
 
-    @model_validator(mode="after")
-    def _fields_of_kind(self) -> HardwareEntry:
+    def __post_init__(self) -> None:
         needed = (
             ("tdp_w",)
             if self.type == "gpu"
@@ -173,7 +175,6 @@ class HardwareEntry(Entry):
             raise ValueError(f"a {self.type} needs {', '.join(missing)}")
         for name in ("embodied_kg", "embodied_server_kg"):
             _check_range(name, getattr(self, name), *self._range(name))
-        return self
 
     def summary(self) -> str:
         if self.type == "gpu":
@@ -203,18 +204,16 @@ class HostEntry(Entry):
     basis: Literal["computation", "table1", "location", "provider", "user"] = "user"
     """computation / table1: Jegham et al.'s values; location: Li et al.'s; provider: the
     operator's own published figures; user: a user's profile."""
-    pue: Annotated[float, Field(ge=1)]
+    pue: Annotated[float, Rule(ge=1)]
     wue_site_l_per_kwh: NonNeg
     wue_source_l_per_kwh: NonNeg
     cif_kg_per_kwh: NonNeg | None = None
     grid: str | None = None
     """Grid id whose carbon intensity applies when the host gives none."""
 
-    @model_validator(mode="after")
-    def _has_carbon(self) -> HostEntry:
+    def __post_init__(self) -> None:
         if self.cif_kg_per_kwh is None and self.grid is None:
             raise ValueError("a host needs cif_kg_per_kwh or grid")
-        return self
 
     def summary(self) -> str:
         cif = f"{self.cif_kg_per_kwh:g} kg/kWh" if self.cif_kg_per_kwh is not None else self.grid
@@ -229,7 +228,7 @@ class HostEntry(Entry):
 class GridEntry(Entry):
     cif_g_per_kwh: NonNeg
     """Location-based annual average carbon intensity. Units: gCO2e/kWh."""
-    year: Annotated[int, Field(ge=1990, le=2100)]
+    year: Annotated[int, Rule(ge=1990, le=2100)]
     fallback: bool = False
 
     def summary(self) -> str:
@@ -249,20 +248,18 @@ class TaskEntry(Entry):
 
 
 class CpuEntry(Entry):
-    match: Annotated[list[Text], Field(min_length=1)]
+    match: Annotated[list[Text], Rule(min_length=1)]
     """Substrings of /proc/cpuinfo's "model name" that identify this CPU."""
     tdp_w: Positive
-    cores: Annotated[int, Field(ge=1)] | None = None
+    cores: Annotated[int, Rule(ge=1)] | None = None
     """Physical cores per package (socket)."""
-    threads_per_package: Annotated[int, Field(ge=1)] | None = None
+    threads_per_package: Annotated[int, Rule(ge=1)] | None = None
     """Logical CPUs (hardware threads) per package: a VM seeing N of them is charged
     TDP x N / threads_per_package."""
 
-    @model_validator(mode="after")
-    def _threads_cover_cores(self) -> CpuEntry:
+    def __post_init__(self) -> None:
         if self.cores and self.threads_per_package and self.threads_per_package < self.cores:
             raise ValueError("threads_per_package is below cores")
-        return self
 
     def summary(self) -> str:
         return f"TDP {self.tdp_w:g} W; matches {', '.join(self.match)}"
@@ -274,12 +271,12 @@ class CalibrationEntry(Entry):
 
     hardware: Text
     """The GPU's hardware id."""
-    gpu_count: Annotated[int, Field(ge=1)]
+    gpu_count: Annotated[int, Rule(ge=1)]
     model: str | None = None
     params_b: Positive
     active_params_b: Positive
     precision: Text
-    batch_size: Annotated[int, Field(ge=1)]
+    batch_size: Annotated[int, Rule(ge=1)]
     """Concurrent requests while measured."""
     output_tokens: Positive
     """Output tokens of one measured run (mean over runs)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -236,9 +237,7 @@ def _fallback(catalog: Catalog, wanted: dict[str, ParamValue], what: str) -> dic
 
     fallback = preset_layer(catalog, {what: wanted[what]})
     return {
-        name: param.model_copy(
-            update={"source": param.source.model_copy(update={"kind": "default"})}
-        )
+        name: replace(param, source=replace(param.source, kind="default"))
         for name, param in fallback.items()
         if name != what
     }

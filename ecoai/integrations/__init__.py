@@ -19,7 +19,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ecoai.errors import InputError
@@ -126,7 +126,7 @@ def with_failures(report: Report, outcomes: Sequence[Logged]) -> Report:
     notes = [f"not logged to {o.sink.title}: {o.error}" for o in outcomes if o.error]
     if not notes:
         return report
-    return report.model_copy(update={"notes": [*report.notes, *notes]})
+    return replace(report, notes=[*report.notes, *notes])
 
 
 def tell(outcomes: Sequence[Logged], quiet: bool) -> None:

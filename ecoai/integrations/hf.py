@@ -23,6 +23,7 @@ Needs ``pip install 'ecoai[hf]'`` (transformers).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,7 +133,7 @@ class EcoaiCallback(TrainerCallback):  # type: ignore[misc,unused-ignore]
 
         last = next(r for kind, r in reversed(self.windows) if kind == "train")
         label = f"training ({sum(kind == 'train' for kind, _ in self.windows)} windows)"
-        return render_model_card(last.model_copy(update={"total": self.total, "label": label}))
+        return render_model_card(replace(last, total=self.total, label=label))
 
     def write_model_card(self, path: Path) -> None:
         """Put the ``co2_eq_emissions`` block into the YAML metadata of the card at ``path``
@@ -171,7 +172,7 @@ class EcoaiCallback(TrainerCallback):  # type: ignore[misc,unused-ignore]
             return  # no optimizer step in it: folded into the next training window
         total = self._carry[0] if len(self._carry) == 1 else sum_footprints(self._carry)
         self._carry = []
-        self._keep(state, kind, report.model_copy(update={"total": total}))
+        self._keep(state, kind, replace(report, total=total))
 
     def _keep(self, state: Any, kind: str, report: Report) -> None:
         self.windows.append((kind, report))

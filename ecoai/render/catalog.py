@@ -30,7 +30,9 @@ def find_any(catalog: Catalog, id: str, kind: str | None) -> tuple[str, Entry]:
 
 def detail_rows(kind: str, entry: Entry) -> list[list[str]]:
     """(field, value) rows: every field, prompts and variants flattened, sources last."""
-    data = entry.model_dump(exclude={"sources", "origin"}, exclude_none=True)
+    from ecoai.validation import dump
+
+    data = dump(entry, exclude={"sources", "origin"}, exclude_none=True)
     rows = [["kind", kind]]
     for key, value in data.items():
         rows += _flatten(key, value)

@@ -24,6 +24,7 @@ from ecoai.comparison.gates import Gate, parse_gates  # noqa: E402
 from ecoai.render import Format  # noqa: E402
 from ecoai.render.comparison import render_comparison  # noqa: E402
 from ecoai.report_files import read_report  # noqa: E402
+from ecoai.validation import dump_json  # noqa: E402
 
 
 def best_of(repeat: int, func: Callable[[], object]) -> float:
@@ -45,7 +46,7 @@ def write_reports(directory: Path, count: int) -> list[str]:
             runs = [10.0 + (i + k) % 7 / 10 for k in range(5)]
             report = measured_report(runs, label=f"m{i}")
         path = directory / f"r{i:04d}.json"
-        path.write_text(report.model_dump_json(), encoding="utf-8")
+        path.write_text(dump_json(report), encoding="utf-8")
         paths.append(str(path))
     return paths
 

@@ -26,7 +26,7 @@ def estimate_report(
     """An estimate of ``it_wh`` IT energy per query (a range up to ``it_max_wh`` if given)."""
     high = it_wh if it_max_wh is None else it_max_wh
     per_query = footprint_range(it_wh * 3600.0, high * 3600.0, 0.5, factors)
-    return Report(
+    return Report.trusted(
         kind="estimate",
         ecoai_version="0.0.0",
         created_at=WHEN,
@@ -58,7 +58,7 @@ def measured_report(
         "wue_source_l_per_kwh": factors.wue_source_l_per_kwh,
         "cif_kg_per_kwh": factors.cif_g_per_kwh / 1000.0,
     }
-    return Report(
+    return Report.trusted(
         kind="measured",
         ecoai_version="0.0.0",
         created_at=WHEN,
@@ -69,7 +69,7 @@ def measured_report(
         per_query=None if not queries else total.scaled(1.0 / queries),
         total=total,
         runs=runs if len(runs) > 1 else None,
-        measurement=fake_measurement(host, gpus, scope),  # type: ignore[arg-type]
+        measurement=fake_measurement(host, gpus, scope),
     )
 
 
