@@ -133,3 +133,16 @@ def test_a_huge_figure_is_never_cut_off_in_the_table() -> None:
     text = render_table(estimate_report(2.4588695e21), width=80)
     figures = text.split("assumptions")[0]
     assert "…" not in figures and "2.46 billion TWh" in figures and "8.61e+17 m³" in figures
+
+
+def test_brackets_in_a_source_or_label_are_shown_as_they_are(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A scenario under ``runs/[exp1]/`` lost ``[exp1]`` in the assumptions table (read as rich
+    markup); a label ``[bold]x`` was shown as ``x``; a ``[/]`` would have been an error."""
+    folder = tmp_path / "[exp1]"
+    folder.mkdir()
+    scenario = folder / "s.toml"
+    scenario.write_text('model = "gpt-4.1"\nprompt = "short"\nlabel = "[bold]x [/] y"\n')
+    report = estimate(resolve(scenario, {}))
+    text = render(report, Format.TABLE, width=200)
+    assert f"file {scenario}" in text
+    assert "ecoai estimate: [bold]x [/] y" in text

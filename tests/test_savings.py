@@ -314,3 +314,23 @@ def test_bad_input_exits_2_with_one_line(
     first, *rest = run.stderr.splitlines()
     assert first.startswith(f"ecoai: error: {message}"), run.stderr
     assert len(rest) <= 1 and all(line.startswith("hint: ") for line in rest)
+
+
+def test_labels_with_brackets_are_shown_in_the_savings_table(
+    ecoai_cli: CliRunner, tmp_path: Path
+) -> None:
+    """The savings table read item labels as rich markup: ``[exp2] small`` showed as ``small``."""
+    for name, model, label in (
+        ("b", "gpt-4.1", "[exp1] big"),
+        ("s", "gpt-4.1-nano", "[exp2] small"),
+    ):
+        run = ecoai_cli(
+            "estimate", "--model", model, "--prompt", "short", "--label", label,
+            "-o", str(tmp_path / f"{name}.json"),
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+    run = ecoai_cli("compare", str(tmp_path / "b.json"), str(tmp_path / "s.json"),
+                    "--queries-per-day", "1000")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "avoided against [exp1] big at 1,000 queries a day" in run.stdout
+    assert "│ [exp2] small │ Energy" in run.stdout

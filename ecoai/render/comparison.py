@@ -359,11 +359,12 @@ def saving_notes(savings: Savings) -> list[str]:
 
 def render_savings_table(savings: Savings, console: Console) -> None:
     """Print the savings table, each item's continuous power and the notes on ``console``."""
+    from rich.markup import escape
     from rich.table import Table
 
     columns = _saving_columns(savings)
-    table = Table(
-        title=f"avoided against {savings.baseline} at {traffic_text(savings)}",
+    table = Table(  # item labels are text, never rich markup (``[exp1]`` would vanish)
+        title=f"avoided against {escape(printable(savings.baseline))} at {traffic_text(savings)}",
         title_justify="left",
     )
     table.add_column("Item", overflow="fold")
@@ -376,7 +377,7 @@ def render_savings_table(savings: Savings, console: Console) -> None:
                 saving_text(amount, metric.unit, sep="\n") if amount is not None else "—"
                 for amount in (getattr(metric, key) for key, _heading in columns)
             ]
-            table.add_row(item.item if index == 0 else "", metric.label, *cells)
+            table.add_row(escape(printable(item.item)) if index == 0 else "", metric.label, *cells)
         table.add_section()
     console.print(table)
     for item in savings.items:

@@ -12,28 +12,35 @@ from ecoai.units import HOURS_PER_YEAR
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
 
 def render_table(
     report: Report, *, width: int = 100, color: bool = False, explain: bool = False
 ) -> str:
-    """The report as rich tables, returned as a string (ANSI styles only when ``color``)."""
+    """The report as rich tables, returned as a string (ANSI styles only when ``color``).
+
+    Every cell is a ``rich.text.Text``, never markup: a value or a source such as a scenario
+    file's path ``runs/[exp1]/s.toml`` is shown as it is (as markup, ``[exp1]`` was taken for a
+    style and vanished), and no cell is parsed for markup and emoji codes.
+    """
     import io
 
     from rich.console import Console
+    from rich.text import Text
 
+    out = io.StringIO()
     console = Console(
         width=width,
-        record=True,
         color_system="standard" if color else None,
         force_terminal=color,
-        file=io.StringIO(),
+        file=out,
         highlight=False,
     )
     console.print(_title(report))
     console.print(_figures(report))
     for line in _largest_equivalences(report):
-        console.print(f"≈ {line}", style="dim")
+        console.print(Text(f"≈ {line}", style="dim"))
     console.print(_assumptions(report))
     if explain and report.intermediate:
         console.print(_intermediate(report))
@@ -43,10 +50,10 @@ def render_table(
         console.print(measured_section(report), markup=False)
     for note in report.notes:
         console.print(f"note: {printable(note)}", style="yellow", markup=False)
-    return console.export_text(styles=color)
+    return out.getvalue()
 
 
-def _title(report: Report) -> str:
+def _title(report: Report) -> Text:
     what = report.label or ", ".join(
         str(report.inputs[k].value)
         for k in ("model", "prompt", "task", "host", "grid")
@@ -62,13 +69,17 @@ def _title(report: Report) -> str:
     method: str = "modelled" if kind == "modelled" else report.method.statistic
     if report.method.samples:
         method += f", {report.method.samples:,} draws, seed {report.method.seed}"
-    what = printable(what).replace("[", "\\[")  # a command or label is text, not rich markup
     method_text = "" if method == kind else f" ({method})"  # "merged (merged)" says it twice
-    return f"[bold]ecoai {kind}[/bold]{': ' + what if what else ''}{method_text}"
+    from rich.text import Text  # a command or label is text, never rich markup
+
+    return Text.assemble(
+        (f"ecoai {kind}", "bold"), f"{': ' + printable(what) if what else ''}{method_text}"
+    )
 
 
 def _figures(report: Report) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     scopes = scopes_present(report)
     table = Table(show_edge=False, header_style="bold")
@@ -90,7 +101,7 @@ def _figures(report: Report) -> Table:
         for _key, _heading, fp in scopes[1:]:
             other = rows(fp)
             cells.append(fmt(other[index][2].mean, kind) if index < len(other) else "")
-        table.add_row(*cells)
+        table.add_row(*(Text(cell) for cell in cells))
     return table
 
 
@@ -105,25 +116,30 @@ def _largest_equivalences(report: Report) -> list[str]:
 
 def _assumptions(report: Report) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="assumptions", title_justify="left", show_edge=False, header_style="bold")
     for heading in ("input", "value", "source"):
         table.add_column(heading, overflow="fold")
     rows_, citations = assumptions(report)
     for row in rows_:
-        table.add_row(*(printable(cell) for cell in row))
+        table.add_row(*(Text(printable(cell)) for cell in row))
     if citations:
-        table.caption = "\n".join(f"[{i}] {printable(text)}" for i, text in enumerate(citations, 1))
+        table.caption = Text(
+            "\n".join(f"[{i}] {printable(text)}" for i, text in enumerate(citations, 1)),
+            style="table.caption",  # what rich gives a caption given as a string
+        )
         table.caption_justify = "left"
     return table
 
 
 def _intermediate(report: Report) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="intermediate values", title_justify="left", show_edge=False)
     table.add_column("quantity", overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
     for name, number in report.intermediate.items():
-        table.add_row(name, f"{number:.6g}")
+        table.add_row(Text(name), Text(f"{number:.6g}"))
     return table
