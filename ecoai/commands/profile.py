@@ -228,6 +228,7 @@ def _list_sensors(found: Any, json_output: bool) -> None:
     import typer
 
     from ecoai.sensors import describe
+    from ecoai.sensors.base import stored
 
     try:
         used = [describe(sensor) for sensor in found.sensors]
@@ -238,7 +239,7 @@ def _list_sensors(found: Any, json_output: bool) -> None:
 
         document = {
             "used": [info.model_dump(mode="json") for info in used],
-            "skipped": [s.model_dump(mode="json") for s in found.skipped],
+            "skipped": [stored(s).model_dump(mode="json") for s in found.skipped],
             "notes": list(found.notes),
         }
         typer.echo(json.dumps(document, indent=2))

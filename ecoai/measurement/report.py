@@ -9,6 +9,7 @@ water and carbon follow from IT energy (README, Method §8).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ecoai.footprint import footprint_point, footprint_samples
 from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
@@ -21,8 +22,11 @@ from ecoai.models import (
     Report,
     RunMeasurement,
     SensorEnergy,
-    SensorSkip,
 )
+from ecoai.sensors.base import Skip, stored
+
+if TYPE_CHECKING:
+    from ecoai.models import SensorSkip
 
 
 def cpu_share(child_cpu_s: float, machine_busy_cpu_s: float | None) -> float | None:
@@ -60,7 +64,7 @@ def first_failure(statuses: Sequence[int]) -> int:
 def build_report(
     request: ProfileRequest,
     measured: Measured,
-    skipped: Sequence[SensorSkip],
+    skipped: Sequence[Skip | SensorSkip],
     host: HostInfo,
     inputs: Mapping[str, Param],
     notes: Sequence[str] = (),
@@ -111,7 +115,7 @@ def build_report(
             baseline_s=request.baseline_s,
             host=host,
             sensors=list(measured.sensors),
-            skipped=list(skipped),
+            skipped=[stored(skip) for skip in skipped],
             runs=runs,
             exit_status=first_failure([r.exit_status for r in runs]),
             workload=work,
