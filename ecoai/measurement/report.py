@@ -77,19 +77,20 @@ def build_report(
     """
     from ecoai import __version__
 
+    factors = request.factors
+    if factors is None:  # a request from session.plan whose inputs were never resolved
+        raise ValueError("the request's footprint inputs were not resolved (resolve_inputs)")
     runs = [run_measurement(request, measured, record) for record in measured.runs]
     it_j = [r.energy_j if request.scope == "machine" else r.attributed_energy_j for r in runs]
-    footprints = [footprint_point(energy_j, request.factors) for energy_j in it_j]
+    footprints = [footprint_point(energy_j, factors) for energy_j in it_j]
     total = (
         footprints[0]
         if len(footprints) == 1
-        else footprint_samples(
-            it_j, [min(it_j)] * len(it_j), [max(it_j)] * len(it_j), request.factors
-        )
+        else footprint_samples(it_j, [min(it_j)] * len(it_j), [max(it_j)] * len(it_j), factors)
     )
     from ecoai.measurement.per_unit import workload
 
-    work = workload(runs, it_j, total, request.factors, request.queries)
+    work = workload(runs, it_j, total, factors, request.queries)
     queries = round(work.queries) if work and work.queries else request.queries
     per_query_n = work.queries if work and work.queries else queries
     return Report.trusted(
