@@ -41,12 +41,16 @@ __all__ = [
 ]
 
 
+DEFAULT_SCOPE = "process-tree"
+"""The scope ``ecoai profile`` measures unless told otherwise (one of ``ATTRIBUTION_SCOPES``)."""
+
+
 def prepare(
     command: list[str],
     footprint: Mapping[str, ParamValue | None],
     *,
     catalog: Catalog | None = None,
-    scope: str = "process-tree",
+    scope: str = DEFAULT_SCOPE,
     interval_s: float = DEFAULT_INTERVAL_S,
     baseline_s: float = 0.0,
     repeat: int = 1,
@@ -77,7 +81,7 @@ def prepare(
 def plan(
     command: list[str],
     *,
-    scope: str = "process-tree",
+    scope: str = DEFAULT_SCOPE,
     interval_s: float = DEFAULT_INTERVAL_S,
     baseline_s: float = 0.0,
     repeat: int = 1,
@@ -105,10 +109,6 @@ def plan(
         grace_s=grace_s,
         label=label,
     )
-
-
-DEFAULT_SCOPE = "process-tree"
-"""The scope ``ecoai profile`` measures unless told otherwise (one of ``ATTRIBUTION_SCOPES``)."""
 
 
 def resolve_inputs(
