@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from ecoai.measurement.records import Measured, ProfileRequest, RunRecord
     from ecoai.measurement.runner import RunResult
     from ecoai.measurement.work import WorkMeter
-    from ecoai.models import AttributionScope, ParamValue, Report, SensorSkip
+    from ecoai.models import AttributionScope, ParamValue, Report
     from ecoai.sensors import Discovery
+    from ecoai.sensors.base import Skip
 
 
 class Measure(contextlib.ContextDecorator):
@@ -63,7 +64,7 @@ class Measure(contextlib.ContextDecorator):
         self._sensors, self._discover, self._footprint = sensors, discover, footprint
         self._runs: list[RunRecord] = []
         self._last: Measured | None = None
-        self._skipped: list[SensorSkip] = []
+        self._skipped: list[Skip] = []
         self._notes: list[str] = []
         self._request: ProfileRequest | None = None
         self._depth = 0

@@ -11,7 +11,7 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from ecoai.inputs.catalog import Catalog
     from ecoai.measurement.session import ProfileRequest
-    from ecoai.models import HostInfo
+    from ecoai.models import HostInfo, ParamValue
     from ecoai.watch import Watch
 
 HELP = """Run COMMAND and measure the energy, water and carbon it draws.
@@ -84,7 +84,7 @@ def profile_command(
     from ecoai.render import choose_format
     from ecoai.sensors import SensorRequest, discover, parse_backends
 
-    def sensor_request(catalog: Catalog) -> SensorRequest:
+    def sensor_request(catalog: Catalog | None) -> SensorRequest:
         return SensorRequest(
             backends=parse_backends(sensors),
             gpu_visible=None if all_gpus or per_node else os.environ.get("CUDA_VISIBLE_DEVICES"),
@@ -94,7 +94,7 @@ def profile_command(
             powercap_root=powercap_root,
             cpu_tdp_w=cpu_tdp_w,
             dram_w_per_gb=dram_w_per_gb,
-            cpu_tdp_lookup=tdp_lookup(catalog),
+            cpu_tdp_lookup=built_in_tdp_lookup() if catalog is None else tdp_lookup(catalog),
         )
 
     if list_sensors:
@@ -146,14 +146,19 @@ def profile_command(
             raise InputError(f"{flag} must be a finite number, got {number}", "e.g. 65")
     fmt = choose_format(format_name, json_output, destination)
     sinks = _sinks(log)
-    from ecoai.inputs.catalog import load_catalog
-    from ecoai.measurement.session import prepare
+    footprint = flag_values(footprint_values, FOOTPRINT_KEYS)
+    # The footprint inputs are resolved before the command starts only where that can fail or
+    # is needed while it runs; else while it runs (issue 16: the catalog takes ~60 ms to load).
+    later = inputs_later(footprint, profiles_dir, metrics_port)
+    catalog = None
+    if not later:
+        from ecoai.inputs.catalog import load_catalog
 
-    catalog = load_catalog(tuple(profiles_dir or ()))  # once, for the footprint and the CPU TDP
-    request = prepare(
+        catalog = load_catalog(tuple(profiles_dir or ()))  # once: the footprint and the CPU TDP
+    from ecoai.measurement.session import plan, resolve_inputs
+
+    request = plan(
         command,
-        flag_values(footprint_values, FOOTPRINT_KEYS),
-        catalog=catalog,
         scope=scope,
         interval_s=interval_s,
         baseline_s=baseline_s,
@@ -162,6 +167,8 @@ def profile_command(
         grace_s=grace_s,
         label=label,
     )
+    if catalog is not None:
+        request = resolve_inputs(request, footprint, catalog)
     if per_node:  # local rank 0 measures the whole node for every rank
         request = replace(request, scope="machine")
     found = discover(sensor_request(catalog))
@@ -195,7 +202,15 @@ def profile_command(
             # be printed: not with -q, unless -o writes one.
             table = not quiet or (destination is not None and fmt.value == "table")
             report = _measure_and_report(
-                request, found, rank, local_rank, watch, extra_notes, debug, table
+                request,
+                found,
+                rank,
+                local_rank,
+                watch,
+                extra_notes,
+                debug,
+                table,
+                footprint if later else None,
             )
             report, log_failed = _log(report, sinks, quiet)  # a sink's own prints stay off stdout
         finally:
@@ -228,6 +243,7 @@ def _list_sensors(found: Any, json_output: bool) -> None:
     import typer
 
     from ecoai.sensors import describe
+    from ecoai.sensors.base import stored
 
     try:
         used = [describe(sensor) for sensor in found.sensors]
@@ -240,7 +256,7 @@ def _list_sensors(found: Any, json_output: bool) -> None:
 
         document = {  # str, list and dict fields only: plain JSON
             "used": [plain(info) for info in used],
-            "skipped": [plain(s) for s in found.skipped],
+            "skipped": [plain(stored(s)) for s in found.skipped],
             "notes": list(found.notes),
         }
         typer.echo(json.dumps(document, indent=2))
@@ -287,7 +303,10 @@ def _measure_and_report(
     extra_notes: list[str] | None = None,
     debug: bool = False,
     table: bool = True,
+    footprint: Mapping[str, ParamValue | None] | None = None,
 ) -> Any:
+    """Measure ``request`` and build its report. ``footprint``: the footprint inputs to resolve
+    while the command runs (``inputs_later``; None: ``request`` has them already)."""
     import threading
 
     from ecoai.measurement.session import measure
@@ -295,8 +314,22 @@ def _measure_and_report(
 
     host: list[HostInfo] = []
     loading: list[threading.Thread] = []
+    resolved: list[ProfileRequest] = []
+    failed: list[Exception] = []
+
+    def resolve() -> ProfileRequest:
+        from ecoai.inputs.catalog import load_catalog
+        from ecoai.measurement.session import resolve_inputs
+
+        # the built-in profiles alone: inputs_later found no overlay before the command started
+        return resolve_inputs(request, footprint or {}, load_catalog(overlays=False))
 
     def load() -> None:
+        if footprint is not None:
+            try:
+                resolved.append(resolve())
+            except Exception as error:  # said after the command ran, as a failed report is
+                failed.append(error)
         import ecoai.measurement.report
 
         if table:
@@ -336,6 +369,10 @@ def _measure_and_report(
             "in its event file"
         )
     try:
+        if failed:
+            raise failed[0]
+        if footprint is not None:  # resolved while the command ran (or now: it never started)
+            request = resolved[0] if resolved else resolve()
         return build_report(request, measured, found.skipped, facts, request.inputs, notes)
     except Exception as error:  # the command ran: keep its exit status, say what failed
         if debug:
@@ -385,6 +422,44 @@ def tdp_lookup(catalog: Catalog) -> Callable[[str], tuple[float, str] | None]:
         return match_cpu(model_name, [e for e in entries if isinstance(e, CpuEntry)])
 
     return lookup
+
+
+def built_in_tdp_lookup() -> Callable[[str], tuple[float, str] | None]:
+    """``tdp_lookup`` of the built-in profiles alone, read without the catalog (from their
+    parsed copy, ``ecoai.inputs.built_in``): what ``inputs_later`` allows before the command
+    starts. The same match as ``tdp_lookup`` on the built-in catalog (tested)."""
+
+    def lookup(model_name: str) -> tuple[float, str] | None:
+        from types import SimpleNamespace
+
+        from ecoai.inputs.built_in import built_in_entries
+        from ecoai.sensors.cpu_model import match_cpu
+
+        entries = built_in_entries("cpus")
+        if entries is None:  # stale since inputs_later read it: the catalog says what holds
+            from ecoai.inputs.catalog import load_catalog
+
+            return tdp_lookup(load_catalog(overlays=False))(model_name)
+        return match_cpu(model_name, [SimpleNamespace(**entry) for entry in entries])
+
+    return lookup
+
+
+def inputs_later(
+    footprint: Mapping[str, ParamValue | None],
+    profiles_dir: Sequence[Path] | None,
+    metrics_port: int | None,
+) -> bool:
+    """Whether the footprint inputs may be resolved while the command runs rather than before:
+    none given on the command line (a wrong one is refused before the command runs), no user
+    profiles (the built-in ones alone, whose parsed copy is current, so they cannot fail to
+    load; ``ecoai.inputs.built_in``) and no metrics endpoint (it serves the water and carbon
+    rates made from them from the start)."""
+    from ecoai.inputs.built_in import overlay_dirs, parsed_is_current
+
+    if metrics_port is not None or any(value is not None for value in footprint.values()):
+        return False
+    return not overlay_dirs(tuple(profiles_dir or ())) and parsed_is_current()
 
 
 RANK_VARIABLES = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK")

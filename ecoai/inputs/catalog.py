@@ -7,14 +7,21 @@ default ``~/.config/ecoai/profiles``) < ``ECOAI_PROFILES`` (os.pathsep-separated
 from __future__ import annotations
 
 import json
-import os
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ecoai
 from ecoai.errors import ProfileError, did_you_mean
+from ecoai.inputs.built_in import (
+    PARSED_FILE,
+    SERVE_METRICS_FILE,
+    built_in_dir,
+    overlay_dirs,
+    user_config_dir,
+)
+from ecoai.inputs.built_in import parsed_built_in as _parsed_built_in
+from ecoai.inputs.built_in import toml_files as _toml_files
 from ecoai.inputs.catalog_schema import SCHEMAS, Entry
 from ecoai.inputs.preset_kinds import KIND_BY_TABLE, PRESET_KINDS
 from ecoai.models import trusted
@@ -26,38 +33,6 @@ BUILT_IN = "built-in"
 KIND_NAMES = {name: kind.table for kind in PRESET_KINDS for name in kind.spellings}
 """Accepted spellings -> kind (the top-level table of a profile file)."""
 SINGULAR = {table: kind.singular for table, kind in KIND_BY_TABLE.items()}
-
-
-def built_in_dir() -> Path:
-    """The shipped profiles: ``ecoai/_profiles`` in a wheel, ``<repo>/profiles`` in a checkout."""
-    package = Path(ecoai.__file__).resolve().parent
-    wheel = package / "_profiles"
-    return wheel if wheel.is_dir() else package.parent / "profiles"
-
-
-PARSED_FILE = "parsed.json"
-"""The built-in TOML files already parsed, as JSON (``python -m ecoai.inputs.catalog`` writes
-it): read in a fraction of the time tomllib parses them, at every start of an estimate and of
-a profile. Each file's entry holds the TOML's size and CRC-32: if any differs, or a TOML file
-is missing or new, the TOML files are parsed instead, so a stale copy is never used."""
-
-SERVE_METRICS_FILE = "serve-metrics.toml"
-"""A model server's counter names for ``--serve-metrics``, in a profile directory: not a
-profile file (the catalog skips it)."""
-
-
-def user_config_dir() -> Path:
-    """The user's own profile directory (honours XDG_CONFIG_HOME)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "ecoai" / "profiles"
-
-
-def overlay_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
-    """User directories in overlay order: config dir (if present), ECOAI_PROFILES, then flags."""
-    dirs = [user_config_dir()] if _is_dir(user_config_dir()) else []
-    env = os.environ.get("ECOAI_PROFILES", "")
-    dirs += [Path(part) for part in env.split(os.pathsep) if part]
-    return dirs + [Path(d) for d in user_dirs]
 
 
 def kind_of(name: str) -> str:
@@ -149,44 +124,6 @@ def _check_references(catalog: Catalog, files: Mapping[tuple[str, str], Path]) -
                     listing = f"ecoai profiles list {target}"
                     error = did_you_mean(SINGULAR[target], wanted, catalog.ids(target), listing)
                     raise ProfileError(f"{where}: {error.message}", error.hint)
-
-
-def _is_dir(path: Path) -> bool:
-    """``path.is_dir()``, False for a name the system refuses (too long: ENAMETOOLONG)."""
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
-
-
-def _toml_files(directory: Path, *, built_in: bool) -> list[Path]:
-    if not _is_dir(directory):
-        if built_in:
-            hint = "reinstall ecoai; the wheel ships them"
-            raise ProfileError(f"built-in profiles not found at {directory}", hint)
-        raise ProfileError(
-            f"profile directory {directory} does not exist",
-            "check --profiles, ECOAI_PROFILES or the user config directory",
-        )
-    return sorted(p for p in directory.glob("*.toml") if p.name != SERVE_METRICS_FILE)
-
-
-def _parsed_built_in(directory: Path, paths: Sequence[Path]) -> dict[Path, Any] | None:
-    """The built-in files' data from ``PARSED_FILE`` if it matches ``paths`` (the same names,
-    sizes and CRC-32s), else None (then the TOML files are parsed)."""
-    try:
-        files = json.loads((directory / PARSED_FILE).read_bytes())["files"]
-        if sorted(files) != sorted(path.name for path in paths):
-            return None
-        found = {}
-        for path in paths:
-            raw, mirror = path.read_bytes(), files[path.name]
-            if mirror["size"] != len(raw) or mirror["crc32"] != zlib.crc32(raw):
-                return None
-            found[path] = mirror["data"]
-        return found
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def parsed_text(directory: Path | None = None) -> str:
@@ -304,7 +241,16 @@ def display_path(path: Path) -> str:
 
 from ecoai.inputs.catalog_layer import preset_layer  # noqa: E402  (re-export: part of this module's API)
 
-__all__ = ["Catalog", "load_catalog", "preset_layer"]
+__all__ = [
+    "PARSED_FILE",
+    "SERVE_METRICS_FILE",
+    "Catalog",
+    "built_in_dir",
+    "load_catalog",
+    "overlay_dirs",
+    "preset_layer",
+    "user_config_dir",
+]
 
 
 if __name__ == "__main__":  # regenerate the parsed built-in profiles (a test checks they are fresh)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ecoai.footprint import Multipliers
 from ecoai.measurement.sampler import DEFAULT_INTERVAL_S
-from ecoai.models import AttributionScope, GapInfo, Param, SensorInfo
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ecoai.footprint import Multipliers
     from ecoai.measurement.runner import RunResult
     from ecoai.measurement.work import WorkRecord
+    from ecoai.models import AttributionScope, GapInfo, Param, SensorInfo
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,9 @@ class ProfileRequest:
     """Everything a measurement was asked to do (``ecoai profile`` or ``ecoai.measure``)."""
 
     command: list[str]
-    factors: Multipliers
+    factors: Multipliers | None
+    """PUE, WUE and CIF from ``inputs``; None until they are resolved (``session.plan`` leaves
+    them to ``session.resolve_inputs``; ``report.build_report`` needs them)."""
     interval_s: float = DEFAULT_INTERVAL_S
     baseline_s: float = 0.0
     scope: AttributionScope = "process-tree"

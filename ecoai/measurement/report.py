@@ -9,6 +9,7 @@ water and carbon follow from IT energy (README, Method §8).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ecoai.footprint import footprint_point, footprint_samples
 from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
@@ -21,8 +22,11 @@ from ecoai.models import (
     Report,
     RunMeasurement,
     SensorEnergy,
-    SensorSkip,
 )
+from ecoai.sensors.base import Skip, stored
+
+if TYPE_CHECKING:
+    from ecoai.models import SensorSkip
 
 
 def cpu_share(child_cpu_s: float, machine_busy_cpu_s: float | None) -> float | None:
@@ -60,7 +64,7 @@ def first_failure(statuses: Sequence[int]) -> int:
 def build_report(
     request: ProfileRequest,
     measured: Measured,
-    skipped: Sequence[SensorSkip],
+    skipped: Sequence[Skip | SensorSkip],
     host: HostInfo,
     inputs: Mapping[str, Param],
     notes: Sequence[str] = (),
@@ -73,19 +77,20 @@ def build_report(
     """
     from ecoai import __version__
 
+    factors = request.factors
+    if factors is None:  # a request from session.plan whose inputs were never resolved
+        raise ValueError("the request's footprint inputs were not resolved (resolve_inputs)")
     runs = [run_measurement(request, measured, record) for record in measured.runs]
     it_j = [r.energy_j if request.scope == "machine" else r.attributed_energy_j for r in runs]
-    footprints = [footprint_point(energy_j, request.factors) for energy_j in it_j]
+    footprints = [footprint_point(energy_j, factors) for energy_j in it_j]
     total = (
         footprints[0]
         if len(footprints) == 1
-        else footprint_samples(
-            it_j, [min(it_j)] * len(it_j), [max(it_j)] * len(it_j), request.factors
-        )
+        else footprint_samples(it_j, [min(it_j)] * len(it_j), [max(it_j)] * len(it_j), factors)
     )
     from ecoai.measurement.per_unit import workload
 
-    work = workload(runs, it_j, total, request.factors, request.queries)
+    work = workload(runs, it_j, total, factors, request.queries)
     queries = round(work.queries) if work and work.queries else request.queries
     per_query_n = work.queries if work and work.queries else queries
     return Report.trusted(
@@ -111,7 +116,7 @@ def build_report(
             baseline_s=request.baseline_s,
             host=host,
             sensors=list(measured.sensors),
-            skipped=list(skipped),
+            skipped=[stored(skip) for skip in skipped],
             runs=runs,
             exit_status=first_failure([r.exit_status for r in runs]),
             workload=work,

@@ -16,10 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ecoai.models import GapInfo
 from ecoai.sensors.base import Reading, Sensor, may_hang
 from ecoai.sensors.counters import IntervalCheck, PowerProbe
+
+if TYPE_CHECKING:
+    from ecoai.models import GapInfo
 
 MAX_GAPS = 100
 DEFAULT_INTERVAL_S = 0.5
@@ -322,6 +325,8 @@ class Sampler:
         self.gap_count += 1
         self.gap_s += now_s - last
         if len(self.gaps) < MAX_GAPS:
+            from ecoai.models import GapInfo  # on the first gap: not before the command starts
+
             self.gaps.append(
                 GapInfo.trusted(start_s=last - (self.started_s or last), duration_s=now_s - last)
             )

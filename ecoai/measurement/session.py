@@ -11,8 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ecoai.errors import InputError
@@ -22,7 +21,6 @@ from ecoai.measurement.memory_share import MemoryShareTracker
 from ecoai.measurement.records import Measured, ProfileRequest, RunRecord, SensorRun
 from ecoai.measurement.runner import RunResult, run
 from ecoai.measurement.sampler import DEFAULT_INTERVAL_S, Listener, Mark, Sampler, Timeline
-from ecoai.models import ATTRIBUTION_SCOPES
 from ecoai.sensors.base import Discovery, ProcessAwareSensor, describe
 from ecoai.sensors.host import machine_busy_cpu_s
 
@@ -31,7 +29,20 @@ if TYPE_CHECKING:
     from ecoai.measurement.work import WorkMeter
     from ecoai.models import ParamValue
 
-__all__ = ["Measured", "ProfileRequest", "RunRecord", "SensorRun", "measure", "prepare"]
+__all__ = [
+    "Measured",
+    "ProfileRequest",
+    "RunRecord",
+    "SensorRun",
+    "measure",
+    "plan",
+    "prepare",
+    "resolve_inputs",
+]
+
+
+DEFAULT_SCOPE = "process-tree"
+"""The scope ``ecoai profile`` measures unless told otherwise (one of ``ATTRIBUTION_SCOPES``)."""
 
 
 def prepare(
@@ -39,7 +50,7 @@ def prepare(
     footprint: Mapping[str, ParamValue | None],
     *,
     catalog: Catalog | None = None,
-    scope: str = "process-tree",
+    scope: str = DEFAULT_SCOPE,
     interval_s: float = DEFAULT_INTERVAL_S,
     baseline_s: float = 0.0,
     repeat: int = 1,
@@ -54,20 +65,42 @@ def prepare(
     carries both the resolved inputs (with their sources) and the multipliers made from them.
     Raises InputError for an unknown scope or key, a value out of bounds, or a factor missing.
     """
-    from ecoai.inputs.keys import multipliers
-    from ecoai.inputs.resolve import resolve
+    request = plan(
+        command,
+        scope=scope,
+        interval_s=interval_s,
+        baseline_s=baseline_s,
+        repeat=repeat,
+        queries=queries,
+        grace_s=grace_s,
+        label=label,
+    )
+    return resolve_inputs(request, footprint, catalog)
 
-    if scope not in ATTRIBUTION_SCOPES:
-        raise InputError(f"unknown scope {scope!r}", "choose " + " or ".join(ATTRIBUTION_SCOPES))
-    unknown = sorted(set(footprint) - set(FOOTPRINT_KEYS))
-    if unknown:
-        raise InputError(
-            f"{unknown[0]!r} is not a footprint input", "choose from " + ", ".join(FOOTPRINT_KEYS)
-        )
-    params = resolve(None, footprint, catalog=catalog)
+
+def plan(
+    command: list[str],
+    *,
+    scope: str = DEFAULT_SCOPE,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    baseline_s: float = 0.0,
+    repeat: int = 1,
+    queries: int | None = None,
+    grace_s: float = 10.0,
+    label: str | None = None,
+) -> ProfileRequest:
+    """The request for measuring ``command`` without its footprint inputs (``factors`` None):
+    all a measurement needs until its report. ``resolve_inputs`` adds them, e.g. while the
+    command runs. Raises InputError for an unknown scope."""
+    if scope != DEFAULT_SCOPE:
+        from ecoai.models import ATTRIBUTION_SCOPES  # the default needs no check (tested)
+
+        if scope not in ATTRIBUTION_SCOPES:
+            choices = " or ".join(ATTRIBUTION_SCOPES)
+            raise InputError(f"unknown scope {scope!r}", "choose " + choices)
     return ProfileRequest(
         command=list(command),
-        factors=multipliers(params),
+        factors=None,
         interval_s=interval_s,
         baseline_s=baseline_s,
         scope="machine" if scope == "machine" else "process-tree",
@@ -75,6 +108,29 @@ def prepare(
         queries=queries,
         grace_s=grace_s,
         label=label,
+    )
+
+
+def resolve_inputs(
+    request: ProfileRequest,
+    footprint: Mapping[str, ParamValue | None],
+    catalog: Catalog | None = None,
+) -> ProfileRequest:
+    """``request`` with its footprint inputs resolved (see ``prepare``): ``inputs`` with their
+    sources and ``factors`` made from them. Raises InputError for an unknown key, a value out of
+    bounds, or a factor missing."""
+    from ecoai.inputs.keys import multipliers
+    from ecoai.inputs.resolve import resolve
+
+    unknown = sorted(set(footprint) - set(FOOTPRINT_KEYS))
+    if unknown:
+        raise InputError(
+            f"{unknown[0]!r} is not a footprint input", "choose from " + ", ".join(FOOTPRINT_KEYS)
+        )
+    params = resolve(None, footprint, catalog=catalog)
+    return replace(
+        request,
+        factors=multipliers(params),
         inputs={name: param for name, param in params.items() if name in FOOTPRINT_KEYS},
     )
 
@@ -119,6 +175,8 @@ def measure(
     finally:
         sampler.stop()
     faults = counter_faults(sampler)  # before describe(): it adds to the sensors' assumptions
+    from datetime import UTC, datetime
+
     return Measured(
         sensors=[describe(sensor) for sensor in found.sensors],
         ended_at=datetime.now(UTC),

@@ -33,13 +33,15 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecoai import units
-from ecoai.models import Component, SensorMethod, SensorScope, SensorSkip
-from ecoai.sensors.base import Discovery, Reading, skip
+from ecoai.sensors.base import Discovery, Reading, Skip, skip
 from ecoai.sensors.counters import HEADROOM
 from ecoai.sensors.sysfs import uw_to_w
+
+if TYPE_CHECKING:
+    from ecoai.models import Component, SensorMethod, SensorScope
 
 FALLBACK_MAX_POWER_W = 2000.0
 """A board's ceiling when no power cap is readable: about twice the highest AMD board power on
@@ -294,7 +296,7 @@ def _works(read: Callable[[], float | None]) -> bool:
 
 def select_devices(
     uuids: Sequence[str], rocr_visible: str | None, hip_visible: str | None
-) -> tuple[list[int], list[SensorSkip]]:
+) -> tuple[list[int], list[Skip]]:
     """amdsmi indexes of the GPUs the child sees: ``ROCR_VISIBLE_DEVICES`` first, then
     ``HIP_VISIBLE_DEVICES`` indexing what ROCR left. Like the runtime, parsing stops at the
     first entry that names no device. None means all GPUs."""

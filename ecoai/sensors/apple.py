@@ -29,7 +29,6 @@ import contextlib
 import json
 import math
 import os
-import plistlib
 import shutil
 import subprocess
 import sys
@@ -37,10 +36,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from ecoai.models import Component, SensorMethod, SensorScope
 from ecoai.sensors.base import Discovery, Reading, skip
+
+if TYPE_CHECKING:
+    from ecoai.models import Component, SensorMethod, SensorScope
 
 INTERVAL_MS = 200
 """How often the tool reports (ms): a sample's energy is counted when it arrives, so the last
@@ -76,6 +77,8 @@ class AppleSample:
 
 def parse_powermetrics(document: bytes) -> AppleSample:
     """One plist document of ``powermetrics --format plist`` -> its sample (ValueError if bad)."""
+    import plistlib  # here, not at the top: discovery loads this module on every platform
+
     try:
         data = plistlib.loads(document.strip(b"\x00\n\r\t "))
     except Exception as error:  # plistlib raises several types for a truncated document

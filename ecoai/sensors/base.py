@@ -2,17 +2,23 @@
 
 A sensor reports cumulative energy (a counter, J) or instantaneous power (W) at a time stamp.
 A backend (nvml, rapl, cpu_model, fake) imports this module and the vocabulary of
-``ecoai.models`` (component, method and scope literals) only; ``ecoai.sensors`` opens the
-backends. A skipped backend or zone is a ``models.SensorSkip`` from discovery to the report, and a
-sensor is described to the report as a ``models.SensorInfo`` (``describe``): one shape each.
+``ecoai.models`` (component, method and scope literals, for its annotations) only;
+``ecoai.sensors`` opens the backends. A skipped backend or zone is a ``Skip`` (name, reason),
+which the report stores as a ``models.SensorSkip``, and a sensor is described to the report as a
+``models.SensorInfo`` (``describe``).
+
+Discovery runs before the measured command starts, so this module and the backends do not import
+``ecoai.models`` at run time (only for type checking): the report model is loaded while the
+command runs (issue 16: the wrapping cost before the command starts).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ecoai.models import Component, SensorInfo, SensorMethod, SensorScope, SensorSkip
+if TYPE_CHECKING:
+    from ecoai.models import Component, SensorInfo, SensorMethod, SensorScope, SensorSkip
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +76,7 @@ class Discovery:
     """The sensors found, those of them that can list their processes, and every skip."""
 
     sensors: list[Sensor] = field(default_factory=list)
-    skipped: list[SensorSkip] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     process_aware: list[ProcessAwareSensor] = field(default_factory=list)
     """The sensors of ``sensors`` that can list their processes (a shared GPU's share)."""
@@ -88,13 +94,32 @@ class Discovery:
         self.process_aware.extend(other.process_aware)
 
 
-def skip(name: str, reason: str) -> SensorSkip:
-    """A backend or zone that was not used, and why (as the report stores it)."""
-    return SensorSkip.trusted(name=name, reason=reason)
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A backend or zone that was not used, and why (``stored`` gives the report's shape)."""
+
+    name: str
+    reason: str
+
+
+def skip(name: str, reason: str) -> Skip:
+    """A backend or zone that was not used, and why."""
+    return Skip(name, reason)
+
+
+def stored(skipped: Skip | SensorSkip) -> SensorSkip:
+    """A skip as the report stores it (``models.SensorSkip``; one already in that shape as is)."""
+    from ecoai.models import SensorSkip
+
+    if isinstance(skipped, SensorSkip):
+        return skipped
+    return SensorSkip.trusted(name=skipped.name, reason=skipped.reason)
 
 
 def describe(sensor: Sensor) -> SensorInfo:
     """The static description of a sensor, as the report stores it."""
+    from ecoai.models import SensorInfo
+
     return SensorInfo.trusted(
         name=sensor.name,
         component=sensor.component,

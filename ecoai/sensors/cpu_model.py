@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ecoai.models import Component, SensorMethod, SensorScope
 from ecoai.sensors.base import Discovery, Reading
 from ecoai.sensors.host import CgroupCpu, CpuFacts, busy_cpu_reader, read_cpu_facts
+
+if TYPE_CHECKING:
+    from ecoai.models import Component, SensorMethod, SensorScope
 
 CCF_URL = "https://www.cloudcarbonfootprint.org/docs/methodology/"
 VCPU_MIN_W = 0.74

@@ -18,9 +18,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecoai import units
-from ecoai.models import Component, SensorMethod, SensorScope
 from ecoai.sensors.base import Discovery, Reading, skip
 from ecoai.sensors.counters import HEADROOM
 from ecoai.sensors.sysfs import (
@@ -31,6 +31,9 @@ from ecoai.sensors.sysfs import (
     read_text,
     uw_to_w,
 )
+
+if TYPE_CHECKING:
+    from ecoai.models import Component, SensorMethod, SensorScope
 
 DRIVERS = ("xe", "i915")
 """hwmon ``name`` values of Intel's GPU drivers."""

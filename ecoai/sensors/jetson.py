@@ -25,8 +25,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ecoai.models import Component, SensorMethod, SensorScope
 from ecoai.sensors.base import Discovery, Reading, skip
 from ecoai.sensors.sysfs import (
     Reader,
@@ -36,6 +36,9 @@ from ecoai.sensors.sysfs import (
     read_text,
     uw_to_w,
 )
+
+if TYPE_CHECKING:
+    from ecoai.models import Component, SensorMethod, SensorScope
 
 TOTAL_RAILS = frozenset({"VDD_IN", "VIN_SYS_5V0", "SYS5V"})
 """Rails that carry the module's whole input."""

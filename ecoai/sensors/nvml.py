@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecoai import units
-from ecoai.models import Component, SensorMethod, SensorScope, SensorSkip
-from ecoai.sensors.base import Discovery, Reading, skip
+from ecoai.sensors.base import Discovery, Reading, Skip, skip
 from ecoai.sensors.counters import HEADROOM
 from ecoai.sensors.mig import open_migs, split_visible
+
+if TYPE_CHECKING:
+    from ecoai.models import Component, SensorMethod, SensorScope
 
 FALLBACK_MAX_POWER_W = 2000.0
 """A GPU's ceiling when NVML reads no power limit: twice the highest board power of current
@@ -226,9 +228,7 @@ def _works(nvml: Any, getter: Callable[[Any], Any], handle: Any) -> bool:
     return True
 
 
-def select_devices(
-    nvml: Any, count: int, visible: str | None
-) -> tuple[list[int], list[SensorSkip]]:
+def select_devices(nvml: Any, count: int, visible: str | None) -> tuple[list[int], list[Skip]]:
     """NVML indexes of the GPUs named by CUDA_VISIBLE_DEVICES (indexes or UUID prefixes).
 
     Like CUDA, parsing stops at the first entry that names no device. None means all GPUs.

@@ -28,11 +28,14 @@ import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecoai import units
-from ecoai.models import Component, SensorMethod, SensorScope
 from ecoai.sensors.base import Discovery, Reading, skip
 from ecoai.sensors.counters import HEADROOM, unwrap_uj
+
+if TYPE_CHECKING:
+    from ecoai.models import Component, SensorMethod, SensorScope
 
 Reader = Callable[[Path], str]
 

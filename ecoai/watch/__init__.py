@@ -21,16 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ecoai.footprint import Multipliers
 from ecoai.measurement.events import ENV, EventTail
-from ecoai.measurement.sampler import Listener
-from ecoai.measurement.serving import SERVERS, ServerMetrics, ServeScraper
 from ecoai.measurement.work import WorkMeter
-from ecoai.sensors import Sensor
 from ecoai.watch.rates import RecentRates
 
 if TYPE_CHECKING:
+    from ecoai.footprint import Multipliers
+    from ecoai.measurement.sampler import Listener
+    from ecoai.measurement.serving import ServerMetrics, ServeScraper
     from ecoai.models import Report
+    from ecoai.sensors import Sensor
     from ecoai.watch.live import LiveLine
     from ecoai.watch.plot import PowerTrace
     from ecoai.watch.prometheus import MetricsServer
@@ -125,6 +125,8 @@ class Watch:
         if options.metrics_port is not None or options.live:
             self.listeners.append(self.rates)
         if options.serve_metrics is not None:
+            from ecoai.measurement.serving import SERVERS, ServeScraper
+
             self.scraper = ServeScraper(
                 options.serve_metrics,
                 self.work.feed,

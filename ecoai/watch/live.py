@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from ecoai.measurement.sampler import Sample
-from ecoai.models import COMPONENTS
 from ecoai.sensors import Sensor
 from ecoai.watch.rates import RecentRates
 
@@ -31,6 +30,8 @@ def live_text(
     """The live line: ``ecoai 12.3 s | gpu 210 W cpu 35 W | 2.71 kJ | 40 queries``, then
     ``| 0.31 J/token, 300 W (10 s)`` when tokens were counted in the last seconds (the mean
     power over those seconds beside the J/token)."""
+    from ecoai.models import COMPONENTS  # not at the top: `wanted` is read before the command
+
     power = " ".join(f"{c} {power_w[c]:.0f} W" for c in COMPONENTS if c in power_w) or "no power"
     energy = f"{energy_j / 1e3:.2f} kJ" if energy_j >= 1e3 else f"{energy_j:.1f} J"
     parts = [f"ecoai {elapsed_s:.1f} s", power, energy]
