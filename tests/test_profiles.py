@@ -96,6 +96,33 @@ def test_every_cross_reference_resolves(catalog: Catalog) -> None:
             assert catalog.find("grids", host.grid) is not None  # type: ignore[attr-defined]
 
 
+def test_the_built_in_files_pass_the_check_every_user_overlay_gets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The built-in catalog alone skips the id and reference check at run time (its entries are
+    made on first use); the same check as for a user overlay passes on every built-in entry."""
+    from ecoai.inputs import catalog as module
+
+    checked: list[int] = []
+    check = module._check_references
+
+    def counting(found: Catalog, files: object) -> None:
+        check(found, files)  # type: ignore[arg-type]
+        checked.append(sum(len(found.ids(kind)) for kind in module.SCHEMAS))
+
+    monkeypatch.setattr(module, "_check_references", counting)
+    monkeypatch.setattr(module, "_parsed_built_in", lambda directory, paths: None)  # the TOML
+    assert load_catalog(overlays=False).ids("models") == PAPER_MODELS
+    assert checked and checked[0] > 100
+
+
+def test_a_built_in_entry_is_made_on_first_use_and_kept() -> None:
+    found = load_catalog(overlays=False)
+    first = found.get("models", "gpt-4.1")
+    assert found.get("models", "GPT-4.1") is first and found.find("hardware", "dgx-h100")
+    assert [e.id for e in found.entries("models")] == PAPER_MODELS
+
+
 def test_aliases_and_case(catalog: Catalog) -> None:
     assert catalog.get("models", "gpt-4o").id == "gpt-4o-mar-25"
     assert catalog.get("model", "GPT-4.1").id == "gpt-4.1"

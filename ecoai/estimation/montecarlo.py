@@ -10,7 +10,7 @@ import itertools
 import math
 import random
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 QUANTILE_LEVELS: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The percentiles at which TTFT and TPS are published (P5, P25, P50, P75, P95)."""
@@ -65,8 +65,10 @@ def draw_pairs(
     uniform = random.Random(seed).random
     cross = math.sqrt(1.0 - rho * rho)
     erf, sqrt, log, cos, sin = math.erf, math.sqrt, math.log, math.cos, math.sin
+    interpolate_ttft, interpolate_tps = _interpolator(ttft_q), _interpolator(tps_q)
     ttft_s: list[float] = []
     tps: list[float] = []
+    add_ttft, add_tps = ttft_s.append, tps.append
     for _ in range(samples):
         # random.Random(seed).gauss() twice, inlined (a third of the time): its Box-Muller
         # step yields cos and then the cached sin of one angle, as ``0.0 + z * 1.0``
@@ -74,8 +76,9 @@ def draw_pairs(
         g2rad = sqrt(-2.0 * log(1.0 - uniform()))
         z0 = 0.0 + cos(x2pi) * g2rad
         z1 = rho * z0 + cross * (0.0 + sin(x2pi) * g2rad)
-        ttft_s.append(_interpolate(0.5 * (1.0 + erf(z0 / SQRT2)), ttft_q))
-        tps.append(max(_interpolate(0.5 * (1.0 + erf(z1 / SQRT2)), tps_q), TPS_FLOOR))
+        add_ttft(interpolate_ttft(0.5 * (1.0 + erf(z0 / SQRT2))))
+        rate = interpolate_tps(0.5 * (1.0 + erf(z1 / SQRT2)))
+        add_tps(rate if rate > TPS_FLOOR else TPS_FLOOR)
     return ttft_s, tps
 
 
@@ -85,14 +88,28 @@ SQRT2 = math.sqrt(2.0)
 _STEPS = tuple(high - low for low, high in itertools.pairwise(QUANTILE_LEVELS))
 
 
-def _interpolate(u: float, values: Sequence[float]) -> float:
-    """``interpolate`` with the level steps computed once (the same arithmetic)."""
-    if u <= U_LOW:
-        return values[0]
-    if u >= U_HIGH:
-        return values[-1]
-    i = bisect_right(QUANTILE_LEVELS, u) - 1
-    return values[i] + (values[i + 1] - values[i]) * ((u - QUANTILE_LEVELS[i]) / _STEPS[i])
+def _interpolator(values: Sequence[float]) -> Callable[[float], float]:
+    """``interpolate`` through ``values``, the five percentiles unrolled: the same arithmetic, bit
+    for bit (tests/test_montecarlo.py), a third faster for 10,000 draws (7.9 -> 5.9 ms here)."""
+    v0, v1, v2, v3, v4 = values
+    d0, d1, d2, d3 = v1 - v0, v2 - v1, v3 - v2, v4 - v3
+    l0, l1, l2, l3, l4 = QUANTILE_LEVELS
+    s0, s1, s2, s3 = _STEPS
+
+    def at(u: float) -> float:
+        if u <= l0:
+            return v0
+        if u >= l4:
+            return v4
+        if u < l1:
+            return v0 + d0 * ((u - l0) / s0)
+        if u < l2:
+            return v1 + d1 * ((u - l1) / s1)
+        if u < l3:
+            return v2 + d2 * ((u - l2) / s2)
+        return v3 + d3 * ((u - l3) / s3)
+
+    return at
 
 
 def _check(

@@ -44,15 +44,19 @@ def kind_of(name: str) -> str:
 
 
 class Catalog:
-    """All profile entries by kind and id, after overlays; lookups accept aliases, any case."""
+    """All profile entries by kind and id, after overlays; lookups accept aliases, any case.
 
-    def __init__(self, entries: Mapping[str, Mapping[str, Entry]]) -> None:
+    A built-in entry may be held as its parsed fields (``Raw``) and becomes an ``Entry`` the
+    first time it is looked up: an estimate from a preset reads a handful of the ~130 entries.
+    """
+
+    def __init__(self, entries: Mapping[str, Mapping[str, Entry | Raw]]) -> None:
         self._entries = {kind: dict(entries.get(kind, {})) for kind in SCHEMAS}
         self._index: dict[str, dict[str, str]] = {}
         for kind, by_id in self._entries.items():
             index = self._index.setdefault(kind, {})
-            for entry in by_id.values():  # aliases first, so an id always wins over an alias
-                index.update({alias.lower(): entry.id for alias in entry.aliases})
+            for entry_id, entry in by_id.items():  # aliases first: an id wins over an alias
+                index.update({alias.lower(): entry_id for alias in _aliases(entry)})
             index.update({entry_id.lower(): entry_id for entry_id in by_id})
 
     def ids(self, kind: str) -> list[str]:
@@ -63,7 +67,7 @@ class Catalog:
         """The entry of ``kind`` named ``id`` (or one of its aliases), else None."""
         kind = kind_of(kind)
         canonical = self._index[kind].get(id.lower())
-        return None if canonical is None else self._entries[kind][canonical]
+        return None if canonical is None else self._entry(kind, canonical)
 
     def get(self, kind: str, id: str) -> Any:
         """The entry of ``kind`` named ``id``; unknown ids raise a did-you-mean ProfileError."""
@@ -75,10 +79,30 @@ class Catalog:
         return entry
 
     def entries(self, kind: str) -> list[Entry]:
-        return list(self._entries[kind_of(kind)].values())
+        kind = kind_of(kind)
+        return [self._entry(kind, entry_id) for entry_id in self._entries[kind]]
+
+    def _entry(self, kind: str, entry_id: str) -> Entry:
+        held = self._entries[kind][entry_id]
+        if isinstance(held, Raw):  # validated by the tests (test_trusted_models)
+            held = self._entries[kind][entry_id] = trusted(SCHEMAS[kind], held.fields)
+        return held
 
     def _aliases(self, kind: str) -> list[str]:
-        return [alias for entry in self._entries[kind].values() for alias in entry.aliases]
+        return [alias for entry in self._entries[kind].values() for alias in _aliases(entry)]
+
+
+class Raw:
+    """A built-in entry's fields (with ``id`` and ``origin``), not yet made an ``Entry``."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
+
+
+def _aliases(entry: Entry | Raw) -> list[str]:
+    return list(entry.fields.get("aliases", ())) if isinstance(entry, Raw) else entry.aliases
 
 
 def load_catalog(user_dirs: Sequence[Path] = (), *, overlays: bool = True) -> Catalog:
@@ -87,7 +111,7 @@ def load_catalog(user_dirs: Sequence[Path] = (), *, overlays: bool = True) -> Ca
     ``overlays=False``: the built-in profiles alone (no config dir, ECOAI_PROFILES or
     ``user_dirs``). Raises ProfileError for an invalid profile file or a dangling reference.
     """
-    entries: dict[str, dict[str, Entry]] = {kind: {} for kind in SCHEMAS}
+    entries: dict[str, dict[str, Entry | Raw]] = {kind: {} for kind in SCHEMAS}
     files: dict[tuple[str, str], Path] = {}
     directories = [built_in_dir(), *overlay_dirs(user_dirs)] if overlays else [built_in_dir()]
     for directory in directories:
@@ -97,14 +121,19 @@ def load_catalog(user_dirs: Sequence[Path] = (), *, overlays: bool = True) -> Ca
         for path in paths:
             data = parsed[path] if parsed is not None else _parse_file(path)
             for kind, entry in _file_entries(path, data, origin):
-                same = [i for i in entries[kind] if i.lower() == entry.id.lower()]
+                same = [i for i in entries[kind] if i.lower() == _id(entry).lower()]
                 for old in same:  # ids match in any case: a user's [grids.fra] replaces FRA
                     del entries[kind][old]
-                entries[kind][entry.id] = entry
-                files[(kind, entry.id)] = path
+                entries[kind][_id(entry)] = entry
+                files[(kind, _id(entry))] = path
     catalog = Catalog(entries)
-    _check_references(catalog, files)
+    if len(directories) > 1 or parsed is None:  # the built-in files alone: checked by tests
+        _check_references(catalog, files)
     return catalog
+
+
+def _id(entry: Entry | Raw) -> str:
+    return str(entry.fields["id"]) if isinstance(entry, Raw) else entry.id
 
 
 def _check_references(catalog: Catalog, files: Mapping[tuple[str, str], Path]) -> None:
@@ -158,7 +187,9 @@ def _parse_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _file_entries(path: Path, data: dict[str, Any], origin: str) -> Iterator[tuple[str, Entry]]:
+def _file_entries(
+    path: Path, data: dict[str, Any], origin: str
+) -> Iterator[tuple[str, Entry | Raw]]:
     """Validate one parsed profile file; errors name the file and the dotted key."""
     label = display_path(path)
     data.pop("schema_version", None)
@@ -174,7 +205,7 @@ def _file_entries(path: Path, data: dict[str, Any], origin: str) -> Iterator[tup
             yield kind, _entry(kind, entry_id, fields, label, origin)
 
 
-def _entry(kind: str, entry_id: str, fields: Any, label: str, origin: str) -> Entry:
+def _entry(kind: str, entry_id: str, fields: Any, label: str, origin: str) -> Entry | Raw:
     where = f"{label}: {kind}.{entry_id}"
     if not isinstance(fields, dict):
         raise ProfileError(f"{where}: must be a table of fields")
@@ -183,8 +214,8 @@ def _entry(kind: str, entry_id: str, fields: Any, label: str, origin: str) -> En
             raise ProfileError(f"{where}.{reserved}: set by ecoai, remove it from the file")
     origin = BUILT_IN if origin == BUILT_IN else f"user: {label}"
     data = {**fields, "id": entry_id, "origin": origin}
-    if origin == BUILT_IN:  # validated by the tests (test_trusted_models): no schema to build
-        return trusted(SCHEMAS[kind], data)
+    if origin == BUILT_IN:  # validated by the tests (test_trusted_models): made on first use
+        return Raw(data)
     from ecoai.validation import ValidationError, validate
 
     try:
