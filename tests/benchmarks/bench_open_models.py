@@ -161,6 +161,7 @@ def item_config_of(point: MeasuredItem, model_id: str | None = None) -> ItemConf
         gpu_count=point.gpu_count,
         batch_size=point.batch_size,
         model_id=model_id,
+        architecture=point.architecture,
     )
 
 
