@@ -18,7 +18,12 @@ from ecoai.estimation.open_diffusion import (
     ItemConfig,
     per_item,
 )
-from ecoai.inputs.mlenergy import find_diffusion_model, load_diffusion
+from ecoai.inputs.mlenergy import (
+    ARCHITECTURES,
+    Architecture,
+    find_diffusion_model,
+    load_diffusion,
+)
 from ecoai.inputs.resolve import resolve
 from ecoai.validation import dump_json
 
@@ -34,9 +39,12 @@ def _estimate(**flags: object) -> dict[str, object]:
 
 
 def _config(model_id: str | None = FLUX, **changes: object) -> ItemConfig:
+    """FLUX.1-dev's configuration (its architecture with its id, the defaults without)."""
+    architecture = ARCHITECTURES.get(model_id or "", Architecture())
     base: dict[str, object] = dict(pipeline="text-to-image", params_b=12.0, steps=50, width=1024,
                                    height=1024, frames=1, gpu="h100-sxm", gpu_count=1,
-                                   batch_size=4, model_id=model_id)  # fmt: skip
+                                   batch_size=4, model_id=model_id,
+                                   architecture=architecture)  # fmt: skip
     return ItemConfig(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -50,7 +58,8 @@ def test_measured_configurations_are_reproduced_exactly() -> None:
         point = next(p for p in points if (p.model_id, p.gpu, p.gpu_count, p.batch_size)
                      == (model_id, gpu, gpus, batch))  # fmt: skip
         config = ItemConfig(point.pipeline, point.params_b, point.steps, point.width,
-                            point.height, point.frames, gpu, gpus, batch, model_id)  # fmt: skip
+                            point.height, point.frames, gpu, gpus, batch, model_id,
+                            point.architecture)  # fmt: skip
         got = per_item(config)
         expected = math.prod(energies) ** (1 / len(energies))  # parallelism variants: geo mean
         assert got.path == "measured"
@@ -137,6 +146,9 @@ IMAGE = {"pipeline": "text-to-image", "params_b": 12, "steps": 50, "width_px": 1
         ({**IMAGE, "params_b": 200, "gpu_count": 1}, "do not fit"),
         ({"model": "flux.2-dev", "hardware": "h100-sxm"}, "unknown model"),
         ({"model": FLUX, "hardware": "h100-sxm", "frames": 10}, "--frames applies"),
+        ({**IMAGE, "attention": "sparse"}, "unknown attention"),
+        ({**IMAGE, "vae_temporal_compression": 4}, "--vae-temporal-compression applies"),
+        ({"params_b": 8, "hardware": "h100-sxm", "guidance_passes": 1}, "does not apply"),
     ],
 )
 def test_bad_inputs_are_one_line_errors(flags: dict[str, object], message: str) -> None:
@@ -156,6 +168,39 @@ def test_the_command_line_exits_2_with_one_line(args: list[str]) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("ecoai: error: ")
     assert "Traceback" not in done.stderr
+
+
+def test_every_diffusion_model_of_the_data_has_its_architecture() -> None:
+    assert {p.model_id for p in load_diffusion()} <= set(ARCHITECTURES)
+
+
+def test_the_architecture_counts_the_transformers_work() -> None:
+    two = per_item(_config(None)).energy_per_item_j
+    one = per_item(_config(None, architecture=Architecture(guidance_passes=1))).energy_per_item_j
+    assert one == pytest.approx(two / 2)  # one pass per step at the same work per GPU
+    dc_ae = Architecture(vae_compression=32, patch_size=1)  # a quarter of the tokens
+    assert per_item(_config(None, architecture=dc_ae)).energy_per_item_j < two / 2
+    for axis, values in (("guidance_passes", (1, 2, 3)), ("layers", (10, 20, 40)),
+                         ("hidden_size", (1024, 2048, 4096))):  # fmt: skip
+        # the other of layers and width fixed (given alone, it sets the other from P)
+        fixed = {"layers": 40, "hidden_size": 3072, "guidance_passes": 2, axis: None}
+        energies = [per_item(_config(None, architecture=Architecture(**{**fixed, axis: v})))
+                    .energy_per_item_j for v in values]  # type: ignore[arg-type]  # fmt: skip
+        assert energies == sorted(energies), axis
+
+
+def test_the_architecture_is_sourced_or_its_default_stated() -> None:
+    flux = _estimate(model=FLUX, hardware="h100-sxm", gpu_count=1)["inputs"]
+    assert flux["guidance_passes"]["value"] == 1  # type: ignore[index]
+    assert "guidance-distilled" in flux["guidance_passes"]["source"]["citation"]  # type: ignore[index]
+    assert flux["batch_size"]["value"] == 1  # type: ignore[index]
+    given = _estimate(**IMAGE)["inputs"]
+    for name in ("vae_compression", "patch_size", "guidance_passes", "attention", "batch_size"):
+        assert given[name]["source"]["kind"] == "default", name  # type: ignore[index]
+    assert "vae_temporal_compression" not in given
+    changed = _estimate(model=FLUX, hardware="h100-sxm", gpu_count=1, guidance_passes=2)
+    ref = changed["inputs"]["gpu_energy_per_item_j"]["source"]["ref"]  # type: ignore[index]
+    assert ref.startswith("fitted, anchored")  # the measurement is of one pass per step
 
 
 def test_the_stated_error_factors_are_the_benchmarks() -> None:

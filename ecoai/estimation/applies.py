@@ -102,7 +102,22 @@ _CALIBRATE = frozenset(
         "calibration_batch",
     )
 )
-_DIFFUSION = frozenset(("pipeline", "steps", "width_px", "height_px", "frames"))
+_DIFFUSION = frozenset(
+    (
+        "pipeline",
+        "steps",
+        "width_px",
+        "height_px",
+        "frames",
+        "vae_compression",
+        "vae_temporal_compression",
+        "patch_size",
+        "guidance_passes",
+        "layers",
+        "hidden_size",
+        "attention",
+    )
+)
 _OPEN_ONLY = (_OPEN | _CALIBRATE | _DIFFUSION) - _NODE - _TOKENS
 
 

@@ -12,15 +12,25 @@ GPU count, image or video size, steps, batch):
 - **fitted**: otherwise a log-linear model fitted by least squares on every shipped diffusion
   configuration, anchored to the model's own points when it was measured in another configuration.
 
-The fit: ln E = ln(T x S x (P + P0)) + c0 + c1 ln B + c2 (ln B)^2 + c3 ln G + c4 [B200]
-+ c5 ln G ln B,
-for latent work T = width x height x frames (pixels of the item), S steps, P parameters
-(billions), B batch, G GPUs. A transformer step costs about 2 P FLOPs per latent token, so energy
-is taken proportional to T x S x P (coefficient 1, not fitted: 10 models cannot pin more
-exponents); P0 (billions) is the fixed share of the text encoders, VAE and memory-bound kernels
-that makes small models cost more per parameter (measured: 0.6-2 B models use 2-5x the energy per
-parameter-pixel-step of 8-14 B ones); it is chosen on the training data by a grid search
-(least squared error). Batch, GPU count and GPU enter as in the LLM fit.
+The fit counts the transformer's work. Tokens per item N = latent frames x (W / (v p)) x
+(H / (v p)) for the autoencoder's spatial compression v, the patch size p and, for a video,
+1 + (F - 1) / t latent frames (temporal compression t). Each of the S steps runs the
+transformer g times (g = 2 with classifier-free guidance, 1 for a guidance-distilled model), and
+each pass costs per token 2 P FLOPs in the weights (P parameters) plus 4 L d N in softmax
+attention (L blocks of width d; none for linear attention):
+
+ln E = ln(S g N (2 P + r 4 L d N)) + c0 + c1 ln G + c2 [B200] + c3 ln G ln W + c4 ln P
++ c5 [linear attention],
+
+for G GPUs and W = B g N (2 P + 4 L d N) / G the FLOPs each GPU runs per step at batch B. r (the
+energy of an attention FLOP relative to a weight FLOP: attention kernels and matrix products run
+at different efficiency) is chosen on the training data by a grid search; c3 charges the
+sequence-parallel overhead that grows when each GPU has little work per step; c4 lets small
+models use the GPU less well; c5 is the measured extra cost of linear attention (only SANA's two
+models have it: with one held out it rests on the other, and it cannot be told apart from the
+rest of SANA's design: a 32x autoencoder, Mix-FFN convolutions). Without L and d, they follow
+from P by the SD3 scaling rule d = 64 L (Esser et al. 2024, arXiv:2403.03206, Sec. 5) and
+P = 12 L d^2 (a transformer block's weights, Kaplan et al. 2020, arXiv:2001.08361, Sec. 2.1).
 
 Pure: the measurements come from ``ecoai.inputs.mlenergy`` (read once, cached).
 """
@@ -29,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from ecoai.estimation.open_model import (
@@ -41,10 +51,10 @@ from ecoai.estimation.open_model import (
     median,
     solve_normal,
 )
-from ecoai.inputs.mlenergy import MeasuredItem, load_diffusion
+from ecoai.inputs.mlenergy import Architecture, MeasuredItem, load_diffusion
 
-P0_GRID_B = tuple(x / 2 for x in range(17))
-"""Candidate fixed shares P0 of the fit, 0 to 8 billion parameters in steps of 0.5."""
+R_GRID = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+"""Candidate energies of an attention FLOP relative to a weight FLOP (r of the fit)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class ItemConfig:
     gpu_count: int
     batch_size: float
     model_id: str | None = None
+    architecture: Architecture = field(default_factory=Architecture)
 
     @property
     def pixels(self) -> float:
@@ -78,58 +89,93 @@ class PerItem:
     detail: str
 
 
-def _pixels(p: ItemConfig | MeasuredItem) -> float:
-    return float(p.width) * p.height * p.frames
+def layers_and_width(p: ItemConfig | MeasuredItem) -> tuple[float, float]:
+    """(transformer blocks L, width d): as given, else from the parameters P = 12 L d^2 and,
+    when neither is given, the SD3 rule d = 64 L."""
+    params = p.params_b * 1e9
+    layers, width = p.architecture.layers, p.architecture.hidden_size
+    if layers is not None and width is not None:
+        return float(layers), float(width)
+    if layers is not None:
+        return float(layers), math.sqrt(params / (12 * layers))
+    if width is not None:
+        return params / (12 * width * width), float(width)
+    layers_f = (params / (12 * 64 * 64)) ** (1 / 3)
+    return layers_f, 64 * layers_f
 
 
-def _features(p: ItemConfig | MeasuredItem) -> list[float]:
-    log_batch = math.log(p.batch_size)
+def tokens(p: ItemConfig | MeasuredItem) -> float:
+    """Tokens the transformer processes per item (latent frames x latent pixels / patch^2)."""
+    a = p.architecture
+    side = a.vae_compression * a.patch_size
+    latent_frames = 1 + (p.frames - 1) / a.vae_temporal_compression if p.frames > 1 else 1.0
+    return latent_frames * (p.width / side) * (p.height / side)
+
+
+def work_flops(p: ItemConfig | MeasuredItem) -> tuple[float, float]:
+    """(FLOPs in the weights, FLOPs in softmax attention) of the transformer per item."""
+    n = tokens(p)
+    passes = p.steps * p.architecture.guidance_passes * n
+    layers, width = layers_and_width(p)
+    attention = 0.0 if p.architecture.attention == "linear" else 4 * layers * width * n
+    return passes * 2 * p.params_b * 1e9, passes * attention
+
+
+def _features(p: ItemConfig | MeasuredItem, linear: bool) -> list[float]:
+    weights, attention = work_flops(p)
+    per_gpu_step = p.batch_size * (weights + attention) / p.steps / p.gpu_count
     log_gpus = math.log(p.gpu_count)
-    return [1.0, log_batch, log_batch * log_batch, log_gpus, 1.0 if p.gpu == "b200" else 0.0,
-            log_gpus * log_batch]  # fmt: skip
+    out = [1.0, log_gpus, 1.0 if p.gpu == "b200" else 0.0, log_gpus * math.log(per_gpu_step),
+           math.log(p.params_b)]  # fmt: skip
+    return [*out, 1.0 if p.architecture.attention == "linear" else 0.0] if linear else out
 
 
-def _offset(p: ItemConfig | MeasuredItem, p0_b: float) -> float:
-    return math.log(_pixels(p) * p.steps * (p.params_b + p0_b))
+def _offset(p: ItemConfig | MeasuredItem, r: float) -> float:
+    weights, attention = work_flops(p)
+    return math.log(weights + r * attention)
 
 
-def _power_features(p: ItemConfig | MeasuredItem, p0_b: float) -> list[float]:
-    return [*_features(p), math.log(p.params_b + p0_b), math.log(_pixels(p))]
+def _power_features(p: ItemConfig | MeasuredItem, linear: bool) -> list[float]:
+    weights, attention = work_flops(p)
+    return [*_features(p, linear), math.log(weights + attention)]
 
 
 @dataclass(frozen=True)
 class DiffusionFit:
-    """The fitted P0 (billions) and coefficients for ln(energy per item) and ln(power per GPU)."""
+    """The fitted r and coefficients for ln(energy per item) and ln(power per GPU); ``linear``:
+    whether the training data had linear attention (else the model has no term for it)."""
 
-    p0_b: float
+    r: float
+    linear: bool
     energy: tuple[float, ...]
     power: tuple[float, ...]
 
     def predict(self, p: ItemConfig | MeasuredItem) -> tuple[float, float]:
         """(energy per item J, average power of all GPUs W) for ``p``."""
-        energy = math.exp(_offset(p, self.p0_b) + dot(self.energy, _features(p)))
-        power = math.exp(dot(self.power, _power_features(p, self.p0_b))) * p.gpu_count
+        energy = math.exp(_offset(p, self.r) + dot(self.energy, _features(p, self.linear)))
+        power = math.exp(dot(self.power, _power_features(p, self.linear))) * p.gpu_count
         return energy, power
 
 
 def fit(points: Sequence[MeasuredItem]) -> DiffusionFit:
-    """Fit on ``points``: P0 by grid search, the coefficients by least squares on the logs."""
+    """Fit on ``points``: r by grid search, the coefficients by least squares on the logs."""
+    linear = any(p.architecture.attention == "linear" for p in points)
     best: tuple[float, float, list[float]] | None = None
-    rows = [_features(p) for p in points]
-    left = gram(rows)  # the same for every P0: only the targets change
-    for p0_b in P0_GRID_B:
-        targets = [math.log(p.energy_per_item_j) - _offset(p, p0_b) for p in points]
+    rows = [_features(p, linear) for p in points]
+    left = gram(rows)  # the same for every r: only the targets change
+    for r in R_GRID:
+        targets = [math.log(p.energy_per_item_j) - _offset(p, r) for p in points]
         coefficients = solve_normal(left, rows, targets)
-        error = sum((dot(coefficients, r) - y) ** 2 for r, y in zip(rows, targets, strict=True))
+        error = sum((dot(coefficients, x) - y) ** 2 for x, y in zip(rows, targets, strict=True))
         if best is None or error < best[0]:
-            best = (error, p0_b, coefficients)
+            best = (error, r, coefficients)
     assert best is not None
-    _, p0_b, energy = best
+    _, r, energy = best
     power = least_squares(
-        [_power_features(p, p0_b) for p in points],
+        [_power_features(p, linear) for p in points],
         [math.log(p.gpu_power_w / p.gpu_count) for p in points],
     )
-    return DiffusionFit(p0_b=p0_b, energy=tuple(energy), power=tuple(power))
+    return DiffusionFit(r=r, linear=linear, energy=tuple(energy), power=tuple(power))
 
 
 @cache
@@ -151,7 +197,10 @@ def per_item(config: ItemConfig, points: Sequence[MeasuredItem] | None = None) -
     model = shipped_fit() if points is None else fit(data)
     energy, power = model.predict(config)
     anchors = [p for p in same if p.gpu == config.gpu] or same
-    detail = f"log-linear fit on {len(data)} measured configurations (P0 {model.p0_b:g} B)"
+    detail = (
+        f"log-linear fit on {len(data)} measured configurations of the transformer's FLOPs "
+        f"(attention FLOP x{model.r:g})"
+    )
     if not anchors:
         return PerItem(energy, power, "fitted", detail)
     ratio_e = median([p.energy_per_item_j / model.predict(p)[0] for p in anchors])
@@ -170,6 +219,7 @@ def _measured(same_model: Sequence[MeasuredItem], config: ItemConfig) -> PerItem
         for p in same_model
         if (p.gpu, p.gpu_count, p.width, p.height, p.frames)
         == (config.gpu, config.gpu_count, config.width, config.height, config.frames)
+        and p.architecture == config.architecture
     ]
     if not exact:
         return None
@@ -210,5 +260,5 @@ def _merge(variants: Sequence[MeasuredItem]) -> MeasuredItem:
 # data (P90 of max(estimate/measured, measured/estimate)); a test recomputes them.
 INTERPOLATION_ERROR_P90 = 1.11
 """Leave one batch size out, interpolated from its measured neighbours."""
-FIT_ERROR_P90 = 2.28
+FIT_ERROR_P90 = 1.56
 """Leave one model out: the fit without the model, from its description alone."""

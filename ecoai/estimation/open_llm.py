@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from ecoai import footprint, units
 from ecoai.errors import InputError, did_you_mean
+from ecoai.estimation.applies import user_given
 from ecoai.estimation.open_diffusion import ItemConfig
 from ecoai.estimation.open_model import (
     NON_GPU_W_PER_GPU,
@@ -24,7 +25,7 @@ from ecoai.estimation.open_model import (
 )
 from ecoai.footprint import Multipliers
 from ecoai.inputs.keys import BY_NAME, value
-from ecoai.inputs.mlenergy import BYTES_PER_WEIGHT, CITATION
+from ecoai.inputs.mlenergy import BYTES_PER_WEIGHT, CITATION, Architecture
 from ecoai.models import Footprint, Method, Param, Source, Stat
 
 DEFAULT_PRECISION = "bf16"
@@ -335,7 +336,8 @@ def open_diffusion(
         )
     total_b = value(params, "params_b")
     gpu_count = _gpu_count(inputs, total_b * BYTES_PER_WEIGHT["bf16"], gpu)
-    batch = _batch(inputs)
+    batch = _diffusion_batch(inputs)
+    architecture = _architecture(inputs, pipeline)
     config = ItemConfig(
         pipeline=pipeline,
         params_b=total_b,
@@ -347,6 +349,7 @@ def open_diffusion(
         gpu_count=gpu_count,
         batch_size=batch,
         model_id=_diffusion_id(params),
+        architecture=architecture,
     )
     found = per_item(config)
     error = INTERPOLATION_ERROR_P90 if found.path == "measured" else FIT_ERROR_P90
@@ -384,6 +387,73 @@ def open_diffusion(
         "facility_energy_j": it_j[0] * factors.pue,
     }
     return inputs, per_query, method, intermediate
+
+
+DIFFUSION_BATCH = 1
+"""Images or videos per batch when not given: one per request (the diffusers pipelines'
+``num_images_per_prompt`` / ``num_videos_per_prompt`` default). The data measure batches 1 to 32
+about equally often, so they suggest no other value."""
+
+_ARCHITECTURE_DEFAULTS: dict[str, tuple[object, str]] = {
+    "vae_compression": (8, "an 8x autoencoder (SD, SDXL, SD3, FLUX, HunyuanDiT, Wan, CogVideoX)"),
+    "vae_temporal_compression": (4, "4 frames per latent frame (Wan, HunyuanVideo, CogVideoX)"),
+    "patch_size": (2, "2x2 latent pixels per token (DiT-XL/2 and most diffusion transformers)"),
+    "guidance_passes": (2, "classifier-free guidance: two transformer passes per step"),
+    "attention": ("softmax", "softmax attention, cost quadratic in the tokens"),
+}
+"""The architecture taken when neither a flag nor a model of the data gives it: the value most
+of the data's models have (``ecoai.inputs.mlenergy.ARCHITECTURES``)."""
+ATTENTIONS = ("softmax", "linear")
+
+
+def _diffusion_batch(inputs: dict[str, Param]) -> float:
+    if "batch_size" not in inputs:
+        inputs["batch_size"] = Param.trusted(
+            value=DIFFUSION_BATCH,
+            source=Source.trusted(
+                kind="default",
+                citation="one image or video per request (diffusers' num_images_per_prompt "
+                "default); the data measure batches 1-32 about equally",
+            ),
+        )
+    return value(inputs, "batch_size")
+
+
+def _architecture(inputs: dict[str, Param], pipeline: str) -> Architecture:
+    """The transformer's architecture from the inputs, defaults stated in ``inputs``.
+
+    Raises InputError for a temporal compression on an image, or an unknown attention kind."""
+    if pipeline == "text-to-image" and user_given(inputs, "vae_temporal_compression"):
+        raise InputError(
+            "--vae-temporal-compression applies to text-to-video, not to text-to-image",
+            "drop --vae-temporal-compression, or use --pipeline text-to-video",
+        )
+    image = pipeline == "text-to-image"
+    for name, (default, why) in _ARCHITECTURE_DEFAULTS.items():
+        if name not in inputs and not (image and name == "vae_temporal_compression"):
+            inputs[name] = Param.trusted(
+                value=default,
+                source=Source.trusted(kind="default", citation=why),
+            )
+    attention = str(inputs["attention"].value).lower()
+    if attention not in ATTENTIONS:
+        raise InputError(
+            f"unknown attention {inputs['attention'].value!r}",
+            "choose --attention softmax (the default) or linear (SANA-style linear attention)",
+        )
+
+    def whole(name: str) -> int | None:
+        return int(value(inputs, name)) if name in inputs else None
+
+    return Architecture(
+        vae_compression=int(value(inputs, "vae_compression")),
+        vae_temporal_compression=whole("vae_temporal_compression") or 1,
+        patch_size=int(value(inputs, "patch_size")),
+        guidance_passes=int(value(inputs, "guidance_passes")),
+        layers=whole("layers"),
+        hidden_size=whole("hidden_size"),
+        attention=attention,
+    )
 
 
 def _item(pipeline: str) -> str:

@@ -165,7 +165,7 @@ def _open_model_layer(catalog: Catalog, given: dict[str, str]) -> dict[str, Para
 
 def diffusion_params(model: DiffusionModel | None) -> dict[str, Param]:
     """Pipeline, parameters and the measured size, frames and steps of a diffusion model."""
-    from ecoai.inputs.mlenergy import DIFFUSION_CITATION
+    from ecoai.inputs.mlenergy import ARCHITECTURE_CITATION, DIFFUSION_CITATION
 
     assert model is not None
     source = Source.trusted(
@@ -176,6 +176,16 @@ def diffusion_params(model: DiffusionModel | None) -> dict[str, Param]:
                   height_px=model.height)  # fmt: skip
     if model.pipeline == "text-to-video":
         out |= _params(source, frames=model.frames)
+    arch = model.architecture
+    facts = Source.trusted(
+        kind="profile", ref=f"huggingface.co/{model.model_id}", citation=ARCHITECTURE_CITATION
+    )
+    out |= _params(facts, vae_compression=arch.vae_compression, patch_size=arch.patch_size,
+                   guidance_passes=arch.guidance_passes, attention=arch.attention)  # fmt: skip
+    if arch.layers is not None and arch.hidden_size is not None:
+        out |= _params(facts, layers=arch.layers, hidden_size=arch.hidden_size)
+    if model.pipeline == "text-to-video":
+        out |= _params(facts, vae_temporal_compression=arch.vae_temporal_compression)
     return out
 
 

@@ -6,6 +6,7 @@ shipped unchanged in ``profiles/mlenergy-v3/`` (see its SOURCE.md). An edge: rea
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -192,6 +193,62 @@ PIPELINES = {"text-to-image": "energy_per_image_joules", "text-to-video": "energ
 
 
 @dataclass(frozen=True)
+class Architecture:
+    """What a diffusion transformer does per denoising step, beyond its parameter count.
+
+    ``vae_compression``: pixels per latent pixel along each side (the autoencoder's spatial
+    downsampling); ``vae_temporal_compression``: frames per latent frame of a video autoencoder
+    (the first frame is coded alone: 1 + (F - 1) / t latent frames); ``patch_size``: latent
+    pixels per token along each side; ``guidance_passes``: transformer passes per step (2 with
+    classifier-free guidance, 1 for a guidance-distilled model); ``layers`` and ``hidden_size``:
+    transformer blocks (double- and single-stream blocks counted alike) and width, which set the
+    attention's cost; ``attention``: ``softmax`` (cost quadratic in the tokens) or ``linear``.
+    """
+
+    vae_compression: int = 8
+    vae_temporal_compression: int = 4
+    patch_size: int = 2
+    guidance_passes: int = 2
+    layers: int | None = None
+    hidden_size: int | None = None
+    attention: str = "softmax"
+
+
+ARCHITECTURE_CITATION = (
+    "each model's diffusers configuration: transformer/config.json (num_layers plus "
+    "num_single_layers, num_attention_heads x attention_head_dim, patch_size), the autoencoder's "
+    "compression (vae_scale_factor; temporal compression of the video VAEs) and the pipeline's "
+    "default guidance, which ML.ENERGY's runner keeps; FLUX.1-dev and HunyuanVideo are "
+    "guidance-distilled (one pass per step; FLUX.1-dev model card, HunyuanVideo 'cfgdistill' "
+    "transformer), SANA uses a 32x deep-compression autoencoder (DC-AE), patch 1 and linear "
+    "attention (Xie et al. 2024, arXiv:2410.10629). Layers and width checked against public copies "
+    "of the configurations (diffusers' conversion scripts): FLUX.1-dev 19 + 38 blocks, 24 x 128 "
+    "(its 2x2 latent packing is the patch); SD3.5 Large 38, 38 x 64; PixArt-Sigma XL-2 28, "
+    "16 x 72; HunyuanDiT v1.2 40, 16 x 88; SANA 1.6B 20, 70 x 32; Wan2.1 1.3B 30, 12 x 128 and "
+    "14B 40, 40 x 128, patch (1, 2, 2); HunyuanVideo 20 + 40, 24 x 128. Not found in a public "
+    "copy, so left to the parameters: the layers and width of SANA 1.5 4.8B and CogVideoX-2b"
+)
+ARCHITECTURES: dict[str, Architecture] = {
+    "black-forest-labs/FLUX.1-dev": Architecture(8, 1, 2, 1, 19 + 38, 24 * 128),
+    "stabilityai/stable-diffusion-3.5-large": Architecture(8, 1, 2, 2, 38, 38 * 64),
+    "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS": Architecture(8, 1, 2, 2, 28, 16 * 72),
+    "Tencent-Hunyuan/HunyuanDiT-v1.2-Diffusers": Architecture(8, 1, 2, 2, 40, 16 * 88),
+    "Efficient-Large-Model/SANA1.5_1.6B_1024px_diffusers": Architecture(
+        32, 1, 1, 2, 20, 70 * 32, "linear"
+    ),
+    "Efficient-Large-Model/SANA1.5_4.8B_1024px_diffusers": Architecture(
+        32, 1, 1, 2, None, None, "linear"
+    ),
+    "Wan-AI/Wan2.1-T2V-1.3B-Diffusers": Architecture(8, 4, 2, 2, 30, 12 * 128),
+    "Wan-AI/Wan2.1-T2V-14B-Diffusers": Architecture(8, 4, 2, 2, 40, 40 * 128),
+    "tencent/HunyuanVideo": Architecture(8, 4, 2, 1, 20 + 40, 24 * 128),
+    "zai-org/CogVideoX-2b": Architecture(8, 4, 2, 2, None, None),
+}
+"""The architecture of every diffusion model of the data (``ARCHITECTURE_CITATION``); not in
+the ML.ENERGY files, a test checks each of the data's models is here."""
+
+
+@dataclass(frozen=True)
 class MeasuredItem:
     """One measured diffusion configuration: GPU energy per image or video, all GPUs."""
 
@@ -211,6 +268,8 @@ class MeasuredItem:
     energy_per_item_j: float
     gpu_power_w: float
     """Average power of all GPUs of the replica. Units: W."""
+    architecture: Architecture = dataclasses.field(default_factory=Architecture)
+    """The model's autoencoder, patch, guidance passes and attention (``ARCHITECTURES``)."""
 
 
 @cache
@@ -257,6 +316,7 @@ def _measured_item(pipeline: str, field: str, row: dict[str, object]) -> Measure
         frames=int(num("num_frames")),
         energy_per_item_j=num(field),
         gpu_power_w=num("avg_power_watts"),
+        architecture=ARCHITECTURES.get(str(row["model_id"]), Architecture()),
     )
 
 
@@ -271,6 +331,7 @@ class DiffusionModel:
     width: int
     height: int
     frames: int
+    architecture: Architecture = dataclasses.field(default_factory=Architecture)
 
 
 @cache
@@ -281,7 +342,14 @@ def diffusion_models(root: Path | None = None) -> dict[str, DiffusionModel]:
         out.setdefault(
             p.model_id.lower(),
             DiffusionModel(
-                p.model_id, p.pipeline, p.params_b, p.steps, p.width, p.height, p.frames
+                p.model_id,
+                p.pipeline,
+                p.params_b,
+                p.steps,
+                p.width,
+                p.height,
+                p.frames,
+                p.architecture,
             ),
         )
     return out

@@ -12,8 +12,9 @@ the ecoai data audit: Wh per token per GPU = 1.1665e-6 e^(-0.0112 B) P_active + 
 as given by the data).
 
 Diffusion (text-to-image, text-to-video): the same two tables for GPU energy per image or video,
-each model held out in turn and estimated from its parameters, size, frames, steps, batch, GPU
-and GPU count (``ecoai.estimation.open_diffusion``). EcoLogits has no diffusion formula.
+each model held out in turn and estimated from its parameters, size, frames, steps, batch, GPU,
+GPU count and architecture (autoencoder compression, patch size, guidance passes, layers, width,
+attention kind; ``ecoai.estimation.open_diffusion``). EcoLogits has no diffusion formula.
 """
 
 from __future__ import annotations
@@ -161,6 +162,7 @@ def item_config_of(point: MeasuredItem, model_id: str | None = None) -> ItemConf
         gpu_count=point.gpu_count,
         batch_size=point.batch_size,
         model_id=model_id,
+        architecture=point.architecture,
     )
 
 
