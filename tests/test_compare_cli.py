@@ -183,6 +183,12 @@ def test_noise_aware_gate(ecoai_cli: CliRunner, tmp_path: Path) -> None:
     (gate,) = json.loads(boot.stdout)["gates"]
     assert gate["test"]["name"] == "bootstrap-ratio" and gate["test"]["confidence"] == 0.99
     assert gate["test"]["interval"][0] > 1.0
+    # the summary says what the interval is: the ratio to the gate's limit between the 1st and
+    # 99th percentiles (it said "99% interval" beside a percentage of the baseline)
+    low, high = gate["test"]["interval"]
+    assert f"(bootstrap-ratio ratio to the limit P1–P99 {low:.3f}–{high:.3f}, significant)" in (
+        boot.stderr
+    )
 
 
 @pytest.mark.parametrize(

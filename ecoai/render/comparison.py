@@ -98,7 +98,13 @@ def gate_text(gate: GateResult) -> str:
         if t.p_value is not None:
             evidence = f"p={t.p_value:.3g}"
         elif t.interval is not None:
-            evidence = f"{t.confidence:.0%} interval {t.interval[0]:.3f}–{t.interval[1]:.3f}"
+            # the ratio of the item to the gate's limit, between the bootstrap's (1 - c) and c
+            # percentiles: significant at c (one-sided) when the low end is above 1
+            low_pct, high_pct = 100 * (1 - t.confidence), 100 * t.confidence
+            evidence = (
+                f"ratio to the limit P{low_pct:.3g}–P{high_pct:.3g} "
+                f"{t.interval[0]:.3f}–{t.interval[1]:.3f}"
+            )
         else:
             evidence = ""
         verdict = "significant" if t.significant else "not significant"
