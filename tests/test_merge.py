@@ -118,3 +118,31 @@ def test_the_title_says_merged_once() -> None:
     b = measured_report([20.0], host="b", gpus=["GPU-1"])
     title = render_table(_merge(Part("d/m1.json", a), Part("m2.json", b))).splitlines()[0]
     assert title.strip() == "ecoai merged: m1.json + m2.json"
+
+
+def test_a_part_whose_command_failed_is_named_and_a_gate_refuses_the_merge() -> None:
+    """`ecoai merge` took a crashed rank's report without a word, and a gate then judged the
+    merged report as if the job had run (fresh-eyes review)."""
+    from dataclasses import replace
+
+    from ecoai.comparison.compare import Item, compare
+    from ecoai.comparison.gates import make_gate
+    from ecoai.comparison.merge import failed_status
+
+    ok = measured_report([10.0], host="a", gpus=["GPU-1"])
+    crashed = measured_report([1.0], host="b", gpus=["GPU-1"])
+    assert crashed.measurement is not None
+    crashed = replace(crashed, measurement=replace(crashed.measurement, exit_status=3))
+    job = _merge(Part("a.json", ok), Part("b.json", crashed))
+    assert "b.json: the measured command failed (exit status 3): the merged figures are not the " \
+        "whole workload's" in job.notes  # fmt: skip
+    assert [m["exit_status"] for m in job.extra["merged_from"]] == [0, 3]
+    assert failed_status(job) == 3 and failed_status(ok) is None
+    again = _merge(Part("job.json", job), Part("c.json", measured_report([1.0], host="c")))
+    assert failed_status(again) == 3  # a merge of a merge keeps it
+    gate = make_gate("budget", "total.energy_wh", "100", "total.energy_wh=100")
+    items = [Item("ok", "ok.json", ok), Item("job", "job.json", job)]
+    with pytest.raises(
+        InputError, match=r"job\.json: the measured command failed \(exit status 3\)"
+    ):
+        compare(items, gates=[gate], version="t")

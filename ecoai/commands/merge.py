@@ -50,6 +50,10 @@ def merge_command(
         raise InputError("a report is given twice", "give each rank's report once")
     parts = [Part(path, read_report(path, sys.stdin)) for path in reports]
     merged = merge(parts, version=__version__, now=datetime.now(UTC), queries=queries)
+    from ecoai.comparison.merge import failed_notes
+
+    for note in failed_notes(parts):  # also in the report's notes; a gate refuses it
+        print(f"ecoai: warning: {note}", file=sys.stderr)
     if label is not None:
         merged = replace(merged, label=label)
     write_text(destination, render(merged, fmt, width=100, color=False), overwrite=force)

@@ -62,14 +62,15 @@ def compare(
 def _check_measured_runs_succeeded(items: Sequence[Item]) -> None:
     """A gate judges a workload by what its measured runs drew: a command that failed, or never
     started (exit 127), drew little or nothing and would pass any gate. Raises InputError."""
+    from ecoai.comparison.merge import failed_status
+
     for item in items:
-        measurement = item.report.measurement
-        if measurement is None:
-            continue
-        if measurement.exit_status != 0:  # the first failing run's, with --repeat
+        # a measured report's first failing run (with --repeat), or a merged report's first
+        # failing part: a crashed rank drew less than the job would have
+        status = failed_status(item.report)
+        if status is not None:
             raise InputError(
-                f"{item.origin}: the measured command failed (exit status "
-                f"{measurement.exit_status}), so its "
+                f"{item.origin}: the measured command failed (exit status {status}), so its "
                 "figures are not the workload's and a gate cannot judge them",
                 "fix the command and measure it again; compare without gates to look at it",
             )

@@ -42,7 +42,7 @@ def merge(
     _refuse_same_run(parts)
     totals = [_recomputed(part) for part in parts]
     total = sum_footprints(totals)
-    notes = [f"merged {len(parts)} reports", *_part_notes(parts)]
+    notes = [f"merged {len(parts)} reports", *_part_notes(parts), *failed_notes(parts)]
     runs = _runs(parts, notes)
     counted = [part.report.queries for part in parts]
     if queries is None and all(isinstance(n, int) and n > 0 for n in counted):
@@ -81,6 +81,33 @@ def _label(parts: Sequence[Part]) -> str:
     if len(parts) > 3:
         return f"{len(parts)} reports"
     return " + ".join("stdin" if p.origin == "-" else p.origin.rsplit("/", 1)[-1] for p in parts)
+
+
+def failed_status(report: Report) -> int | None:
+    """The exit status of the first measured command of ``report`` that failed, else None: a
+    measured report's own, or a merged report's first failing part (recorded by ``merge`` in
+    ``extra.merged_from[].exit_status``; a merge written before 0.2 records none)."""
+    if report.measurement is not None:
+        status = report.measurement.exit_status
+        return status if status != 0 else None
+    merged = report.extra.get("merged_from")
+    if report.kind == "merged" and isinstance(merged, list):
+        for record in merged:
+            recorded = record.get("exit_status") if isinstance(record, dict) else None
+            if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded != 0:
+                return recorded
+    return None
+
+
+def failed_notes(parts: Sequence[Part]) -> list[str]:
+    """A note for each part whose measured command failed: its figures are not the workload's
+    (a rank that crashed early drew less than the job would have)."""
+    return [
+        f"{part.origin}: the measured command failed (exit status {status}): the merged figures"
+        " are not the whole workload's"
+        for part in parts
+        if (status := failed_status(part.report)) is not None
+    ]
 
 
 def devices_of(report: Report) -> list[tuple[str, str]]:
@@ -307,6 +334,7 @@ def _record(part: Part, recomputed: Footprint) -> dict[str, Any]:
         "host": host_uuids[0][0] if host_uuids else None,
         "gpu_uuids": [uuid for _, uuid in host_uuids],
         "runs": run_ids(part.report),
+        "exit_status": failed_status(part.report) or 0,
         "it_energy_wh": recomputed.it_energy_wh.mean,
         "energy_wh": recomputed.energy_wh.mean,
         "carbon_g": recomputed.carbon_g.mean,
