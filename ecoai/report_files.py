@@ -24,7 +24,7 @@ from pydantic_core import SchemaValidator
 from ecoai.errors import InputError
 from ecoai.files import read_user_text
 from ecoai.models import SCHEMA_VERSION, Report, Stat, non_finite_path, plain
-from ecoai.validation import ValidationError, adapter, validate, validate_json
+from ecoai.validation import ValidationError, adapter, validate_json
 
 
 def read_report(path: str, stdin: TextIO | None = None) -> Report:
@@ -41,7 +41,7 @@ def read_report_text(text: str, name: str) -> Report:
     """The full path: validate ``text`` as a report named ``name``, every problem in one line."""
     try:
         # pydantic parses the JSON itself; on any problem, json.loads diagnoses it below.
-        report = validate_json(Report, text)
+        report = validate_json(Report, text, strict=True)  # "0.85" or true is not a number
         if report.schema_version == SCHEMA_VERSION:
             return _finite(report, name)
     except ValidationError:
@@ -152,7 +152,8 @@ def parse_report(data: Any, name: str) -> Report:
             "regenerate the report with this version of ecoai",
         )
     try:
-        return _finite(validate(Report, data), name)
+        # strict JSON types ("0.85" or true is not a number); the parsed data, written back
+        return _finite(validate_json(Report, json.dumps(data), strict=True), name)
     except ValidationError as error:
         problems = [
             f"{name}: invalid report: {_dotted(detail['loc']) or 'report'}: {detail['msg']}"

@@ -44,9 +44,12 @@ def validate(cls: type[T], data: Any) -> T:
     return adapter(cls).validate_python(data)
 
 
-def validate_json(cls: type[T], text: str | bytes) -> T:
-    """JSON ``text`` as a ``cls`` (pydantic's own parser); raises ``ValidationError``."""
-    return adapter(cls).validate_json(text)
+def validate_json(cls: type[T], text: str | bytes, *, strict: bool = False) -> T:
+    """JSON ``text`` as a ``cls`` (pydantic's own parser); raises ``ValidationError``.
+
+    ``strict``: a value must have its field's JSON type (a number, not ``"0.85"`` or ``true``;
+    an integer is still a number), as pydantic's strict mode reads JSON."""
+    return adapter(cls).validate_json(text, strict=strict)
 
 
 def dump(instance: Any, **options: Any) -> Any:

@@ -255,3 +255,15 @@ def test_the_fast_reader_works_in_a_fresh_process(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "Report"
+
+
+@pytest.mark.parametrize("written", ['"0.85"', "true", '"1e3"'])
+def test_a_number_written_as_a_string_or_a_bool_is_refused(tmp_path: Path, written: str) -> None:
+    """The full (lax) path read `"0.85"` or `true` as a number (fresh-eyes review): a report's
+    numbers must be JSON numbers, as ecoai writes them."""
+    text = dump_json(estimate_report(0.5)).replace('"mean":0.5', f'"mean":{written}', 1)
+    assert f'"mean":{written}' in text
+    path = tmp_path / "r.json"
+    path.write_text(text)
+    with pytest.raises(EcoaiError, match=r"r\.json: invalid report: .*mean: Input should be"):
+        read_report(str(path))
